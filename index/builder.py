@@ -1,0 +1,253 @@
+"""Build the index from files: incremental by content hash, switched in only when complete.
+
+    >>> report = build_index(Settings(), paths=[Path("my.pdf")])
+    >>> report.skipped        # [(path, reason)] for files that could not be read
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from ingest.errors import IngestError
+from ingest.loader import SUPPORTED, check_file, load_document
+from ingest.records import Chunk, Document, content_hash
+from ingest.settings import BUNDLED_REPORT, Settings
+from ingest.sources import build_registry
+from index.embedder import get_embedder, model_name
+from index.keyword import KeywordIndex
+from index.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+# Bump when parsing or chunking changes what chunks are made: the index is then rebuilt.
+CHUNKING_VERSION = "3"
+
+
+class IngestReport(BaseModel):
+    """What an ingest run did."""
+
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    duplicates: list[tuple[str, str]] = Field(default_factory=list, description="(file, the file it duplicates)")
+    skipped: list[tuple[str, str]] = Field(default_factory=list, description="(file, reason)")
+    chunks_total: int = 0
+    chunks_embedded: int = 0
+    rebuilt: bool = Field(False, description="True when model or chunking settings changed and everything was re-embedded.")
+    collection: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.rebuilt)
+
+
+def settings_key(settings: Settings) -> str:
+    """Hash of everything that decides the vectors: a mismatch means a clean rebuild."""
+    return content_hash(model_name(settings), settings.embedding_model, CHUNKING_VERSION,
+                        str(settings.chunk_words), str(settings.chunk_overlap_words), length=10)
+
+
+def keyword_dir(settings: Settings, collection: str) -> Path:
+    return settings.index_dir / "keyword" / collection
+
+
+def role_of(path: Path, settings: Settings) -> str:
+    """'report' for the bundled report, 'source' under corpus/sources, else 'user'."""
+    resolved = path.resolve()
+    if settings.sources_dir.resolve() in resolved.parents:
+        return "source"
+    if resolved.name == BUNDLED_REPORT:
+        return "report"
+    return "user"
+
+
+def discover(settings: Settings, paths: list[Path], remembered: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to index: the corpus folder, files ingested by path before (while they exist), new paths."""
+    found: dict[str, Path] = {}
+    problems: list[tuple[str, str]] = []
+    roots = [settings.corpus_dir] + [Path(p) for p in remembered] + list(paths)
+    for root in roots:
+        if root.is_dir():
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and file.suffix.lower() in SUPPORTED:
+                    found[str(file.resolve())] = file
+        elif root.is_file():
+            found[str(root.resolve())] = root
+        elif root in paths:
+            problems.append((str(root), "no such file or folder"))
+    return [found[k] for k in sorted(found)], problems
+
+
+def _file_hash(path: Path) -> str:
+    return content_hash(path.read_bytes())
+
+
+def build_index(settings: Settings, paths: list[Path] | None = None, password: str | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
+    """Ingest the corpus folder and `paths` into a new generation, then switch queries to it."""
+    started = time.perf_counter()
+    paths = [Path(p) for p in (paths or [])]
+    report = IngestReport()
+    store = ChromaStore(settings)
+    key = settings_key(settings)
+    current = store.current_name()
+    old_manifest = store.manifest(current) if current else {}
+    reusable = bool(current) and old_manifest.get("settings_key") == key
+    report.rebuilt = bool(current) and not reusable
+    _drop_abandoned(store, settings, keep=current)
+
+    explicit = sorted(set(old_manifest.get("explicit_paths", [])) |
+                      {str(p.resolve()) for p in paths if p.exists() and settings.corpus_dir.resolve() not in p.resolve().parents})
+    files, problems = discover(settings, paths, old_manifest.get("explicit_paths", []))
+    report.skipped.extend(problems)
+    old_docs = {d["path"]: d for d in old_manifest.get("documents", [])} if reusable else {}
+
+    old_chunks: dict[str, list[Chunk]] = {}
+    old_vectors: dict[str, np.ndarray] = {}
+    if reusable:
+        chunks, vectors = store.all_chunks(current, with_embeddings=True)
+        for i, chunk in enumerate(chunks):
+            old_chunks.setdefault(chunk.doc_id, []).append(chunk)
+            old_vectors[chunk.id] = vectors[i]
+
+    documents: dict[str, Document] = {}
+    entries: list[dict] = []
+    seen_paths: set[str] = set()
+    for n, path in enumerate(files, 1):
+        if progress:
+            progress(path.name, n, len(files))
+        key_path = str(path.resolve())
+        previous = old_docs.get(key_path)
+        try:
+            check_file(path, settings)
+            file_id = _file_hash(path)
+            if file_id in documents:
+                report.duplicates.append((str(path), documents[file_id].path))
+                continue
+            if previous and previous["doc_id"] == file_id and file_id in old_chunks:
+                doc = Document(id=file_id, path=key_path, title=previous["title"], role=previous["role"],
+                               pages=previous.get("pages"), chunks=old_chunks[file_id])
+                report.unchanged.append(str(path))
+            else:
+                doc = load_document(path, settings, password=password)
+                doc.id, doc.path, doc.role = file_id, key_path, role_of(path, settings)
+                for chunk in doc.chunks:
+                    chunk.doc_id, chunk.doc_path = file_id, key_path
+                    chunk.id = content_hash(file_id, chunk.kind, chunk.locator, str(chunk.order), chunk.text)
+                (report.updated if previous else report.added).append(str(path))
+        except IngestError as exc:
+            report.skipped.append((str(path), str(exc)))
+            if previous and previous["doc_id"] in old_chunks:
+                # Keep serving the last good version rather than losing the document.
+                doc = Document(id=previous["doc_id"], path=key_path, title=previous["title"], role=previous["role"],
+                               pages=previous.get("pages"), chunks=old_chunks[previous["doc_id"]])
+            else:
+                continue
+        except OSError as exc:
+            report.skipped.append((str(path), f"{path.name}: cannot be read ({exc.strerror or exc})"))
+            continue
+        documents[doc.id] = doc
+        seen_paths.add(key_path)
+        entries.append(_document_entry(doc, previous))
+    report.removed = [p for p in old_docs if p not in seen_paths and not any(p == s[0] for s in report.skipped)]
+
+    if reusable and not report.changed:
+        # Nothing to embed or switch; only refresh what the manifest says about skipped files.
+        store.write_manifest(current, {**old_manifest, "skipped": report.skipped, "explicit_paths": explicit})
+        report.collection = current
+        report.chunks_total = sum(len(d.chunks) for d in documents.values())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    all_chunks = [c for d in documents.values() for c in d.chunks]
+    vectors = _vectors_for(all_chunks, old_vectors, settings, report, progress)
+    manifest = _manifest(key, settings, explicit, documents, entries, report)
+    name = store.new_generation(key, manifest)
+    try:
+        store.add(name, all_chunks, vectors, {d.id: d.role for d in documents.values()})
+        KeywordIndex.build(all_chunks, settings.candidate_k).save(keyword_dir(settings, name))
+        store.mark_complete(name)
+    except BaseException:
+        store.delete_generation(name)
+        shutil.rmtree(keyword_dir(settings, name), ignore_errors=True)
+        raise
+    store.switch_to(name)
+    if current:
+        store.delete_generation(current)
+        shutil.rmtree(keyword_dir(settings, current), ignore_errors=True)
+    report.collection = name
+    report.chunks_total = len(all_chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _drop_abandoned(store: ChromaStore, settings: Settings, keep: str | None) -> None:
+    """Remove generations left by interrupted ingests (never the one serving)."""
+    for name in store.generations():
+        if name != keep:
+            store.delete_generation(name)
+            shutil.rmtree(keyword_dir(settings, name), ignore_errors=True)
+
+
+def _vectors_for(chunks: list[Chunk], known: dict[str, np.ndarray], settings: Settings, report: IngestReport,
+                 progress: Callable[[str, int, int], None] | None) -> np.ndarray:
+    """Reuse vectors of unchanged chunks; embed only new text."""
+    missing = [i for i, c in enumerate(chunks) if c.id not in known]
+    report.chunks_embedded = len(missing)
+    if not chunks:
+        return np.zeros((0, 1), dtype=np.float32)
+    fresh = np.zeros((0, 0), dtype=np.float32)
+    if missing:
+        embedder = get_embedder(settings)
+        texts = [chunks[i].search_text() for i in missing]
+        parts = []
+        step = max(1, settings.embedding_batch_size)
+        for start in range(0, len(texts), step):
+            parts.append(embedder.embed(texts[start:start + step]))
+            if progress:
+                progress("embedding chunks", min(start + step, len(texts)), len(texts))
+        fresh = np.vstack(parts)
+    dimension = fresh.shape[1] if missing else len(next(iter(known.values())))
+    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+    fresh_rows = {index: row for row, index in enumerate(missing)}
+    for i, chunk in enumerate(chunks):
+        vectors[i] = fresh[fresh_rows[i]] if i in fresh_rows else known[chunk.id]
+    return vectors
+
+
+def _document_entry(doc: Document, previous: dict | None) -> dict:
+    kinds: dict[str, int] = {}
+    for chunk in doc.chunks:
+        kinds[chunk.kind] = kinds.get(chunk.kind, 0) + 1
+    footnotes = [n.model_dump() for n in doc.footnotes] if doc.footnotes else (previous or {}).get("footnotes", [])
+    unchanged = previous is not None and previous.get("doc_id") == doc.id
+    return {"path": doc.path, "doc_id": doc.id, "title": doc.title, "role": doc.role, "pages": doc.pages,
+            "kinds": kinds, "chunks": len(doc.chunks), "footnotes": footnotes,
+            "source_lines": sorted({c.table.source for c in doc.chunks if c.table and c.table.source} |
+                                   {line.split("Source:", 1)[1].strip() for c in doc.chunks if c.kind == "table"
+                                    for line in c.text.splitlines() if line.startswith("Source:")}),
+            "ingested_at": previous["ingested_at"] if unchanged else time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def _manifest(key: str, settings: Settings, explicit: list[str], documents: dict[str, Document],
+              entries: list[dict], report: IngestReport) -> dict:
+    from ingest.records import Footnote
+
+    report_entry = next((e for e in entries if e["role"] == "report"), None)
+    registry = []
+    if report_entry:
+        notes = [Footnote.model_validate(n) for n in report_entry["footnotes"]]
+        local = [e["title"] for e in entries if e["role"] == "source"]
+        registry = [s.model_dump() for s in build_registry(notes, report_entry["source_lines"], local)]
+    return {"settings_key": key, "model": model_name(settings), "chunking_version": CHUNKING_VERSION,
+            "created_at": time.strftime("%Y-%m-%d %H:%M:%S"), "explicit_paths": explicit,
+            "documents": entries, "skipped": report.skipped, "sources": registry}

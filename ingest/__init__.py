@@ -1,0 +1,1 @@
+"""Ingestion: load documents from disk and turn them into citable chunks, tables and footnotes."""

@@ -1,0 +1,66 @@
+"""One settings object for every stage, read from `AMPI_*` environment variables at entry points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where data lives, which models to use and how retrieval and answers behave."""
+
+    model_config = SettingsConfigDict(env_prefix="AMPI_", extra="ignore")
+
+    corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder of documents ingested by default.")
+    data_dir: Path = Field(REPO_ROOT / ".ampi", description="Folder for feedback, briefings and uploads.")
+    index_dir: Path = Field(REPO_ROOT / ".ampi" / "index", description="Folder of the embedded Chroma store and keyword index.")
+    chroma_host: str | None = Field(None, description="Chroma server host; when set, the server is used instead of the local folder.")
+    chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
+    collection_prefix: str = Field("ampi", description="Prefix of the Chroma collection names this project owns.")
+    embedding_model: str = Field("", description="Folder of a sentence-transformers model; empty means the bundled all-MiniLM-L6-v2.")
+    embedding_batch_size: int = Field(32, description="Passages embedded per batch.")
+    pdf_password: str | None = Field(None, description="Password tried for encrypted PDFs.")
+    max_file_mb: float = Field(50.0, description="Files larger than this are rejected before they are read.")
+    chunk_words: int = Field(220, description="Target words per chunk for documents without numbered paragraphs.")
+    chunk_overlap_words: int = Field(30, description="Word overlap between such chunks.")
+    top_k: int = Field(10, description="Passages returned by retrieval.")
+    candidate_k: int = Field(30, description="Candidates taken from each retriever before fusion.")
+    refusal_threshold: float = Field(0.5, description="Minimum evidence support (0-1) below which the answer is 'the documents don't say'.")
+    ui_host: str = Field("127.0.0.1", description="Host the web UI binds to.")
+    ui_port: int = Field(7860, description="Port of the web UI.")
+    ui_users: str | None = Field(None, description="Comma-separated user:password pairs; when set, the UI requires login.")
+    ui_password_file: Path | None = Field(None, description="File of user:password lines; when set, the UI requires login.")
+    max_upload_mb: float = Field(25.0, description="Largest file accepted by the UI upload.")
+    llm_base_url: str | None = Field(None, description="Optional OpenAI-compatible endpoint; never required.")
+
+    @property
+    def server_mode(self) -> bool:
+        """True when a Chroma server is configured."""
+        return bool(self.chroma_host)
+
+    @property
+    def sources_dir(self) -> Path:
+        """Folder holding the cited source documents the user adds."""
+        return self.corpus_dir / "sources"
+
+
+def offline_environment() -> None:
+    """Stop the libraries from reaching for the network (see STACK-NOTES); call at entry points."""
+    import os
+
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "ORT_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)
+
+
+BUNDLED_REPORT = "ampi-future-state-of-machinery-2025.md"

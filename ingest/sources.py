@@ -1,0 +1,68 @@
+"""The source registry: the report's footnotes, readable titles for them, and which are present locally."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, Field
+
+from ingest.records import Footnote
+
+_STOP = {"the", "of", "and", "a", "an", "in", "for", "to", "on", "with", "uk", "html", "pdf", "www", "https", "http"}
+
+
+class Source(BaseModel):
+    """One cited source: a footnote of the report, named readably."""
+
+    number: int
+    title: str = Field(description="Readable name: the footnote text, or for a bare URL the matching table source line or URL words.")
+    url: str | None = None
+    local_doc: str | None = Field(None, description="Title of a document in corpus/sources that matches it.")
+
+    def label(self) -> str:
+        """'footnote 2: UK Innovation Report 2024 (…) <url>' for citations."""
+        text = f"footnote {self.number}: {self.title}"
+        return f"{text} <{self.url}>" if self.url and self.url not in self.title else text
+
+
+def words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def _url_words(url: str) -> str:
+    parsed = urlparse(url)
+    slug = [p for p in parsed.path.split("/") if p][-1:] or [parsed.netloc]
+    return re.sub(r"[-_]+", " ", slug[0]).strip()
+
+
+def _is_bare_url(text: str) -> bool:
+    return bool(re.fullmatch(r"\s*https?://\S+\s*", text))
+
+
+def name_footnote(note: Footnote, source_lines: list[str]) -> str:
+    """A readable title: bare-URL footnotes take the table source line that names the same work."""
+    if not _is_bare_url(note.text):
+        return note.text
+    slug = _url_words(note.url or note.text)
+    wanted = words(slug)
+    for line in source_lines:
+        if wanted and wanted <= words(line):
+            return re.sub(r"^(adapted from|based on)\s+", "", line, flags=re.IGNORECASE).strip()
+    return slug.title() or note.text
+
+
+def build_registry(footnotes: list[Footnote], source_lines: list[str], local_titles: list[str]) -> list[Source]:
+    """Sources for every footnote, matched to documents in corpus/sources by title words."""
+    registry = []
+    for note in footnotes:
+        title = name_footnote(note, source_lines)
+        wanted = words(title)
+        local = None
+        for local_title in local_titles:
+            have = words(local_title)
+            if have and wanted and len(have & wanted) >= max(2, int(0.6 * len(have))):
+                local = local_title
+                break
+        registry.append(Source(number=note.number, title=title, url=note.url, local_doc=local))
+    return registry
