@@ -1,0 +1,114 @@
+"""Pick the sentence that answers a question and judge whether it really supports an answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.query import Query
+from assistant.retrieve import idf
+from assistant.text import YEAR, expand, numbers_in, split_sentences, stems
+from ingest.markup import strip_superscripts
+from ingest.records import Chunk, Hit
+
+_NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
+_NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",
+              "In", "I", "I'm", "Give", "Can", "Based", "By", "At", "Do", "Of", "For", "On", "According", "Tell", "Please",
+              "Show", "List", "Me", "A", "An", "If", "And", "Or", "To", "It", "This", "That", "From", "Has", "Have"}
+
+
+@dataclass
+class Evidence:
+    """A sentence in a passage, with how well it supports an answer to the question (0–1)."""
+
+    hit: Hit
+    sentence: str
+    support: float
+    score: float
+
+
+def names_in(question: str) -> list[str]:
+    """Proper names and acronyms the question depends on ('Sweden', 'AMPI', 'Danobat')."""
+    out = []
+    for match in _NAME.finditer(question):
+        words = [w for w in match.group(1).split() if w not in _NOT_NAMES]
+        if not words:
+            continue
+        name = " ".join(words)
+        if name.lower() in {"m&e", "uk", "gb", "us", "oecd"}:
+            continue  # areas and shared terms are handled by their own rules
+        out.append(name)
+    return out
+
+
+def _name_present(name: str, text: str) -> bool:
+    low = text.lower()
+    for word in name.split():
+        stem = word.lower()[: max(4, len(word) - 3)] if len(word) > 5 else word.lower()
+        if stem not in low:
+            return False
+    return True
+
+
+def context_text(chunk: Chunk) -> str:
+    return f"{chunk.doc_title} {chunk.section} {chunk.heading} {chunk.text}"
+
+
+def support(query: Query, sentence: str, chunk: Chunk, frequency: dict[str, int], total: int) -> float:
+    """IDF-weighted share of the question's terms found in the sentence (and, at half weight, its passage)."""
+    in_sentence = set(stems(sentence))
+    in_context = set(stems(context_text(chunk)))
+    weights = {}
+    known = [idf(t, frequency, total) for t in query.stems if frequency.get(t)]
+    typical = sorted(known)[len(known) // 2] if known else 1.0
+    for term in query.stems:
+        # A word the documents never use counts like a typical word: it may be the user's phrasing.
+        weights[term] = idf(term, frequency, total) if frequency.get(term) else typical
+    if not weights:
+        return 0.0
+    score = 0.0
+    for term, weight in weights.items():
+        variants = expand({term})
+        if variants & in_sentence:
+            score += weight
+        elif variants & in_context:
+            score += 0.6 * weight
+    return score / sum(weights.values())
+
+
+def blocked(query: Query, chunk: Chunk, sentence: str) -> str | None:
+    """A reason this passage cannot answer the question, or None."""
+    context = context_text(chunk)
+    for year in query.years:
+        if str(year) not in context:
+            return f"nothing for {year}"
+    for name in names_in(query.text):
+        if not _name_present(name, context):
+            return f"nothing about {name}"
+    return None
+
+
+def has_figure(sentence: str) -> bool:
+    """True when a sentence states a number other than a year or a footnote."""
+    plain = strip_superscripts(sentence)
+    return any(not YEAR.fullmatch(n.strip()) for n in numbers_in(plain))
+
+
+def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], total: int, limit: int = 6) -> list[Evidence]:
+    """Sentences of the top passages ranked by support and retrieval rank; blocked passages skipped."""
+    found: list[Evidence] = []
+    for rank, hit in enumerate(hits[:limit]):
+        chunk = hit.chunk
+        if chunk.kind == "table" and chunk.table is None:
+            continue
+        sentences = split_sentences(chunk.text) if chunk.kind != "table" else [chunk.text]
+        for sentence in sentences:
+            if blocked(query, chunk, sentence):
+                continue
+            value = support(query, sentence, chunk, frequency, total)
+            score = value + 0.25 / (1 + rank) + 0.05 * hit.score
+            if query.wants_number:
+                score += 0.15 if has_figure(sentence) else -0.3
+            found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score))
+    found.sort(key=lambda e: -e.score)
+    return found

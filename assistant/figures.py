@@ -1,0 +1,162 @@
+"""Exact figures from the structured table records: lookup by entity, measure and year; rankings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.query import Query
+from assistant.text import expand, stems
+from ingest.records import Cell, Chunk, Table, TableRow
+
+# Words every table of the report shares: they cannot tell one measure from another.
+GENERIC = {"m&e", "machineri", "equip", "manufactur", "advanc", "sector", "oecd", "tabl", "figur", "countri", "global",
+           "uk", "gb", "us", "top", "valu", "give", "exact", "decim", "place", "usd", "billion", "thousand", "us$", "worth", "figur", "much", "large", "big"}
+ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa"], "russian federation": ["russia"]}
+RANK_WORDS = re.compile(r"\b(rank|ranked|ranking|position|placed)\b", re.I)
+SHARE_WORDS = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|%)", re.I)
+MAX_WORDS = re.compile(r"\b(highest|largest|biggest|most|greatest|top|leading|best)\b", re.I)
+MIN_WORDS = re.compile(r"\b(lowest|smallest|least|weakest|bottom|worst)\b", re.I)
+
+
+@dataclass
+class FigureMatch:
+    """One table cell that answers (part of) a question."""
+
+    chunk: Chunk
+    table: Table
+    row: TableRow
+    cell: Cell
+    score: float
+
+    @property
+    def where(self) -> str:
+        return f"{self.table.locator}" + (f", {self.table.panel}" if self.table.panel else "")
+
+
+def format_value(cell: Cell) -> str:
+    """'US$132 billion', '-USD 7.2 billion', '0.6%', '176' — the number exactly as printed."""
+    text, unit = cell.text, (cell.unit or "").strip()
+    if not unit or unit == "%" or text.endswith("%"):
+        return text
+    match = re.match(r"^(US\$|USD|£|€|GBP|EUR)\s*(.*)$", unit)
+    if match:
+        currency, scale = match.groups()
+        sign, digits = ("-", text[1:]) if text.startswith(("-", "−")) else ("", text)
+        spacer = " " if currency.isalpha() else ""
+        return f"{sign}{currency}{spacer}{digits}" + (f" {scale}" if scale else "")
+    return f"{text} {unit}"
+
+
+def mentioned(entity: str, question: str) -> bool:
+    """True when the question names the row's entity (UK and GB are different places)."""
+    low = question.lower()
+    names = [entity.lower()] + ALIASES.get(entity.lower(), [])
+    for name in names:
+        pattern = rf"(?<![\w]){re.escape(name)}(?:'s|’s)?(?![\w])"
+        if name in {"us"}:
+            if re.search(r"\bUS\b(?!\s*(?:\$|dollars?))", question):
+                return True
+            continue
+        if re.search(pattern, low):
+            return True
+    return False
+
+
+def _row_subject(row: TableRow, table: Table) -> str:
+    """Entity to look for: the row label, or for label-less rows the panel's first word ('UK exports' → 'UK')."""
+    if row.entity == table.panel and table.panel:
+        return table.panel.split()[0]
+    return row.entity
+
+
+def _measure_stems(query: Query, subject_stems: set[str]) -> set[str]:
+    """Stems that name the measure asked for, with their synonyms ('grow' → CAGR)."""
+    return expand({s for s in query.stems if s not in GENERIC and s not in subject_stems and not s.isdigit()})
+
+
+def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_rank: bool) -> float | None:
+    """How well a cell's header, panel and title match the measure asked for; None when the year rules it out."""
+    if cell.value is None:
+        return None
+    if query.years:
+        years = {cell.year} if cell.year else set(int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", cell.header))
+        if not years or not years & set(query.years):
+            return None
+    if SHARE_WORDS.search(query.text) and cell.unit != "%":
+        return None  # a share is a percentage, never the underlying value
+    is_rank = cell.header.strip().lower() == "rank"
+    if is_rank and not wants_rank:
+        return None
+    described = expand(set(stems(f"{table.title} {table.panel} {cell.header}")))
+    header_only = expand(set(stems(cell.header + " " + table.panel)))
+    score = 1.0 * len(measure & described) + 0.5 * len(measure & header_only)
+    if is_rank:
+        score += 2.0
+    if not measure & described and not (is_rank and wants_rank):
+        return None  # never answer a different measure than the one asked for
+    return score
+
+
+def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
+    """Best matching cell per (table panel, row) for rows the question names; best first."""
+    wants_rank = bool(RANK_WORDS.search(query.text))
+    found: list[FigureMatch] = []
+    for chunk in table_chunks:
+        table = chunk.table
+        if table is None:
+            continue
+        for row in table.rows:
+            subject = _row_subject(row, table)
+            if not mentioned(subject, query.text):
+                continue
+            measure = _measure_stems(query, set(stems(subject)))
+            best: FigureMatch | None = None
+            for cell in row.cells:
+                fit = _cell_fit(query, table, cell, measure, wants_rank)
+                if fit is not None and (best is None or fit > best.score):
+                    best = FigureMatch(chunk, table, row, cell, fit)
+            if best:
+                found.append(best)
+    found.sort(key=lambda m: -m.score)
+    return found
+
+
+def ranked(query: Query, table_chunks: list[Chunk]) -> FigureMatch | None:
+    """'Which country was third by trade balance in 2011?' → the row at that rank (or the max/min)."""
+    if not query.wants_entity:
+        return None
+    want_max, want_min = bool(MAX_WORDS.search(query.text)), bool(MIN_WORDS.search(query.text))
+    if query.ordinal is None and not (want_max or want_min):
+        return None
+    measure = _measure_stems(query, set())
+    best: tuple[float, FigureMatch] | None = None
+    for chunk in table_chunks:
+        table = chunk.table
+        if table is None or (query.years and table.year not in query.years):
+            continue
+        described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
+        fit = len(measure & described)
+        if not fit:
+            continue
+        rank_col = next((i for i, h in enumerate(table.headers) if h.strip().lower() == "rank"), None)
+        for row in table.rows:
+            if query.ordinal and rank_col is not None and row.cells[rank_col].value == query.ordinal:
+                cell = next((c for c in row.cells if c.unit), row.cells[rank_col])
+                candidate = FigureMatch(chunk, table, row, cell, fit + 1)
+                if best is None or candidate.score > best[0]:
+                    best = (candidate.score, candidate)
+        if rank_col is None and (want_max or want_min or query.ordinal):
+            numeric = [i for i, h in enumerate(table.headers) if any(r.cells[i].value is not None for r in table.rows)]
+            column = max(numeric, key=lambda i: len(measure & expand(set(stems(table.headers[i])))), default=None)
+            if column is None:
+                continue
+            rows = sorted((r for r in table.rows if r.cells[column].value is not None),
+                          key=lambda r: r.cells[column].value, reverse=not want_min)
+            position = (query.ordinal or 1) - 1
+            if position < len(rows):
+                candidate = FigureMatch(chunk, table, rows[position], rows[position].cells[column],
+                                        fit + len(measure & expand(set(stems(table.headers[column])))))
+                if best is None or candidate.score > best[0]:
+                    best = (candidate.score, candidate)
+    return best[1] if best else None

@@ -1,0 +1,114 @@
+"""Query understanding without an LLM: question type, years, locators, entities and key terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.text import YEAR, expand, stems
+
+LOCATOR = re.compile(r"\b(?:(table|figure|fig\.?)\s*(\d+)\s*[-–.]\s*(\d+)|(?:paragraph|para\.?|§)\s*(\d{1,2}\.\d{1,2})|footnote\s*(\d+))\b", re.I)
+ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+            "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
+# Places and bodies the report distinguishes; Britain/GB and the UK are kept apart on purpose.
+AREA_ALIASES = {
+    "gb": "GB", "great britain": "GB", "britain": "GB",
+    "uk": "UK", "united kingdom": "UK",
+    "us": "US", "usa": "US", "united states": "US", "america": "US",
+}
+
+_FIGURE = re.compile(r"\b(how (many|much|large|big)|what (was|is|were|are) the (value|number|share|size|rate|level|total|figure|amount)|"
+                     r"what (share|proportion|percentage|rate|growth)|value added|productivity|employment|enterprises|"
+                     r"\blq\b|location quotient|worth|exports?|imports?|trade balance|turnover|cagr|per cent|percent|%|rank|"
+                     r"grant|funding|budget|investment|receive)", re.I)
+_COMPARE = re.compile(r"\b(compare|compared|versus|vs\.?|larger|smaller|bigger|higher|lower|more than|less than|"
+                      r"difference|differ|ratio|times|faster|slower|change|changed|fall|fell|drop|dropped|rise|rose|"
+                      r"increase|decrease|grow faster|or the)\b", re.I)
+_SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|challenges|themes)|what are the|summar|overview|outline|"
+                      r"lessons|implications|explains?|what made|what has made|success factors|challenges|stages|"
+                      r"factors|trends|drivers|briefing|what did .* find)\b", re.I)
+_SOURCE = re.compile(r"\b(source|sources|cited|citation|backs?|back up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
+                     r"which (report|evaluation|study|dataset|survey|analysis)|"
+                     r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from)\b", re.I)
+_DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
+                     r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
+_WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion|percentage|rate)|by how much|what (was|is|were) .*(value|number|worth|balance|productivity|rank)|to one decimal|exact)", re.I)
+_WHICH_ENTITY = re.compile(r"\b(which|what|who)\s+(country|countries|region|nation|firm|company|organisation|one)\b", re.I)
+
+
+@dataclass
+class Query:
+    """What the assistant understood from a question."""
+
+    text: str
+    kind: str = "fact"  # figure | compare | summary | source | definition | locator | fact
+    years: list[int] = field(default_factory=list)
+    locators: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+    ordinal: int | None = None
+    wants_number: bool = False
+    wants_entity: bool = False
+    term: str | None = None  # the term a definition question asks about
+    stems: set[str] = field(default_factory=set)
+    expanded: set[str] = field(default_factory=set)
+
+    @property
+    def empty(self) -> bool:
+        return not self.stems and not self.locators and not self.term
+
+    @property
+    def search_text(self) -> str:
+        return self.text
+
+
+def _areas(text: str) -> list[str]:
+    low = f" {text.lower()} "
+    found = []
+    for alias, area in sorted(AREA_ALIASES.items(), key=lambda kv: -len(kv[0])):
+        if re.search(rf"(?<![\w]){re.escape(alias)}(?![\w])", low) and area not in found:
+            if alias == "us" and not re.search(r"\bUS\b(?!\s*(?:\$|dollars?))", text):
+                continue  # the pronoun "us", or a currency
+            found.append(area)
+    return found
+
+
+def _locators(text: str) -> list[str]:
+    out = []
+    for m in LOCATOR.finditer(text):
+        if m.group(1):
+            out.append(f"{'Table' if m.group(1).lower().startswith('t') else 'Figure'} {m.group(2)}-{m.group(3)}")
+        elif m.group(4):
+            out.append(m.group(4))
+        else:
+            out.append(f"footnote {m.group(5)}")
+    return out
+
+
+def analyse(question: str) -> Query:
+    """Classify a question and pull out what retrieval and answering need."""
+    text = " ".join(question.split())[:2000]
+    query = Query(text=text)
+    query.stems = set(stems(text))
+    query.expanded = expand(query.stems)
+    query.years = [int(y) for y in YEAR.findall(text)]
+    query.locators = _locators(text)
+    query.areas = _areas(text)
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    query.ordinal = next((ORDINALS[w] for w in words if w in ORDINALS), None)
+    query.wants_number = bool(_WANTS_NUMBER.search(text))
+    query.wants_entity = bool(_WHICH_ENTITY.search(text)) or text.lower().startswith(("which", "who"))
+    define = _DEFINE.search(text)
+    if _SOURCE.search(text):
+        query.kind = "source"
+    elif define and not query.wants_number:
+        query.kind = "definition"
+        query.term = next(g for g in define.groups() if g).strip(" ?")
+    elif _SUMMARY.search(text) and not query.wants_number:
+        query.kind = "summary"
+    elif _COMPARE.search(text) and (query.wants_number or _FIGURE.search(text) or " or " in text.lower()):
+        query.kind = "compare"
+    elif query.wants_number or _FIGURE.search(text):
+        query.kind = "figure"
+    elif query.locators:
+        query.kind = "locator"
+    return query

@@ -1,0 +1,100 @@
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) results fused by reciprocal rank, then a cheap rerank.
+
+llama-index's QueryFusionRetriever does the same fusion, but it re-embeds the query through its
+own wrapper and returns framework nodes; the query vector is needed again for sentence scoring,
+so the ten-line fusion is kept here and the BM25 side uses llama-index's BM25Retriever.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from assistant.query import Query
+from assistant.text import expand, stems
+from ingest.records import Chunk, Hit
+from ingest.settings import Settings
+from index.store import ChromaStore
+
+RRF_K = 60
+
+
+def idf(term: str, frequency: dict[str, int], total: int) -> float:
+    """Inverse document frequency of a stem; unseen stems weigh most."""
+    return math.log(1 + total / (1 + frequency.get(term, 0)))
+
+
+def coverage(query: Query, text: str, frequency: dict[str, int], total: int) -> float:
+    """IDF-weighted share of the question's key stems (or their synonyms) present in a text."""
+    have = set(stems(text))
+    weights = {t: idf(t, frequency, total) for t in query.stems}
+    if not weights:
+        return 0.0
+    covered = sum(w for t, w in weights.items() if t in have or (expand({t}) - {t}) & have)
+    return covered / sum(weights.values())
+
+
+def _locator_bonus(query: Query, chunk: Chunk) -> float:
+    return 1.0 if chunk.locator in query.locators else 0.0
+
+
+def _area_fit(query: Query, chunk: Chunk) -> float:
+    """+ when the chunk names the area asked about (UK vs GB kept apart), − when it names only the other."""
+    if not query.areas:
+        return 0.0
+    text = f" {chunk.text} "
+    names = {"UK": r"\bUK\b|United Kingdom", "GB": r"\bGB\b|Great Britain|\bBritain\b", "US": r"\bUS\b|United States"}
+    hits = [a for a in query.areas if re.search(names[a], text)]
+    others = [a for a in names if a not in query.areas and re.search(names[a], text)]
+    return 0.5 * len(hits) - (0.3 if others and not hits else 0.0)
+
+
+def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, settings: Settings,
+             doc: str | None = None, section: str | None = None) -> list[Hit]:
+    """Top passages for a question, best first, optionally within one document or section."""
+    where = {"doc_id": doc} if doc else None
+    dense = store.search(loaded.name, vector, settings.candidate_k, where=where)
+    keyword = loaded.keyword.search(" ".join([query.text] + sorted(query.expanded - query.stems)))
+    fused: dict[str, float] = {}
+    similarity: dict[str, float] = {}
+    for rank, (chunk_id, score) in enumerate(dense):
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+        similarity[chunk_id] = score
+    for rank, (chunk_id, _) in enumerate(keyword):
+        fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    for locator in query.locators:  # "Table 2-2" typed by the user: always a candidate
+        for chunk in loaded.chunks:
+            if chunk.locator == locator:
+                fused.setdefault(chunk.id, 1.0 / RRF_K)
+    total = len(loaded.chunks)
+    hits = []
+    for chunk_id, rrf in fused.items():
+        chunk = loaded.by_id.get(chunk_id)
+        if chunk is None or (doc and chunk.doc_id != doc) or (section and section not in chunk.section):
+            continue
+        score = (
+            rrf * RRF_K / 2  # 0..1: both retrievers' rank 1 gives 1.0
+            + 0.6 * coverage(query, chunk.search_text(), loaded.document_frequency, total)
+            + 0.3 * similarity.get(chunk_id, 0.0)
+            + 2.0 * _locator_bonus(query, chunk)
+            + 0.3 * _area_fit(query, chunk)
+            + _kind_prior(query, chunk)
+        )
+        hits.append(Hit(chunk=chunk, score=score))
+    hits.sort(key=lambda h: -h.score)
+    return hits[: max(settings.top_k, 10)]
+
+
+def _kind_prior(query: Query, chunk: Chunk) -> float:
+    """Footnotes answer source questions; tables answer figure questions; summaries answer summaries."""
+    if chunk.kind == "footnote":
+        return 0.1 if query.kind in {"source", "definition"} else -0.15
+    if chunk.kind == "table":
+        return 0.1 if chunk.table and query.kind in {"figure", "compare"} else (-0.2 if not chunk.table else 0.0)
+    if chunk.kind == "summary":
+        return 0.15 if query.kind == "summary" else 0.0
+    if chunk.kind == "text":
+        return -0.1
+    return 0.0

@@ -1,0 +1,160 @@
+"""The assistant as a library: load the index once, answer questions with citations.
+
+    >>> from assistant.service import Assistant
+    >>> bot = Assistant(Settings())
+    >>> result = bot.answer("What was Japan's M&E value added in 2021?")
+    >>> result.text, [c.locator for c in result.citations]
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.catalog import GlossaryEntry, OutlineSection, glossary, outline, sources_from_manifest
+from ingest.errors import NoIndex
+from ingest.records import Answer, Chunk
+from ingest.settings import Settings, offline_environment
+from ingest.sources import Source
+from index.builder import keyword_dir
+from index.embedder import Embedder, get_embedder
+from index.keyword import KeywordIndex
+from index.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadedIndex:
+    """One generation of the index held in memory for fast queries."""
+
+    name: str
+    chunks: list[Chunk]
+    by_id: dict[str, Chunk]
+    keyword: KeywordIndex
+    manifest: dict
+    sources: dict[int, Source]
+    glossary: list[GlossaryEntry]
+    document_frequency: dict[str, int]
+
+
+class Assistant:
+    """Answers questions from the current index generation; reloads when a new ingest switches it."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        offline_environment()
+        self.settings = settings
+        self._embedder = embedder
+        self._store: ChromaStore | None = None
+        self._loaded: LoadedIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def store(self) -> ChromaStore:
+        if self._store is None:
+            self._store = ChromaStore(self.settings)
+        return self._store
+
+    def index(self) -> LoadedIndex:
+        """The serving generation, loaded on first use and whenever the pointer moves."""
+        try:
+            name = self.store.current_name()
+        except Exception:
+            self._store = None  # a server that went away: reconnect on the next question
+            raise
+        if not name:
+            raise NoIndex("no index yet: run `ampi ingest` first")
+        with self._lock:
+            if self._loaded is None or self._loaded.name != name:
+                self._loaded = self._load(name)
+            return self._loaded
+
+    def _load(self, name: str) -> LoadedIndex:
+        from assistant.text import stems
+
+        chunks, _ = self.store.all_chunks(name)
+        manifest = self.store.manifest(name)
+        keyword = KeywordIndex.load_or_build(keyword_dir(self.settings, name), chunks, self.settings.candidate_k)
+        frequency: dict[str, int] = {}
+        for chunk in chunks:
+            for item in set(stems(chunk.search_text())):
+                frequency[item] = frequency.get(item, 0) + 1
+        return LoadedIndex(name=name, chunks=chunks, by_id={c.id: c for c in chunks}, keyword=keyword,
+                           manifest=manifest, sources={s.number: s for s in sources_from_manifest(manifest)},
+                           glossary=glossary(chunks), document_frequency=frequency)
+
+    # -- questions ----------------------------------------------------------------------------
+    def answer(self, question: str, doc: str | None = None, section: str | None = None) -> Answer:
+        """A grounded answer with citations, or a plain 'the documents don't say' with related passages."""
+        from assistant.compose import compose
+        from assistant.query import analyse
+        from assistant.retrieve import retrieve
+
+        started = time.perf_counter()
+        query = analyse(question)
+        if query.empty:
+            return Answer(question=question, text="Please type a question about the documents.", refused=True,
+                          kind="empty", latency_ms=(time.perf_counter() - started) * 1000)
+        loaded = self.index()
+        vector = self.embedder.embed_query(query.search_text)
+        hits = retrieve(query, vector, loaded, self.store, self.settings, doc=doc, section=section)
+        result = compose(query, hits, loaded, self.embedder, self.settings)
+        result.retrieved = hits[: self.settings.top_k]
+        result.latency_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    # -- browsing -----------------------------------------------------------------------------
+    def outline(self) -> list[OutlineSection]:
+        return outline(self.index().chunks)
+
+    def glossary(self) -> list[GlossaryEntry]:
+        return self.index().glossary
+
+    def documents(self) -> list[dict]:
+        """Indexed documents with role, counts and when they were ingested."""
+        return self.index().manifest.get("documents", [])
+
+    def sources(self) -> list[Source]:
+        return list(self.index().sources.values())
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """An indexed passage by id (only indexed passages can ever be shown)."""
+        return self.index().by_id.get(chunk_id)
+
+    def footnotes_for(self, chunk: Chunk) -> list[Source]:
+        sources = self.index().sources
+        return [sources[n] for n in chunk.footnotes if n in sources]
+
+
+def answer(question: str, settings: Settings) -> Answer:
+    """One-off answer (loads the index and model; use Assistant to keep them loaded)."""
+    return Assistant(settings).answer(question)
+
+
+def answer_record(result: Answer, item_id: str | None = None) -> dict:
+    """The JSON object of `ampi ask --json` and the UI's /ask API, with exactly the documented keys."""
+    return {
+        "id": item_id,
+        "question": result.question,
+        "answer": result.text,
+        "refused": result.refused,
+        "citations": [{"doc": c.doc, "locator": c.locator, "page": c.page, "section": c.section,
+                       "text": c.text, "sources": c.sources} for c in result.citations],
+        "retrieved": [{"doc": h.chunk.doc_title, "locator": h.chunk.locator, "page": h.chunk.page,
+                       "text": h.chunk.text, "score": round(float(h.score), 4)} for h in result.retrieved[:10]],
+        "latency_ms": round(result.latency_ms, 1),
+    }
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a, b))

@@ -1,0 +1,88 @@
+"""Words, stems, sentences and numbers: the small text tools the assistant shares."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ingest.markup import strip_superscripts
+
+STOPWORDS = set("""
+a an the of and or to in on for by with at from as is are was were be been being it its this that these those
+what which who whom whose when where why how does do did doing done has have had having will would can could should
+may might must shall there their them they than then into over under about across between per each any all some such
+me my i we our you your give tell show please according report documents document say says said also much many
+number figure value total exact exactly one place decimal what's whats
+""".split())
+
+# Words a staff member may use for the report's own terms. Keys and values are stems of words.
+SYNONYMS: dict[str, set[str]] = {
+    "workforc": {"employ", "employment", "job"}, "job": {"employ", "employment"}, "headcount": {"employ", "employment"},
+    "staff": {"employ"}, "employe": {"employ", "employment"}, "worker": {"employ", "employment"},
+    "firm": {"enterpris", "busi", "compani"}, "busi": {"enterpris", "firm"}, "compani": {"enterpris", "firm"},
+    "enterpris": {"busi", "firm"}, "m&e": {"machineri", "equip"}, "equip": {"m&e"},
+    "gdp": {"gross"}, "worth": {"valu"}, "spend": {"expenditur"}, "r&d": {"research", "develop", "berd"},
+    "deficit": {"balanc"}, "surplus": {"balanc"}, "balanc": {"deficit"}, "cagr": {"compound", "growth"},
+    "grow": {"growth", "cagr"}, "growth": {"grow", "cagr"}, "rate": {"cagr"}, "rank": {"ranked", "rank"}, "britain": {"gb"}, "gb": {"britain"},
+    "lq": {"locat", "quotient", "concentr"}, "quotient": {"lq"}, "product": {"productiv"},
+    "attend": {"attract"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},
+}
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?”⁰¹²³⁴⁵⁶⁷⁸⁹])\s+(?=[A-Z“‘(\"-])|\n+")
+YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
+NUMBER = re.compile(r"(?<![\w.])[-−]?[$£€]?\s?\d[\d,]*(?:\.\d+)?\s?(?:%|per cent|billion|million|thousand|bn|m\b|k\b)?")
+ABBREVIATIONS = ("c.", "e.g.", "i.e.", "vs.", "approx.", "no.", "St.")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=50000)
+def stem(word: str) -> str:
+    word = word.lower().strip("'’-")
+    if word in {"uk", "gb", "us", "m&e", "r&d", "lq", "ngen"}:
+        return word
+    return _stemmer().stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Word and number tokens as printed."""
+    return _WORD.findall(strip_superscripts(text))
+
+
+def stems(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Lower-case stems of the content words of a text."""
+    out = []
+    for word in words(text):
+        low = word.lower()
+        if not keep_stopwords and low in STOPWORDS:
+            continue
+        out.append(stem(low.replace(",", "")) if not low[0].isdigit() else low.replace(",", ""))
+    return out
+
+
+def expand(stem_set: set[str]) -> set[str]:
+    """Stems plus their domain synonyms."""
+    out = set(stem_set)
+    for item in stem_set:
+        out |= SYNONYMS.get(item, set())
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and bullet items of a passage (abbreviations like 'c.' do not end a sentence)."""
+    protected = text
+    for abbr in ABBREVIATIONS:
+        protected = protected.replace(abbr + " ", abbr.replace(".", "\u2024") + " ")
+    parts = [p.strip().replace("\u2024", ".") for p in _SENTENCE_END.split(protected)]
+    return [p.lstrip("- ").strip() for p in parts if p and len(p.strip("- ")) > 1]
+
+
+def numbers_in(text: str) -> list[str]:
+    """Numbers as printed in a text (with % or scale words where given)."""
+    return [n.strip() for n in NUMBER.findall(strip_superscripts(text)) if any(ch.isdigit() for ch in n)]
