@@ -78,7 +78,9 @@ def discover(settings: Settings, paths: list[Path], remembered: list[str]) -> tu
     for root in roots:
         if root.is_dir():
             for file in sorted(root.rglob("*")):
-                if file.is_file() and file.suffix.lower() in SUPPORTED:
+                # The folder's own README and hidden files are notes, not documents.
+                if file.is_file() and file.suffix.lower() in SUPPORTED and file.name.lower() != "readme.md" \
+                        and not any(part.startswith(".") for part in file.relative_to(root).parts):
                     found[str(file.resolve())] = file
         elif root.is_file():
             found[str(root.resolve())] = root

@@ -1,0 +1,54 @@
+# Two set-up commands on a fresh clone: `make run` and `make test`. Both install everything first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+AMPI := $(VENV)/bin/ampi
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: install run serve ingest test eval bench loadtest browser clean
+
+install: $(STAMP)
+
+# torch first, pinned: a plain `torch` (asked for by sentence-transformers) would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+ingest: install
+	$(AMPI) ingest --quiet || test $$? -eq 3
+
+run: ingest
+	$(AMPI) serve
+
+serve: run
+
+# Debian's chromium + chromedriver for the browser tests (their own browser downloads do not work offline).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ( (test "$$(id -u)" = 0 && apt-get update -qq && apt-get install -y -qq chromium chromium-driver) || \
+	    (command -v sudo >/dev/null && sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver) || \
+	    echo "chromium could not be installed: browser tests will be skipped" )
+
+test: install browser
+	$(PY) -m pytest -q
+
+eval: ingest
+	$(AMPI) eval
+
+bench: ingest
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_query.py
+
+loadtest: ingest
+	$(PY) bench/loadtest.py
+
+clean:
+	rm -rf .ampi eval-results bench-results

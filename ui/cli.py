@@ -1,0 +1,202 @@
+"""`ampi`: one command with subcommands; each parses arguments and calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ingest.errors import AmpiError
+from ingest.settings import REPO_ROOT, Settings, offline_environment
+
+EXIT_SKIPPED = 3
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if getattr(args, "password", None):
+        settings.pdf_password = args.password
+    return settings
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from index.builder import build_index
+
+    settings = _settings(args)
+    bars: dict[str, tqdm] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        key = "chunks" if name == "embedding chunks" else "files"
+        bar = bars.get(key) or bars.setdefault(key, tqdm(total=total, unit=key[:-1], desc=key, leave=False, file=sys.stderr))
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(name if key == "files" else "", refresh=False)
+        bar.refresh()
+
+    report = build_index(settings, paths=[Path(p) for p in args.paths], password=args.password,
+                         progress=None if args.quiet else progress)
+    for bar in bars.values():
+        bar.close()
+    print(f"Indexed {report.chunks_total} chunks ({report.chunks_embedded} embedded now) in {report.seconds:.1f} s"
+          + (" — settings changed, index rebuilt" if report.rebuilt else "")
+          + ("" if report.changed else " — already up to date"))
+    for label, paths in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for path in paths:
+            print(f"  {label}: {path}")
+    for path, original in report.duplicates:
+        print(f"  duplicate (stored once): {path} = {original}")
+    for path, reason in report.skipped:
+        print(f"  skipped: {reason}", file=sys.stderr)
+    return EXIT_SKIPPED if report.skipped else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from index.store import ChromaStore
+
+    settings = _settings(args)
+    store = ChromaStore(settings)
+    manifest = store.manifest()
+    where = f"server {settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
+    print(f"Index: {where} — model {manifest['model']}, built {manifest['created_at']}")
+    for doc in manifest["documents"]:
+        plural = {"summary": "summary boxes", "text": "unnumbered passages", "page": "page passages"}
+        kinds = ", ".join(f"{n} {plural.get(k, k + 's') if n != 1 else k}" for k, n in sorted(doc["kinds"].items()))
+        pages = f", {doc['pages']} pages" if doc.get("pages") else ""
+        print(f"- {doc['title']} [{doc['role']}] {Path(doc['path']).name}{pages}: {kinds}; ingested {doc['ingested_at']}")
+        if doc["role"] == "report":
+            chunks, _vectors = store.all_chunks()
+            mine = [c for c in chunks if c.doc_id == doc["doc_id"]]
+            paragraphs = [c.locator for c in mine if c.kind == "paragraph"]
+            tables = sorted({f"{c.locator}{' (' + c.table.panel + ')' if c.table and c.table.panel else ''}: {len(c.table.rows)} rows"
+                             for c in mine if c.table}, key=str)
+            if paragraphs:
+                print(f"    paragraphs {paragraphs[0]}–{paragraphs[-1]} ({len(paragraphs)}); footnotes {len(doc['footnotes'])}")
+            for table in tables:
+                print(f"    {table}")
+    for path, reason in manifest.get("skipped", []):
+        print(f"  skipped last time: {reason}")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from index.store import ChromaStore
+
+    manifest = ChromaStore(_settings(args)).manifest()
+    for source in manifest.get("sources", []):
+        present = f"  [present: {source['local_doc']}]" if source.get("local_doc") else ""
+        url = f" <{source['url']}>" if source.get("url") and source["url"] not in source["title"] else ""
+        print(f"{source['number']:>3}. {source['title']}{url}{present}")
+    return 0
+
+
+def _print_answer(result, record: dict) -> None:
+    print(result.text)
+    if result.citations:
+        print("\nCitations:")
+    for n, c in enumerate(result.citations, 1):
+        where = f"{c.locator}" + (f", page {c.page}" if c.page else "") + (f" — {c.section}" if c.section else "")
+        print(f"  [{n}] {c.doc}, {where}")
+        if c.quote:
+            print(f"      “{c.quote.strip()[:300]}”")
+        for source in c.sources:
+            print(f"      source: {source}")
+    if result.refused and result.related:
+        print("\nRelated passages (not an answer):")
+        for c in result.related:
+            print(f"  - {c.locator}: {c.text[:160]}…")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from assistant.service import Assistant, answer_record
+
+    assistant = Assistant(_settings(args))
+    if args.jsonl:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            result = assistant.answer(str(item.get("question", "")))
+            print(json.dumps(answer_record(result, item.get("id")), ensure_ascii=False), flush=True)
+        return 0
+    question = " ".join(args.question)
+    result = assistant.answer(question)
+    if args.json:
+        print(json.dumps(answer_record(result, None), ensure_ascii=False))
+    else:
+        _print_answer(result, answer_record(result))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from assistant.evaluate import run
+
+    settings = _settings(args)
+    summary = run(Path(args.file), settings, Path(args.out), with_baseline=not args.no_baseline)
+    print(json.dumps(summary, indent=2))
+    print(f"Per-question results: {Path(args.out) / 'results.jsonl'}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    settings = _settings(args)
+    if args.host:
+        settings.ui_host = args.host
+    if args.port:
+        settings.ui_port = args.port
+    serve(settings)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="ampi", description="AMPI report assistant: cited answers from the report and its sources.")
+    top.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = top.add_subparsers(dest="command", required=True)
+    ingest = sub.add_parser("ingest", help="index corpus/ (and any PATHs): only new or changed files are embedded")
+    ingest.add_argument("paths", nargs="*", help="extra PDF, Markdown or text files or folders")
+    ingest.add_argument("--password", help="password for encrypted PDFs")
+    ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    ingest.set_defaults(func=cmd_ingest)
+    sub.add_parser("status", help="what is indexed: documents, paragraphs, tables, footnotes, pages").set_defaults(func=cmd_status)
+    sub.add_parser("sources", help="the report's cited sources (footnotes) and which are present locally").set_defaults(func=cmd_sources)
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--jsonl", action="store_true", help='read {"id","question"} lines on stdin, write one JSON object per line')
+    ask.set_defaults(func=cmd_ask)
+    evaluate = sub.add_parser("eval", help="accuracy by type, evidence recall@5, refusals and latency over a question file")
+    evaluate.add_argument("file", nargs="?", default=str(REPO_ROOT / "tests" / "eval" / "dev.jsonl"))
+    evaluate.add_argument("--out", default=str(REPO_ROOT / "eval-results"))
+    evaluate.add_argument("--no-baseline", action="store_true", help="skip the plain llama-index baseline")
+    evaluate.set_defaults(func=cmd_eval)
+    serve = sub.add_parser("serve", help="start the web app (default http://127.0.0.1:7860)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    offline_environment()
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "ask" and not args.jsonl and not " ".join(args.question).strip():
+        print("ampi ask: give a question, e.g. ampi ask \"What was Japan's M&E value added in 2021?\"", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except AmpiError as exc:
+        print(f"ampi {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ampi {args.command}: interrupted; the previous index is unchanged", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
