@@ -99,7 +99,9 @@ def glossary(chunks: list[Chunk]) -> list[GlossaryEntry]:
         if meaning and term not in entries and _is_acronym(term):
             entries[term] = GlossaryEntry(term=term, meaning=meaning, locator=chunk.locator, doc=chunk.doc_title)
 
-    for chunk in chunks:
+    # Definitions in prose and footnotes win over chart captions that repeat an acronym.
+    priority = {"paragraph": 0, "summary": 0, "footnote": 1, "text": 2, "page": 2, "table": 3}
+    for chunk in sorted(chunks, key=lambda c: priority.get(c.kind, 2)):
         text = strip_superscripts(chunk.text)
         for match in _ACRONYM_IN_PARENS.finditer(text):
             before = re.split(r"[.;:()\n]", text[: match.start()])[-1]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.evidence import Evidence, best_sentences, blocked, has_figure
+from assistant.evidence import Evidence, best_sentences, blocked, has_figure, unknown_counted
 from assistant.figures import FigureMatch, format_value, lookup, ranked
 from assistant.query import Query
 from assistant.text import split_sentences
@@ -160,7 +160,10 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
     best = evidence[0]
     if query.wants_number and not has_figure(best.sentence):
         return None
-    parts = [f"{_clean_quote(best.sentence)} {cites.cite(best.hit.chunk, best.sentence)}"]
+    quote = best.sentence
+    if best.following and (not has_figure(best.sentence) or best.sentence.rstrip().endswith(":")) and len(quote) < 300:
+        quote = f"{best.sentence} {best.following}"  # a lead-in sentence needs the one that follows it
+    parts = [f"{_clean_quote(quote)} {cites.cite(best.hit.chunk, quote)}"]
     if query.kind == "compare":
         second = next((e for e in evidence[1:] if e.hit.chunk.id != best.hit.chunk.id or e.sentence != best.sentence), None)
         if second and second.support >= settings.refusal_threshold and has_figure(second.sentence) \
@@ -192,6 +195,12 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     lines = []
     for chunk in run[:8]:
         sentences = split_sentences(chunk.text)
+        bullets = _bullets(chunk)
+        if len(bullets) >= 2:  # a paragraph listing points: its points are the summary
+            marker = cites.cite(chunk, "")
+            lines.append(f"- {sentences[0]} {marker}")
+            lines += [f"  - {b} {marker}" for b in bullets]
+            continue
         point = " ".join(sentences[:2]) if len(sentences[0]) < 160 else sentences[0]
         lines.append(f"- {point} {cites.cite(chunk, point)}")
     return "\n".join(lines) if lines else None
@@ -272,6 +281,9 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
     """The answer for a question from its retrieved passages and the table records."""
     cites = Citations(loaded)
     total = len(loaded.chunks)
+    unknown = unknown_counted(query, loaded.document_frequency)
+    if unknown:
+        return refusal(query, hits, cites, f"anything about {unknown}: the word does not occur in them")
     evidence = best_sentences(query, hits, loaded.document_frequency, total)
     figures: list[FigureRow] = []
     text: str | None = None

@@ -11,6 +11,7 @@ from assistant.text import YEAR, expand, numbers_in, split_sentences, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
+_SHARE = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|rate)\b", re.I)
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
 _NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",
               "In", "I", "I'm", "Give", "Can", "Based", "By", "At", "Do", "Of", "For", "On", "According", "Tell", "Please",
@@ -25,6 +26,7 @@ class Evidence:
     sentence: str
     support: float
     score: float
+    following: str = ""
 
 
 def names_in(question: str) -> list[str]:
@@ -54,9 +56,10 @@ def context_text(chunk: Chunk) -> str:
     return f"{chunk.doc_title} {chunk.section} {chunk.heading} {chunk.text}"
 
 
-def support(query: Query, sentence: str, chunk: Chunk, frequency: dict[str, int], total: int) -> float:
-    """IDF-weighted share of the question's terms found in the sentence (and, at half weight, its passage)."""
+def support(query: Query, sentence: str, chunk: Chunk, frequency: dict[str, int], total: int, previous: str = "") -> float:
+    """IDF-weighted share of the question's terms in the sentence (less weight: the sentence before it, its passage)."""
     in_sentence = set(stems(sentence))
+    in_previous = set(stems(previous))
     in_context = set(stems(context_text(chunk)))
     weights = {}
     known = [idf(t, frequency, total) for t in query.stems if frequency.get(t)]
@@ -71,6 +74,8 @@ def support(query: Query, sentence: str, chunk: Chunk, frequency: dict[str, int]
         variants = expand({term})
         if variants & in_sentence:
             score += weight
+        elif variants & in_previous:
+            score += 0.8 * weight
         elif variants & in_context:
             score += 0.6 * weight
     return score / sum(weights.values())
@@ -82,7 +87,7 @@ def blocked(query: Query, chunk: Chunk, sentence: str) -> str | None:
     for year in query.years:
         if str(year) not in context:
             return f"nothing for {year}"
-    for name in names_in(query.text):
+    for name in names_in(query.text) if chunk.kind != "footnote" else []:  # a footnote's topic is its paragraph's
         if not _name_present(name, context):
             return f"nothing about {name}"
     return None
@@ -97,18 +102,39 @@ def has_figure(sentence: str) -> bool:
 def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], total: int, limit: int = 6) -> list[Evidence]:
     """Sentences of the top passages ranked by support and retrieval rank; blocked passages skipped."""
     found: list[Evidence] = []
+    names = names_in(query.text)
     for rank, hit in enumerate(hits[:limit]):
         chunk = hit.chunk
-        if chunk.kind == "table" and chunk.table is None:
-            continue
-        sentences = split_sentences(chunk.text) if chunk.kind != "table" else [chunk.text]
-        for sentence in sentences:
+        if chunk.kind == "table":
+            continue  # tables answer through their structured records, never as a quoted block
+        sentences = split_sentences(chunk.text)
+        for i, sentence in enumerate(sentences):
             if blocked(query, chunk, sentence):
                 continue
-            value = support(query, sentence, chunk, frequency, total)
-            score = value + 0.25 / (1 + rank) + 0.05 * hit.score
+            # A sentence speaks about what it or the sentence before it names ("The AWK … attracts 1,200").
+            window = sentence if query.kind == "compare" else " ".join(sentences[max(0, i - 1): i + 1])
+            missing = [n for n in names if not _name_present(n, window)]
+            if missing and (query.wants_number or query.kind in {"figure", "compare"}):
+                continue  # a number about something else is a near miss, never an answer
+            value = support(query, sentence, chunk, frequency, total, sentences[i - 1] if i else "")
+            score = value + 0.25 / (1 + rank) + 0.05 * hit.score - 0.15 * len(missing)
             if query.wants_number:
                 score += 0.15 if has_figure(sentence) else -0.3
-            found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score))
+            if _SHARE.search(query.text) and "%" in sentence:
+                score += 0.2  # a share or rate is answered by a percentage
+            following = sentences[i + 1] if i + 1 < len(sentences) else ""
+            found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following))
     found.sort(key=lambda e: -e.score)
     return found
+
+
+def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
+    """The noun a 'how many X' question counts, when the documents never mention X at all."""
+    if not query.counted or query.counted in {"people", "times", "years"}:
+        return None
+    from assistant.text import stem
+
+    base = stem(query.counted)
+    if frequency.get(base) or any(frequency.get(s) for s in expand({base}) - {base}):
+        return None
+    return query.counted

@@ -83,8 +83,8 @@ def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_r
         years = {cell.year} if cell.year else set(int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", cell.header))
         if not years or not years & set(query.years):
             return None
-    if SHARE_WORDS.search(query.text) and cell.unit != "%":
-        return None  # a share is a percentage, never the underlying value
+    if SHARE_WORDS.search(query.text) and not SHARE_WORDS.search(f"{table.title} {table.panel} {cell.header}"):
+        return None  # a share is asked for: a value or growth rate is a different measure
     is_rank = cell.header.strip().lower() == "rank"
     if is_rank and not wants_rank:
         return None

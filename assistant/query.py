@@ -32,7 +32,10 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|backs?|back up|rel(y|ies
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from)\b", re.I)
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
                      r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
-_WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion|percentage|rate)|by how much|what (was|is|were) .*(value|number|worth|balance|productivity|rank)|to one decimal|exact)", re.I)
+_WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion|percentage|rate)|by how much|to one decimal|exact|"
+                           r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
+                           r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
+_COUNTED = re.compile(r"\b(?:how many|number of)\s+([a-z]+)", re.I)
 _WHICH_ENTITY = re.compile(r"\b(which|what|who)\s+(country|countries|region|nation|firm|company|organisation|one)\b", re.I)
 
 
@@ -49,6 +52,7 @@ class Query:
     wants_number: bool = False
     wants_entity: bool = False
     term: str | None = None  # the term a definition question asks about
+    counted: str | None = None  # the noun a "how many X" question counts
     stems: set[str] = field(default_factory=set)
     expanded: set[str] = field(default_factory=set)
 
@@ -97,6 +101,8 @@ def analyse(question: str) -> Query:
     query.ordinal = next((ORDINALS[w] for w in words if w in ORDINALS), None)
     query.wants_number = bool(_WANTS_NUMBER.search(text))
     query.wants_entity = bool(_WHICH_ENTITY.search(text)) or text.lower().startswith(("which", "who"))
+    counted = _COUNTED.search(text)
+    query.counted = counted.group(1).lower() if counted else None
     define = _DEFINE.search(text)
     if _SOURCE.search(text):
         query.kind = "source"

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     chunk_overlap_words: int = Field(30, description="Word overlap between such chunks.")
     top_k: int = Field(10, description="Passages returned by retrieval.")
     candidate_k: int = Field(30, description="Candidates taken from each retriever before fusion.")
-    refusal_threshold: float = Field(0.5, description="Minimum evidence support (0-1) below which the answer is 'the documents don't say'.")
+    refusal_threshold: float = Field(0.3, description="Minimum evidence support (0-1) below which the answer is 'the documents don't say'.")
     ui_host: str = Field("127.0.0.1", description="Host the web UI binds to.")
     ui_port: int = Field(7860, description="Port of the web UI.")
     ui_users: str | None = Field(None, description="Comma-separated user:password pairs; when set, the UI requires login.")
