@@ -269,6 +269,20 @@ def answer_definition(query: Query, loaded, cites: Citations) -> str | None:
     return None
 
 
+def with_footnotes(hits: list[Hit], loaded, top: int = 8) -> list[Hit]:
+    """Top hits plus the footnotes they reference, right after them: footnotes often qualify a figure."""
+    notes = {(c.doc_id, c.footnotes[0]): c for c in loaded.chunks if c.kind == "footnote" and c.footnotes}
+    out: list[Hit] = []
+    seen: set[str] = set()
+    for hit in hits[:top]:
+        for chunk in [hit.chunk] + [notes[(hit.chunk.doc_id, n)] for n in hit.chunk.footnotes
+                                    if (hit.chunk.doc_id, n) in notes and hit.chunk.kind != "footnote"]:
+            if chunk.id not in seen:
+                seen.add(chunk.id)
+                out.append(Hit(chunk=chunk, score=hit.score))
+    return out + [h for h in hits[top:] if h.chunk.id not in seen]
+
+
 def refusal(query: Query, hits: list[Hit], cites: Citations, why: str = "") -> Answer:
     related = [Citation(doc=h.chunk.doc_title, locator=h.chunk.locator, page=h.chunk.page, section=h.chunk.section,
                         text=h.chunk.text, sources=cites.sources(h.chunk)) for h in hits[:3]]
@@ -284,7 +298,7 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
     unknown = unknown_counted(query, loaded.document_frequency)
     if unknown:
         return refusal(query, hits, cites, f"anything about {unknown}: the word does not occur in them")
-    evidence = best_sentences(query, hits, loaded.document_frequency, total)
+    evidence = best_sentences(query, with_footnotes(hits, loaded), loaded.document_frequency, total, limit=12)
     figures: list[FigureRow] = []
     text: str | None = None
     if query.kind == "definition":

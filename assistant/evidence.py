@@ -96,13 +96,16 @@ def blocked(query: Query, chunk: Chunk, sentence: str) -> str | None:
 def has_figure(sentence: str) -> bool:
     """True when a sentence states a number other than a year or a footnote."""
     plain = strip_superscripts(sentence)
-    return any(not YEAR.fullmatch(n.strip()) for n in numbers_in(plain))
+    return any(not YEAR.fullmatch(n.strip(" ,.;:")) for n in numbers_in(plain))
 
 
 def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], total: int, limit: int = 6) -> list[Evidence]:
     """Sentences of the top passages ranked by support and retrieval rank; blocked passages skipped."""
     found: list[Evidence] = []
     names = names_in(query.text)
+    from assistant.text import stem
+
+    counted_stem = stem(query.counted) if query.counted and query.counted not in {"people", "times", "years"} else None
     for rank, hit in enumerate(hits[:limit]):
         chunk = hit.chunk
         if chunk.kind == "table":
@@ -116,7 +119,13 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             missing = [n for n in names if not _name_present(n, window)]
             if missing and (query.wants_number or query.kind in {"figure", "compare"}):
                 continue  # a number about something else is a near miss, never an answer
+            if counted_stem and not expand({counted_stem}) & set(stems(window)):
+                continue  # "how many robots": a count of something else does not answer it
+            asked, other = area_mentions(query, window)
+            if query.wants_number and other and not asked:
+                continue  # a GB figure is not the UK figure (and vice versa)
             value = support(query, sentence, chunk, frequency, total, sentences[i - 1] if i else "")
+            value += 0.1 * len(asked)
             score = value + 0.25 / (1 + rank) + 0.05 * hit.score - 0.15 * len(missing)
             if query.wants_number:
                 score += 0.15 if has_figure(sentence) else -0.3
@@ -126,6 +135,15 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following))
     found.sort(key=lambda e: -e.score)
     return found
+
+
+AREA_PATTERNS = {"UK": r"\bUK\b|United Kingdom", "GB": r"\bGB\b|Great Britain|\bBritain\b", "US": r"\bUS\b|United States"}
+
+
+def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:
+    """Areas of the question the text names, and other areas it names instead."""
+    named = [a for a, pattern in AREA_PATTERNS.items() if re.search(pattern, text)]
+    return [a for a in named if a in query.areas], [a for a in named if a not in query.areas]
 
 
 def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:

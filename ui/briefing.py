@@ -37,16 +37,48 @@ class Briefing(BaseModel):
     items: list[BriefingItem] = Field(default_factory=list)
 
 
-def describe_locator(citation: Citation) -> str:
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _preview(citation: Citation, limit: int = 200) -> str:
+    """A short taste of a passage: a table's title line, or prose cut at a word boundary."""
+    text = citation.text.strip()
+    if "\t" in text:
+        text = text.splitlines()[0]
+        if text.startswith(citation.locator):  # 'Table 2-2: Top 10 …' would repeat the locator
+            text = text[len(citation.locator):].lstrip(" :—-")
+    text = _one_line(text)
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def describe_locator(locator: str, page: int | None = None) -> str:
     """'paragraph 2.7', 'Table 2-2' or 'page 3': how a reader finds the passage in the document."""
-    locator = citation.locator.strip()
-    page = _PAGE.match(locator)
-    if page:
-        return f"page {page.group(1)}"
+    locator = locator.strip()
+    page_only = _PAGE.match(locator)
+    if page_only:
+        return f"page {page_only.group(1)}"
     text = f"paragraph {locator}" if _PARAGRAPH.match(locator) else locator
-    if citation.page is not None:
-        text += f", page {citation.page}"
-    return text
+    return f"{text}, page {page}" if page is not None else text
+
+
+def describe_row(citation: Citation) -> str:
+    """The quoted sentence, or for a table row 'US — Value added (US$, billion): 174; …' using the table's headers."""
+    quote = citation.quote or ""
+    lines = citation.text.splitlines()
+    headers = next((line.split("\t") for line in lines if "\t" in line), [])
+    if "\t" not in quote or not headers:
+        return _one_line(quote)
+    rows = []
+    for row in (line.split("\t") for line in quote.splitlines() if line.strip()):
+        pairs = [f"{h.strip()}: {v.strip()}" for h, v in zip(headers[1:], row[1:], strict=False) if v.strip()]
+        rows.append(f"{row[0].strip()} — {'; '.join(pairs)}" if pairs else _one_line(" ".join(row)))
+    return " | ".join(rows)
+
+
+def source_text(source: str) -> str:
+    """A cited source without the 'Source:' prefix tables carry, so lists never say 'Source: Source:'."""
+    return re.sub(r"^\s*source:\s*", "", _one_line(source), flags=re.IGNORECASE)
 
 
 def briefing_path(settings: Settings, user: str | None) -> Path:
@@ -108,28 +140,24 @@ def remove(settings: Settings, user: str | None, item_id: str) -> Briefing:
         return briefing
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _citation_lines(number: int, citation: Citation) -> list[str]:
-    where = f"{citation.doc} — {describe_locator(citation)}"
+    where = f"{citation.doc} — {describe_locator(citation.locator, citation.page)}"
     if citation.section:
         where += f" ({citation.section})"
-    quote = _one_line(citation.quote or citation.text)
+    quote = describe_row(citation) or _preview(citation, 300)
     lines = [f"- **[{number}]** {where}", f"  > {quote}"]
-    lines += [f"  - Source: {_one_line(source)}" for source in citation.sources]
+    lines += [f"  - Source: {source_text(source)}" for source in citation.sources]
     return lines
 
 
 def _item_lines(position: int, answer: Answer) -> list[str]:
     lines = [f"## {position}. {_one_line(answer.question)}", "", answer.text.strip(), ""]
-    if answer.refused:
-        lines += ["_The documents don't say; nothing above is an answer from the report._", ""]
-        if answer.related:
-            lines += ["Related passages (not an answer):", ""]
-            lines += [f"- {c.doc} — {describe_locator(c)}: {_one_line(c.text)[:200]}" for c in answer.related]
-            lines.append("")
+    if answer.refused and "don't say" not in answer.text.lower():
+        lines += ["_The documents don't say._", ""]
+    if answer.refused and answer.related:
+        lines += ["Related passages (not an answer):", ""]
+        lines += [f"- {c.doc} — {describe_locator(c.locator, c.page)}: {_preview(c)}" for c in answer.related]
+        lines.append("")
     if answer.figures:
         lines += ["| Item | Value | Unit | Cited |", "|---|---:|---|---|"]
         lines += [f"| {f.label} | {f.value:,.6g} | {f.unit} | {f.citation} |" for f in answer.figures]
@@ -148,7 +176,8 @@ def to_markdown(items: list[BriefingItem], user: str | None = None, date: str | 
     date = date or time.strftime("%d %B %Y")
     by = f" by {user}" if user and user != "anonymous" else ""
     lines = [f"# {title}", "",
-             f"_Prepared {date}{by} with the AMPI document assistant: {len(items)} question(s), each answered "
+             f"_Prepared {date}{by} with the AMPI document assistant: {len(items)} "
+             f"question{'s' if len(items) != 1 else ''}, each answered "
              "only from the indexed documents. Numbers in brackets, e.g. [1], point to the citations below "
              "each answer._", ""]
     if not items:
@@ -157,7 +186,7 @@ def to_markdown(items: list[BriefingItem], user: str | None = None, date: str | 
     for position, item in enumerate(items, 1):
         lines += _item_lines(position, item.answer)
         for citation in item.answer.citations:
-            sources += [_one_line(s) for s in citation.sources if _one_line(s) not in sources]
+            sources += [source_text(s) for s in citation.sources if source_text(s) not in sources]
     lines += ["## Sources", ""]
     lines += [f"- {source}" for source in sources] or ["- No footnoted sources were cited."]
     return "\n".join(lines).rstrip() + "\n"

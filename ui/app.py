@@ -1,0 +1,572 @@
+"""The web UI: ask with cited passages, browse the report, pin a briefing, add documents.
+
+    >>> from ui.app import serve
+    >>> serve(Settings())        # http://127.0.0.1:7860
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from ingest.settings import Settings, offline_environment
+
+# Gradio starts its version check when imported or launched; the switch must be set before that.
+offline_environment()
+
+import gradio as gr  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from assistant.service import Assistant, answer_record  # noqa: E402
+from ingest.errors import AmpiError  # noqa: E402
+from ingest.records import Answer, Citation  # noqa: E402
+from ui import briefing as brief  # noqa: E402
+from ui.feedback import ANONYMOUS, record_feedback, safe_name  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+UPLOAD_TYPES = (".pdf", ".md", ".txt")
+SEARCHING = "_Searching the documents…_"
+EMPTY_PANEL = ("<div class='ampi-empty'>Ask a question: the passages each answer rests on appear here, "
+               "with the sentence used <mark>highlighted</mark> and the sources the report cites for it.</div>")
+# Two starter questions for each main section of the bundled report (keys match section numbers).
+SUGGESTED = {
+    "2": ("Advanced machinery and drivers of change",
+          ["What was Japan's M&E value added in 2021?", "How large is the global advanced machinery market?"]),
+    "3": ("Advanced machinery in Great Britain",
+          ["How many advanced machinery enterprises were there in Great Britain in 2023?",
+           "Which region has the highest concentration of advanced machinery manufacturing?"]),
+    "4": ("Learning from elsewhere",
+          ["What explains the success of the Aachen cluster?", "What are the key challenges facing the Basque machine tool cluster?"]),
+}
+ROLES = {"report": "The report", "source": "Cited source", "user": "Uploaded"}
+CSS = """
+.ampi-panel {font-size: 0.92rem}
+.ampi-head {color: var(--body-text-color-subdued); margin-bottom: .4rem}
+.ampi-cite {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .55rem .7rem; margin: .5rem 0}
+.ampi-cite-head {font-weight: 600}
+.ampi-n {color: var(--color-accent); margin-right: .3rem}
+.ampi-section {color: var(--body-text-color-subdued); font-size: .82rem; margin: .15rem 0 .35rem}
+.ampi-passage {white-space: pre-line; line-height: 1.45}
+.ampi-passage mark {background: #fde68a; color: inherit; padding: 0 .1rem}
+.ampi-table {border-collapse: collapse; font-size: .82rem; margin: .3rem 0}
+.ampi-table td, .ampi-table th {border: 1px solid var(--border-color-primary); padding: .15rem .4rem}
+.ampi-table tr.hit td {background: #fde68a; color: #111}
+.ampi-sources {margin: .35rem 0 0 1rem; padding: 0; font-size: .82rem; color: var(--body-text-color-subdued)}
+.ampi-refused {background: #fef3c7; color: #78350f; border-radius: 8px; padding: .5rem .7rem; font-weight: 600}
+.ampi-empty {color: var(--body-text-color-subdued); padding: 1rem .2rem}
+#ampi-figures *, #ampi-documents *, #ampi-glossary * {font-family: var(--font) !important}
+"""
+
+
+# System fonts: the theme's bundled web fonts drew some bold capitals in a fallback face (seen in screenshots).
+THEME = gr.themes.Default(primary_hue="blue", font=("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"),
+                          font_mono=("ui-monospace", "Consolas", "monospace"))
+
+
+class UploadRejected(AmpiError):
+    """An uploaded file was refused before anything was copied or indexed."""
+
+
+# -- who is asking -----------------------------------------------------------------------------
+def load_users(settings: Settings) -> list[tuple[str, str]]:
+    """(user, password) pairs from AMPI_UI_USERS and AMPI_UI_PASSWORD_FILE; empty means no login."""
+    lines = (settings.ui_users or "").split(",")
+    if settings.ui_password_file:
+        try:
+            lines += Path(settings.ui_password_file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:  # never fall back to an open app when a login was asked for
+            raise AmpiError(f"cannot read the UI password file {settings.ui_password_file}: {exc.strerror or exc}") from exc
+    users = []
+    for line in (raw.strip() for raw in lines):
+        if not line or line.startswith("#"):
+            continue
+        user, sep, password = line.partition(":")
+        if sep and user.strip() and password:
+            users.append((user.strip(), password))
+        else:
+            log.warning("ignored a UI user entry without 'user:password'")
+    if (settings.ui_users or settings.ui_password_file) and not users:
+        raise AmpiError("UI login is configured but no valid 'user:password' entry was found")
+    return users
+
+
+def launch_options(settings: Settings) -> dict:
+    """Keyword arguments for Blocks.launch shared by `serve` and the tests (Gradio 6 takes css/theme here)."""
+    users = load_users(settings)
+    return {"auth": users or None, "auth_message": "Sign in to the AMPI document assistant." if users else None,
+            "share": False, "show_error": True, "css": CSS, "theme": THEME,
+            "max_file_size": int(settings.max_upload_mb * 1024 * 1024), "footer_links": ["api", "settings"]}
+
+
+def user_of(request: gr.Request | None) -> str:
+    """The logged-in user, or 'anonymous' when the app runs without login."""
+    return (getattr(request, "username", None) or ANONYMOUS) if request else ANONYMOUS
+
+
+# -- rendering (pure: every document or user string is escaped here) --------------------------
+def _esc(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def highlight(text: str, quote: str) -> str:
+    """Escaped passage text with the quoted sentence in <mark>; whitespace differences are tolerated."""
+    words = (quote or "").split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), text or "", re.IGNORECASE) if words else None
+    if not match:
+        return _esc(text)
+    return f"{_esc(text[:match.start()])}<mark>{_esc(match.group(0))}</mark>{_esc(text[match.end():])}"
+
+
+def passage_html(text: str, quote: str = "") -> str:
+    """A passage as HTML: tab-separated tables become a table with the quoted rows marked."""
+    lines = (text or "").splitlines()
+    rows = [line for line in lines if "\t" in line]
+    if len(rows) < 2:
+        return f"<div class='ampi-passage'>{highlight(text, quote)}</div>"
+    wanted = {" ".join(q.split()) for q in (quote or "").splitlines() if q.strip()}
+    parts, body = [], []
+    for line in lines:
+        if "\t" not in line:
+            parts.append(f"<div class='ampi-passage'>{_esc(line)}</div>")
+            continue
+        cls = " class='hit'" if " ".join(line.split()) in wanted else ""
+        cells = "".join(f"<td>{_esc(cell)}</td>" for cell in line.split("\t"))
+        body.append(f"<tr{cls}>{cells}</tr>")
+        if line is rows[-1]:
+            parts.append(f"<table class='ampi-table'>{''.join(body)}</table>")
+    return "".join(parts)
+
+
+def citation_html(citation: Citation, number: int | None = None) -> str:
+    """One citation card: number, locator, document, section path, passage and footnoted sources."""
+    label = f"<span class='ampi-n'>[{number}]</span>" if number else ""
+    section = _esc(citation.section.replace(" > ", " › "))
+    listed = {brief.source_text(s) for s in citation.sources}
+    # A table's own 'Source:' line is listed below with the footnotes; showing it twice is noise.
+    text = "\n".join(line for line in citation.text.splitlines()
+                     if not (line.lower().startswith("source:") and brief.source_text(line) in listed))
+    sources = "".join(f"<li>Source: {_esc(brief.source_text(s))}</li>" for s in citation.sources)
+    return (f"<div class='ampi-cite'><div class='ampi-cite-head'>{label}"
+            f"{_esc(brief.describe_locator(citation.locator, citation.page))}"
+            f" <span class='ampi-section'>· {_esc(citation.doc)}</span></div>"
+            + (f"<div class='ampi-section'>{section}</div>" if section else "")
+            + passage_html(text, citation.quote)
+            + (f"<ul class='ampi-sources'>{sources}</ul>" if sources else "") + "</div>")
+
+
+def sources_html(answer: Answer | None, position: int = 0, total: int = 0) -> str:
+    """The sources panel for one answer: its citations, or for a refusal the related passages."""
+    if answer is None:
+        return f"<div class='ampi-panel'>{EMPTY_PANEL}</div>"
+    head = f"Answer {position} of {total}: " if total > 1 else ""
+    parts = [f"<div class='ampi-panel'><div class='ampi-head'>{head}<b>{_esc(answer.question)}</b></div>"]
+    if answer.refused:
+        parts.append("<div class='ampi-refused'>The documents don't say.</div>")
+        if answer.related:
+            parts.append("<h4>Related passages (not an answer)</h4>")
+            parts += [citation_html(c) for c in answer.related]
+    else:
+        parts.append("<h4>Citations</h4>")
+        parts += [citation_html(c, n) for n, c in enumerate(answer.citations, 1)]
+    return "".join(parts) + "</div>"
+
+
+def chat_message(answer: Answer) -> str:
+    """The answer as chat Markdown, with a one-line key to its citations."""
+    text = html.escape(answer.text, quote=False)
+    if answer.refused:
+        return f"{text}\n\n_Related passages are listed on the right; they are not an answer._"
+    cited = " · ".join(f"[{n}] {brief.describe_locator(c.locator, c.page)}" for n, c in enumerate(answer.citations, 1))
+    return f"{text}\n\n_Cited: {html.escape(cited, quote=False)}_" if cited else text
+
+
+def figures_frame(answer: Answer | None) -> pd.DataFrame:
+    """The values behind a figure answer, for the table and the bar chart."""
+    rows = [{"label": f.label, "value": f.value, "unit": f.unit, "cited in": f.citation} for f in (answer.figures if answer else [])]
+    return pd.DataFrame(rows, columns=["label", "value", "unit", "cited in"])
+
+
+def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names as people read them."""
+    return frame.rename(columns=lambda name: name[:1].upper() + name[1:])
+
+
+def passage_view(assistant: Assistant, chunk_id: str | None) -> str:
+    """An indexed passage with its footnotes, for the outline browser."""
+    chunk = assistant.chunk(chunk_id) if chunk_id else None
+    if chunk is None:
+        return "<div class='ampi-empty'>Pick a paragraph or table to read it here.</div>"
+    notes = [s.label() for s in assistant.footnotes_for(chunk)]
+    return citation_html(Citation(doc=chunk.doc_title, locator=chunk.locator, page=chunk.page, section=chunk.section,
+                                  text=chunk.text, sources=notes))
+
+
+# -- uploads -----------------------------------------------------------------------------------
+def clean_filename(name: str) -> str:
+    """The client's file name reduced to a safe basename: no folders, no '..', no odd characters."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    stem, dot, suffix = base.rpartition(".")
+    stem = re.sub(r"[^A-Za-z0-9 ._()-]+", "_", stem if dot else base).strip(" ._")[:100] or "upload"
+    return f"{stem}.{suffix.lower()}" if dot and re.fullmatch(r"[A-Za-z0-9]{1,8}", suffix) else stem
+
+
+def accept_upload(settings: Settings, user: str, source: Path, name: str | None = None) -> Path:
+    """Check type and size, then copy into data_dir/uploads/<user>/; raises UploadRejected."""
+    filename = clean_filename(name or source.name)
+    if Path(filename).suffix.lower() not in UPLOAD_TYPES:
+        raise UploadRejected(f"{filename}: only PDF, Markdown (.md) and text (.txt) files can be added")
+    size = source.stat().st_size
+    if size == 0:
+        raise UploadRejected(f"{filename}: the file is empty")
+    if size > settings.max_upload_mb * 1024 * 1024:
+        raise UploadRejected(f"{filename}: {size / 1024 / 1024:.1f} MB is over the {settings.max_upload_mb:g} MB upload limit")
+    if filename.endswith(".pdf") and source.read_bytes()[:5] != b"%PDF-":
+        raise UploadRejected(f"{filename}: this is not a PDF file")
+    target = Path(settings.data_dir) / "uploads" / safe_name(user) / filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
+def ingest_summary(report, target: Path) -> str:
+    """The ingest report in plain words, the uploaded file first."""
+    mine = str(target)
+    lines = []
+    for label, paths in (("Added", report.added), ("Updated", report.updated), ("Already indexed, unchanged", report.unchanged)):
+        if mine in paths:
+            lines.append(f"**{label}:** {target.name} — {report.chunks_total} passages now searchable.")
+    lines += [f"**Not added:** {target.name} has the same content as {Path(o).name}." for p, o in report.duplicates if p == mine]
+    lines += [f"**Skipped:** {reason}" for p, reason in report.skipped]
+    others = [Path(p).name for p in report.added + report.updated if p != mine]
+    if others:
+        lines.append(f"Also refreshed: {', '.join(others)}.")
+    return "\n\n".join(lines) or "Nothing changed."
+
+
+def documents_frame(assistant: Assistant) -> pd.DataFrame:
+    """Indexed documents for the status table."""
+    try:
+        docs = assistant.documents()
+    except AmpiError:
+        docs = []
+    rows = [{"title": d.get("title", ""), "file": Path(d.get("path", "")).name, "role": ROLES.get(d.get("role"), d.get("role")),
+             "passages": d.get("chunks", 0), "added": d.get("ingested_at", "")} for d in docs]
+    return _table(pd.DataFrame(rows, columns=["title", "file", "role", "passages", "added"]))
+
+
+
+# -- the page ----------------------------------------------------------------------------------
+HEADER = ("## AMPI document assistant\n"
+          "Ask questions about AMPI's *Future State of Machinery Sector* report (SQW, 2025) and the documents added "
+          "to it. Every answer quotes the paragraph, table or page it rests on, so you can check it. "
+          "**New here? Open *Start here*.**")
+INTRO = """## {title}
+*Market Assessment, 2025* — an AMPI report supported by independent research carried out by SQW.
+It describes the advanced machinery sector, sizes it in Great Britain and draws lessons from three clusters abroad.
+The assistant searches {docs} ({chunks} passages) and answers only from them.
+
+- **Section 2 — Advanced Machinery and drivers of change:** the global market, UK output, trade and productivity, technology and policy trends.
+- **Section 3 — Advanced Machinery in Great Britain:** employment, businesses, productivity and where the sector is concentrated.
+- **Section 4 — Learning from elsewhere:** case studies of Aachen (Germany), the Basque Country (Spain) and NGen (Canada).
+
+**How it works.** Type a question in **Ask**. Numbers like [1] point to the passages listed on the right, with the
+sentence used highlighted and the sources the report cites. When the documents don't answer a question the assistant
+says so. Rate answers as helpful or not, pin good ones and export them from **Briefing**; add your own files in **Documents**.
+"""
+
+
+def _panel(answers: list[dict], index: int) -> tuple:
+    """Sources panel, figures table and chart for the answer at `index` of this session."""
+    answer = answers[index]["answer"] if 0 <= index < len(answers) else None
+    frame = figures_frame(answer)
+    units = set(frame["unit"])
+    return (sources_html(answer, index + 1, len(answers)),
+            gr.Dataframe(value=_table(frame), visible=len(frame) > 0),
+            # Bars must start at zero: an axis fitted to the data hides small bars and exaggerates gaps.
+            gr.BarPlot(value=frame, visible=len(frame) >= 2, y_title=units.pop() if len(units) == 1 else "value",
+                       y_lim=[min(0.0, float(frame["value"].min())), float(frame["value"].max()) * 1.08] if len(frame) else None))
+
+
+def _briefing_view(settings: Settings, user: str, keep: str | None = None) -> tuple:
+    """Pinned-item picker and Markdown preview of a user's briefing."""
+    items = brief.load_briefing(settings, user).items
+    choices = [(f"{n}. {item.answer.question}", item.id) for n, item in enumerate(items, 1)]
+    value = keep if keep in {item.id for item in items} else (items[0].id if items else None)
+    return gr.Radio(choices=choices, value=value), brief.to_markdown(items, user=user)
+
+
+def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
+    """The whole UI as a Blocks app; launch it with `launch_options(settings)`."""
+    assistant = assistant or Assistant(settings)
+
+    def ask_in_chat(question: str, history: list, answers: list[dict]):
+        question = (question or "").strip()
+        if not question:
+            gr.Warning("Type a question first.")
+            yield (history, question, answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+            return
+        waiting = history + [{"role": "user", "content": html.escape(question, quote=False)},
+                             {"role": "assistant", "content": SEARCHING}]
+        yield (waiting, "", answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+        try:
+            answer = assistant.answer(question)
+        except Exception as exc:  # the chat goes back to how it was; the message says why
+            if not isinstance(exc, AmpiError):
+                log.exception("answering %r failed", question)
+            gr.Warning(f"Could not answer: {exc}")
+            yield (history, question, answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+            return
+        answers = answers + [{"id": uuid.uuid4().hex[:12], "answer": answer}]
+        waiting[-1] = {"role": "assistant", "content": chat_message(answer)}
+        yield (waiting, "", answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+
+    def select_answer(answers: list[dict], evt: gr.SelectData):
+        index = evt.index if isinstance(evt.index, int) else evt.index[0]
+        index = min(index // 2, len(answers) - 1)  # messages alternate question, answer
+        return (index, *_panel(answers, index))
+
+    def rate(answers: list[dict], index: int, comment: str, rating: str, request: gr.Request):
+        if not 0 <= index < len(answers):
+            gr.Warning("Ask a question first; then rate its answer.")
+            return comment
+        record_feedback(settings, user_of(request), answers[index]["answer"], rating, comment)
+        gr.Info(duration=4, message="Thanks: your feedback was saved." + (" The comment was included." if comment.strip() else ""))
+        return ""
+
+    # Gradio passes gr.Request only to parameters annotated with it, so each button gets a named function.
+    def rate_up(answers: list[dict], index: int, comment: str, request: gr.Request):
+        return rate(answers, index, comment, "up", request)
+
+    def rate_down(answers: list[dict], index: int, comment: str, request: gr.Request):
+        return rate(answers, index, comment, "down", request)
+
+    def pin_selected(answers: list[dict], index: int, request: gr.Request):
+        if not 0 <= index < len(answers):
+            gr.Warning("Ask a question first; then pin its answer.")
+            return _briefing_view(settings, user_of(request))
+        entry = answers[index]
+        count = len(brief.pin(settings, user_of(request), entry["answer"], entry["id"]).items)
+        gr.Info(duration=4, message=f"Pinned to your briefing ({count} item{'s' if count != 1 else ''}). Open the Briefing tab to export it.")
+        return _briefing_view(settings, user_of(request), keep=entry["id"])
+
+    def change_briefing(item_id: str | None, action: str, request: gr.Request):
+        user = user_of(request)
+        if item_id and action == "remove":
+            brief.remove(settings, user, item_id)
+        elif item_id:
+            brief.move(settings, user, item_id, -1 if action == "up" else 1)
+        return _briefing_view(settings, user, keep=item_id)
+
+    def item_up(item_id: str | None, request: gr.Request):
+        return change_briefing(item_id, "up", request)
+
+    def item_down(item_id: str | None, request: gr.Request):
+        return change_briefing(item_id, "down", request)
+
+    def item_remove(item_id: str | None, request: gr.Request):
+        return change_briefing(item_id, "remove", request)
+
+    def show_briefing(request: gr.Request):
+        return _briefing_view(settings, user_of(request))
+
+    def export_briefing(request: gr.Request):
+        user = user_of(request)
+        items = brief.load_briefing(settings, user).items
+        if not items:
+            gr.Warning("Nothing is pinned yet: pin answers from the Ask tab first.")
+            return gr.File(visible=False)
+        # Gradio serves files from its temp folder; a fresh folder per export keeps users apart.
+        path = brief.write_markdown(items, Path(tempfile.mkdtemp(prefix="ampi-briefing-")), user=user)
+        return gr.File(value=str(path), visible=True)
+
+    def load_page(request: gr.Request):
+        try:
+            docs = assistant.documents()
+            sections = assistant.outline()
+            glossary = [[g.term, g.meaning, brief.describe_locator(g.locator)] for g in assistant.glossary()]
+        except AmpiError as exc:
+            gr.Warning(str(exc))
+            docs, sections, glossary = [], [], []
+        report = next((d for d in docs if d.get("role") == "report"), docs[0] if docs else None)
+        intro = (INTRO.format(title=report["title"], docs=f"{len(docs)} document{'s' if len(docs) != 1 else ''}",
+                              chunks=sum(d.get("chunks", 0) for d in docs)) if report else
+                 "## No documents indexed yet\nRun `ampi ingest`, or add a file in the **Documents** tab.")
+        choices = [(f"{s.section.replace(' > ', ' › ')}  ({s.items[0].locator}" +
+                    (f" – {s.items[-1].locator})" if len(s.items) > 1 else ")"), str(n))
+                   for n, s in enumerate(sections) if s.items]
+        outline = [[(f"{i.locator} — {i.preview}…", i.chunk_id) for i in s.items] for s in sections]
+        # Open the outline at the first numbered section, so the browser is never an empty box.
+        first = next((value for label, value in choices if label[:1].isdigit()), choices[0][1] if choices else None)
+        items, text = pick_section(first, outline)
+        return (intro, gr.Dropdown(choices=choices, value=first), outline, items, text,
+                pd.DataFrame(glossary, columns=["Term", "Meaning", "Defined in"]), documents_frame(assistant),
+                *_briefing_view(settings, user_of(request)))
+
+    def pick_section(index: str | None, outline: list):
+        items = outline[int(index)] if index is not None and int(index) < len(outline) else []
+        first = items[0][1] if items else None
+        return gr.Radio(choices=items, value=first), passage_view(assistant, first)
+
+    def add_document(file_path: str | None, password: str, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+        from index.builder import build_index
+
+        if not file_path:
+            gr.Warning("Choose a file first.")
+            return gr.update(), gr.update()
+        target = None
+        try:
+            source = Path(file_path)
+            existed = (Path(settings.data_dir) / "uploads" / safe_name(user_of(request)) / clean_filename(source.name)).exists()
+            target = accept_upload(settings, user_of(request), source)
+
+            def report_progress(name: str, done: int, total: int) -> None:
+                step = "Embedding passages" if name == "embedding chunks" else f"Reading {name}"
+                progress((done, total), desc=step)
+
+            report = build_index(settings, paths=[target], password=password or None, progress=report_progress)
+        except Exception as exc:
+            if target is not None and not existed:
+                target.unlink(missing_ok=True)  # a failed ingest leaves nothing behind
+            if not isinstance(exc, AmpiError):
+                log.exception("adding %s failed", file_path)
+            gr.Warning(f"Could not add the file: {exc}")
+            return gr.update(), gr.update()
+        if any(p == str(target) for p, _ in report.skipped) or any(p == str(target) for p, _ in report.duplicates):
+            target.unlink(missing_ok=True)  # otherwise every later ingest would retry it
+            gr.Warning(f"{target.name} was not added; see the report below.")
+        return ingest_summary(report, target), documents_frame(assistant)
+
+    def ask_api(question: str) -> dict:
+        """Answer one question; returns the JSON record of `ampi ask --json`."""
+        try:
+            return answer_record(assistant.answer(question), uuid.uuid4().hex[:12])
+        except AmpiError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    private = {"api_visibility": "private"}
+    with gr.Blocks(title="AMPI document assistant", analytics_enabled=False) as app:
+        answers = gr.State([])  # this browser session's answers: [{"id", "answer"}]
+        selected = gr.State(-1)
+        outline = gr.State([])
+        gr.Markdown(HEADER)
+        with gr.Tabs(selected="ask") as tabs:
+            with gr.Tab("Ask", id="ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label="Questions and answers", height=560, latex_delimiters=[],
+                                             buttons=["copy"], elem_id="ampi-chat",
+                                             placeholder="**Ask anything about the report.** Answers cite passages as "
+                                                         "[1], [2]…; click an answer to see its sources on the right.")
+                        with gr.Row():
+                            question = gr.Textbox(show_label=False, scale=5, elem_id="ampi-question", autofocus=True,
+                                                  placeholder="e.g. What was Japan's M&E value added in 2021?")
+                            ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ampi-ask")
+                    with gr.Column(scale=2):
+                        # Words, not emoji: browsers without an emoji font would show empty boxes.
+                        with gr.Row():
+                            pin_button = gr.Button("Pin to briefing", size="sm", min_width=90, elem_id="ampi-pin")
+                            up_button = gr.Button("Helpful", size="sm", min_width=90, elem_id="ampi-up")
+                            down_button = gr.Button("Not helpful", size="sm", min_width=90, elem_id="ampi-down")
+                        comment = gr.Textbox(label="Comment (optional, saved when you click Helpful or Not helpful)",
+                                             lines=1, elem_id="ampi-comment")
+                        # Figures first: for a numbers question the chart is the quickest read.
+                        chart = gr.BarPlot(x="label", y="value", label="Values in this answer", visible=False,
+                                           x_title="", sort="-y", height=260, x_label_angle=-35, elem_id="ampi-chart")
+                        figures = gr.Dataframe(show_label=False, visible=False, interactive=False, wrap=True,
+                                               max_height=220, elem_id="ampi-figures")
+                        panel = gr.HTML(sources_html(None), max_height=620, elem_id="ampi-sources")
+            with gr.Tab("Start here", id="start"):
+                intro = gr.Markdown()
+                gr.Markdown("### Suggested questions\nClick one to ask it.")
+                suggestions = []
+                with gr.Row():
+                    for number, (title, questions) in SUGGESTED.items():
+                        with gr.Column():
+                            gr.Markdown(f"**Section {number}: {title}**")
+                            suggestions += [(gr.Button(q, size="sm"), q) for q in questions]
+                gr.Markdown("### Browse the report\nPick a section, then a paragraph or table to read it with its footnotes.")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2):
+                        section_pick = gr.Dropdown(label="Section", choices=[], elem_id="ampi-section")
+                        item_pick = gr.Radio(label="Paragraphs and tables", choices=[], elem_id="ampi-items")
+                    with gr.Column(scale=3):
+                        passage = gr.HTML(passage_view(assistant, None), elem_id="ampi-passage")
+                gr.Markdown("### Glossary\nAbbreviations as the documents spell them out, with the paragraph that does so.")
+                glossary = gr.Dataframe(interactive=False, wrap=True, column_widths=["12%", "63%", "25%"],
+                                        elem_id="ampi-glossary")
+            with gr.Tab("Briefing", id="briefing") as briefing_tab:
+                gr.Markdown("Answers you pin in **Ask** collect here, in order, with their citations. "
+                            "Reorder them, then export a Markdown briefing anyone can read without the chat.")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2):
+                        pinned = gr.Radio(label="Pinned answers (select one to move or remove it)", choices=[],
+                                          elem_id="ampi-pinned")
+                        with gr.Row():
+                            move_up = gr.Button("↑ Move up", size="sm", min_width=80)
+                            move_down = gr.Button("↓ Move down", size="sm", min_width=80)
+                            drop = gr.Button("Remove", size="sm", min_width=80, variant="stop")
+                        export_button = gr.Button("Export Markdown", variant="primary", elem_id="ampi-export")
+                        export_file = gr.File(label="Your briefing", visible=False, interactive=False,
+                                              elem_id="ampi-export-file")
+                    with gr.Column(scale=3):
+                        preview = gr.Markdown(elem_id="ampi-briefing-preview", container=True, padding=True)
+            with gr.Tab("Documents", id="documents"):
+                gr.Markdown(f"Add a PDF, Markdown or text file (at most {settings.max_upload_mb:g} MB). It is read, "
+                            "split into passages and searched alongside the report; answers cite it by page.")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2):
+                        upload = gr.File(label="File to add", file_types=list(UPLOAD_TYPES), elem_id="ampi-upload")
+                        password = gr.Textbox(label="PDF password (only for protected PDFs)", type="password")
+                        add_button = gr.Button("Add to the index", variant="primary", elem_id="ampi-add")
+                        ingest_result = gr.Markdown(elem_id="ampi-ingest-result")
+                    with gr.Column(scale=3):
+                        documents = gr.Dataframe(label="Indexed documents", interactive=False, wrap=True,
+                                                 column_widths=["32%", "28%", "14%", "11%", "15%"], elem_id="ampi-documents")
+
+        panel_outputs = [panel, figures, chart]
+        ask_outputs = [chatbot, question, answers, selected, *panel_outputs]
+        ask_args = {"fn": ask_in_chat, "inputs": [question, chatbot, answers], "outputs": ask_outputs,
+                    "concurrency_id": "answer", **private}
+        ask_button.click(**ask_args)
+        question.submit(**ask_args)
+        for button, text in suggestions:
+            button.click(lambda text=text: (text, gr.Tabs(selected="ask")), None, [question, tabs], **private).then(**ask_args)
+        chatbot.select(select_answer, [answers], [selected, *panel_outputs], **private)
+        up_button.click(rate_up, [answers, selected, comment], [comment], **private)
+        down_button.click(rate_down, [answers, selected, comment], [comment], **private)
+        pin_button.click(pin_selected, [answers, selected], [pinned, preview], **private)
+        briefing_tab.select(show_briefing, None, [pinned, preview], **private)
+        move_up.click(item_up, [pinned], [pinned, preview], **private)
+        move_down.click(item_down, [pinned], [pinned, preview], **private)
+        drop.click(item_remove, [pinned], [pinned, preview], **private)
+        pinned.change(lambda: gr.File(visible=False), None, [export_file], **private)
+        export_button.click(export_briefing, None, [export_file], **private)
+        section_pick.change(pick_section, [section_pick, outline], [item_pick, passage], **private)
+        item_pick.change(lambda chunk_id: passage_view(assistant, chunk_id), [item_pick], [passage], **private)
+        add_button.click(add_document, [upload, password], [ingest_result, documents], concurrency_limit=1,
+                         concurrency_id="ingest", **private)
+        app.load(load_page, None, [intro, section_pick, outline, item_pick, passage, glossary, documents, pinned, preview],
+                 **private)
+        gr.api(ask_api, api_name="ask", concurrency_id="answer")
+    return app
+
+
+def serve(settings: Settings) -> None:
+    """Start the UI on settings.ui_host:ui_port (login required when UI users are configured)."""
+    offline_environment()
+    options = launch_options(settings)
+    assistant = Assistant(settings)
+    try:  # load the model and index now, so the first question is not the slow one
+        assistant.index()
+        assistant.embedder.embed_query("warm up")
+    except AmpiError as exc:
+        log.warning("starting without an index: %s", exc)
+    app = build_app(settings, assistant)
+    log.info("serving on http://%s:%s%s", settings.ui_host, settings.ui_port, " (login required)" if options["auth"] else "")
+    app.launch(server_name=settings.ui_host, server_port=settings.ui_port, **options)
