@@ -298,7 +298,9 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
     unknown = unknown_counted(query, loaded.document_frequency)
     if unknown:
         return refusal(query, hits, cites, f"anything about {unknown}: the word does not occur in them")
-    evidence = best_sentences(query, with_footnotes(hits, loaded), loaded.document_frequency, total, limit=12)
+    # Footnotes qualify figures ("11,950 … in the UK"); for summaries they only crowd out paragraphs.
+    candidates = hits if query.kind == "summary" else with_footnotes(hits, loaded)
+    evidence = best_sentences(query, candidates, loaded.document_frequency, total, limit=12 if candidates is not hits else 6)
     figures: list[FigureRow] = []
     text: str | None = None
     if query.kind == "definition":

@@ -106,7 +106,9 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
     from assistant.text import stem
 
     counted_stem = stem(query.counted) if query.counted and query.counted not in {"people", "times", "years"} else None
-    for rank, hit in enumerate(hits[:limit]):
+    scores = sorted({h.score for h in hits[:limit]}, reverse=True)
+    for hit in hits[:limit]:
+        rank = scores.index(hit.score)  # a footnote ranks with the passage that cites it
         chunk = hit.chunk
         if chunk.kind == "table":
             continue  # tables answer through their structured records, never as a quoted block

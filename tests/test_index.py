@@ -55,7 +55,7 @@ class RememberingEmbedder:
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         new = [t for t in dict.fromkeys(texts) if (self.key, t) not in _REMEMBERED]
         if new:
-            _REMEMBERED.update({(self.key, t): v for t, v in zip(new, self.real.embed(new))})
+            _REMEMBERED.update({(self.key, t): v for t, v in zip(new, self.real.embed(new), strict=True)})
         if not texts:
             return self.real.embed([])
         return np.vstack([_REMEMBERED[(self.key, t)] for t in texts])
@@ -65,7 +65,12 @@ class RememberingEmbedder:
 
 
 @pytest.fixture(autouse=True)
-def remember_vectors(monkeypatch):
+def remember_vectors(monkeypatch, built_index):
+    """Wrap the builder's embedder; the report's vectors come from the session's `built_index`."""
+    if not _REMEMBERED:
+        chunks, vectors = ChromaStore(built_index).all_chunks(with_embeddings=True)
+        key = model_path(built_index)
+        _REMEMBERED.update({(key, c.search_text()): v for c, v in zip(chunks, vectors, strict=True)})
     monkeypatch.setattr(index.builder, "get_embedder",
                         lambda settings: RememberingEmbedder(get_embedder(settings), model_path(settings)))
 
@@ -108,6 +113,17 @@ def top_hit(settings: Settings) -> tuple[str, str]:
 
 def collection_names(store: ChromaStore) -> set[str]:
     return {c if isinstance(c, str) else c.name for c in store.client.list_collections()}
+
+
+def test_fixtures_keep_everything_in_tmp(isolated_env, built_index):
+    assert Settings().data_dir == isolated_env / "ampi-data"
+    assert Settings().index_dir == isolated_env / "ampi-data" / "index"
+    assert Settings().chroma_host is None
+    assert REPO_ROOT not in built_index.index_dir.parents
+    assert [p.name for p in built_index.corpus_dir.iterdir() if p.is_file()] == [BUNDLED_REPORT]
+    store = ChromaStore(built_index)
+    assert store.count() > 150
+    assert store.manifest()["documents"][0]["role"] == "report"
 
 
 # -- (a) first build, then an unchanged re-run -------------------------------------------------------
