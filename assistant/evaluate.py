@@ -88,7 +88,8 @@ def summarise(results: list[ItemResult]) -> dict:
 
 def baseline_recall(items: list[dict], settings: Settings) -> float:
     """Recall@5 of the plain llama-index pipeline over the bundled report, in memory."""
-    from llama_index.core import Document, Settings as LlamaSettings, VectorStoreIndex
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core import Settings as LlamaSettings
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
     from index.embedder import model_path

@@ -11,7 +11,7 @@ from ingest.records import Cell, Chunk, Table, TableRow
 
 # Words every table of the report shares: they cannot tell one measure from another.
 GENERIC = {"m&e", "machineri", "equip", "manufactur", "advanc", "sector", "oecd", "tabl", "figur", "countri", "global",
-           "uk", "gb", "us", "top", "valu", "give", "exact", "decim", "place", "usd", "billion", "thousand", "us$", "worth", "figur", "much", "large", "big"}
+           "uk", "gb", "us", "top", "valu", "give", "exact", "decim", "place", "usd", "billion", "thousand", "us$", "worth", "much", "large", "big"}
 ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa"], "russian federation": ["russia"]}
 RANK_WORDS = re.compile(r"\b(rank|ranked|ranking|position|placed)\b", re.I)
 SHARE_WORDS = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|%)", re.I)

@@ -14,9 +14,9 @@ import numpy as np
 
 from assistant.query import Query
 from assistant.text import expand, stems
+from index.store import ChromaStore
 from ingest.records import Chunk, Hit
 from ingest.settings import Settings
-from index.store import ChromaStore
 
 RRF_K = 60
 

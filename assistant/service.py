@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.catalog import GlossaryEntry, OutlineSection, glossary, outline, sources_from_manifest
-from ingest.errors import NoIndex
-from ingest.records import Answer, Chunk
-from ingest.settings import Settings, offline_environment
-from ingest.sources import Source
 from index.builder import keyword_dir
 from index.embedder import Embedder, get_embedder
 from index.keyword import KeywordIndex
 from index.store import ChromaStore
+from ingest.errors import NoIndex
+from ingest.records import Answer, Chunk
+from ingest.settings import Settings, offline_environment
+from ingest.sources import Source
 
 log = logging.getLogger(__name__)
 

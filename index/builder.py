@@ -9,20 +9,20 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from index.embedder import get_embedder, model_name
+from index.keyword import KeywordIndex
+from index.store import ChromaStore
 from ingest.errors import IngestError
 from ingest.loader import SUPPORTED, check_file, load_document
 from ingest.records import Chunk, Document, content_hash
 from ingest.settings import BUNDLED_REPORT, Settings
 from ingest.sources import build_registry
-from index.embedder import get_embedder, model_name
-from index.keyword import KeywordIndex
-from index.store import ChromaStore
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ class KeywordIndex:
         self.top_k = top_k
 
     @classmethod
-    def build(cls, chunks: list[Chunk], top_k: int) -> "KeywordIndex":
+    def build(cls, chunks: list[Chunk], top_k: int) -> KeywordIndex:
         from llama_index.retrievers.bm25 import BM25Retriever
 
         return cls(BM25Retriever.from_defaults(nodes=_nodes(chunks), similarity_top_k=min(top_k, max(1, len(chunks)))), top_k)
@@ -40,7 +40,7 @@ class KeywordIndex:
         tmp.rename(folder)
 
     @classmethod
-    def load_or_build(cls, folder: Path, chunks: list[Chunk], top_k: int) -> "KeywordIndex":
+    def load_or_build(cls, folder: Path, chunks: list[Chunk], top_k: int) -> KeywordIndex:
         """The persisted index when present and readable, else one built from the chunks."""
         from llama_index.retrievers.bm25 import BM25Retriever
 

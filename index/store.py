@@ -145,7 +145,7 @@ class ChromaStore:
             got = self.client.get_collection(name, embedding_function=None).get(include=include)
         except Exception as exc:
             raise self._describe(exc) from exc
-        chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=False)]
         order = sorted(range(len(chunks)), key=lambda k: (chunks[k].doc_path, chunks[k].order))
         vectors = np.asarray(got["embeddings"], dtype=np.float32)[order] if with_embeddings and chunks else None
         return [chunks[k] for k in order], vectors
@@ -158,7 +158,7 @@ class ChromaStore:
                                    include=["distances"])
         except Exception as exc:
             raise self._describe(exc) from exc
-        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0])]
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=False)]
 
     def count(self, name: str | None = None) -> int:
         name = name or self.current_name()

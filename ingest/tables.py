@@ -78,7 +78,7 @@ def _row_record(cells: list[str], headers: list[str], panel: str, title_year: in
     # Label-less rows (UK exports: three numbers) take their subject from the panel name.
     entity = cells[label_index] if label_index is not None else panel
     typed = []
-    for header, text in zip(headers, cells):
+    for header, text in zip(headers, cells, strict=False):
         value = parse_number(text)
         unit = header_unit(header) or ("%" if text.endswith("%") else None)
         year = header_year(header) or panel_year or title_year

@@ -49,7 +49,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"  {label}: {path}")
     for path, original in report.duplicates:
         print(f"  duplicate (stored once): {path} = {original}")
-    for path, reason in report.skipped:
+    for _path, reason in report.skipped:
         print(f"  skipped: {reason}", file=sys.stderr)
     return EXIT_SKIPPED if report.skipped else 0
 
@@ -77,7 +77,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"    paragraphs {paragraphs[0]}–{paragraphs[-1]} ({len(paragraphs)}); footnotes {len(doc['footnotes'])}")
             for table in tables:
                 print(f"    {table}")
-    for path, reason in manifest.get("skipped", []):
+    for _path, reason in manifest.get("skipped", []):
         print(f"  skipped last time: {reason}")
     return 0
 
