@@ -27,7 +27,7 @@ from ingest.sources import build_registry
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what chunks are made: the index is then rebuilt.
-CHUNKING_VERSION = "3"
+CHUNKING_VERSION = "4"
 
 
 class IngestReport(BaseModel):
@@ -79,9 +79,13 @@ def discover(settings: Settings, paths: list[Path], remembered: list[str]) -> tu
         if root.is_dir():
             for file in sorted(root.rglob("*")):
                 # The folder's own README and hidden files are notes, not documents.
-                if file.is_file() and file.suffix.lower() in SUPPORTED and file.name.lower() != "readme.md" \
-                        and not any(part.startswith(".") for part in file.relative_to(root).parts):
+                if not file.is_file() or file.name.lower() == "readme.md" \
+                        or any(part.startswith(".") for part in file.relative_to(root).parts):
+                    continue
+                if file.suffix.lower() in SUPPORTED:
                     found[str(file.resolve())] = file
+                else:
+                    problems.append((str(file), f"{file.name}: unsupported file type '{file.suffix or 'none'}' (use PDF, Markdown or text)"))
         elif root.is_file():
             found[str(root.resolve())] = root
         elif root in paths:
@@ -119,7 +123,7 @@ def build_index(settings: Settings, paths: list[Path] | None = None, password: s
         chunks, vectors = store.all_chunks(current, with_embeddings=True)
         for i, chunk in enumerate(chunks):
             old_chunks.setdefault(chunk.doc_id, []).append(chunk)
-            old_vectors[chunk.id] = vectors[i]
+            old_vectors[_vector_key(chunk)] = vectors[i]
 
     documents: dict[str, Document] = {}
     entries: list[dict] = []
@@ -200,10 +204,15 @@ def _drop_abandoned(store: ChromaStore, settings: Settings, keep: str | None) ->
             shutil.rmtree(keyword_dir(settings, name), ignore_errors=True)
 
 
+def _vector_key(chunk: Chunk) -> str:
+    """Vectors depend only on the embedded text: an edited file reuses those of its unchanged paragraphs."""
+    return content_hash(chunk.search_text())
+
+
 def _vectors_for(chunks: list[Chunk], known: dict[str, np.ndarray], settings: Settings, report: IngestReport,
                  progress: Callable[[str, int, int], None] | None) -> np.ndarray:
-    """Reuse vectors of unchanged chunks; embed only new text."""
-    missing = [i for i, c in enumerate(chunks) if c.id not in known]
+    """Reuse vectors of unchanged text; embed only new text."""
+    missing = [i for i, c in enumerate(chunks) if _vector_key(c) not in known]
     report.chunks_embedded = len(missing)
     if not chunks:
         return np.zeros((0, 1), dtype=np.float32)
@@ -222,7 +231,7 @@ def _vectors_for(chunks: list[Chunk], known: dict[str, np.ndarray], settings: Se
     vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
     fresh_rows = {index: row for row, index in enumerate(missing)}
     for i, chunk in enumerate(chunks):
-        vectors[i] = fresh[fresh_rows[i]] if i in fresh_rows else known[chunk.id]
+        vectors[i] = fresh[fresh_rows[i]] if i in fresh_rows else known[_vector_key(chunk)]
     return vectors
 
 

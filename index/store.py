@@ -73,9 +73,11 @@ class ChromaStore:
         self.prefix = settings.collection_prefix
 
     def _describe(self, exc: Exception) -> StoreError:
-        where = (f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
-                 if self.settings.server_mode else f"the index folder {self.settings.index_dir}")
-        return StoreError(f"{where} is not usable ({type(exc).__name__}: {exc}); run `ampi ingest` to rebuild it")
+        if self.settings.server_mode:
+            return StoreError(f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port} is not "
+                              f"answering ({type(exc).__name__}: {exc}); check that it is running")
+        return StoreError(f"the index folder {self.settings.index_dir} is not usable ({type(exc).__name__}: {exc}); "
+                          "run `ampi ingest` to rebuild it")
 
     # -- pointer ------------------------------------------------------------------------------
     def _pointer(self):

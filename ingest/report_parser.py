@@ -41,7 +41,7 @@ class _Open:
     lines: list[str] = field(default_factory=list)
 
     def ended(self) -> bool:
-        last = self.lines[-1].rstrip() if self.lines else ""
+        last = re.sub(r"(\s*<sup>\s*\d+\s*</sup>)+$", "", self.lines[-1].rstrip()) if self.lines else ""
         return last.endswith(TERMINAL) or last.endswith("**")
 
 
@@ -123,6 +123,8 @@ class ReportParser:
                 continue
             elif paragraph := PARAGRAPH.match(line):
                 self._close()
+                if self.headings and self.headings[-1][1].lower() == "summary":
+                    self.headings.pop()  # the summary box ends where numbered paragraphs begin
                 self.current = _Open("paragraph", paragraph.group(1), self.section_path(), self._heading_text())
                 self.current.lines.append(paragraph.group(2).strip())
             elif not stripped or stripped in {"---", "***"} or stripped.startswith("Source:"):
@@ -193,8 +195,8 @@ def parse_report(markdown: str, doc_id: str, doc_title: str, doc_path: str) -> t
         chunks.append(Chunk(id=chunk_id, doc_id=doc_id, doc_title=doc_title or parsed.title, doc_path=doc_path,
                             kind=kind, locator=locator, section=section, heading=heading, text=text,
                             footnotes=refs, order=order, table=table))
-    for offset, note in enumerate(parsed.footnotes):
-        order = len(chunks) + offset
+    for note in parsed.footnotes:
+        order = len(chunks)
         chunks.append(Chunk(id=content_hash(doc_id, "footnote", str(note.number), note.text), doc_id=doc_id,
                             doc_title=doc_title or parsed.title, doc_path=doc_path, kind="footnote",
                             locator=f"footnote {note.number}", text=note.text + (f" {note.url}" if note.url and note.url not in note.text else ""),

@@ -45,10 +45,12 @@ def header_year(header: str) -> int | None:
     return None
 
 
-def _split_rows(lines: list[str]) -> list[list[str]]:
+def _split_rows(lines: list[str]) -> tuple[list[list[str]], list[bool]]:
+    """Cells of each line, and whether the report prints the line in bold (the UK row of Table 2-2)."""
     rows = [[clean_cell(cell) for cell in line.split("\t")] for line in lines]
+    bold = [bool(re.search(r"<b>|\*\*", line)) for line in lines]
     width = max(len(r) for r in rows)
-    return [r + [""] * (width - len(r)) for r in rows]
+    return [r + [""] * (width - len(r)) for r in rows], bold
 
 
 def _group_labels(row: list[str], next_row: list[str] | None) -> list[tuple[int, str]] | None:
@@ -70,7 +72,8 @@ def _panels(headers: list[str], groups: list[tuple[int, str]] | None) -> list[tu
     return [(label, bounds[i], bounds[i + 1]) for i, (_, label) in enumerate(groups)]
 
 
-def _row_record(cells: list[str], headers: list[str], panel: str, title_year: int | None) -> TableRow | None:
+def _row_record(cells: list[str], headers: list[str], panel: str, title_year: int | None,
+                highlighted: bool = False) -> TableRow | None:
     if all(not c or _OMITTED.match(c) for c in cells):
         return None
     panel_year = header_year(panel) if panel else None
@@ -83,7 +86,7 @@ def _row_record(cells: list[str], headers: list[str], panel: str, title_year: in
         unit = header_unit(header) or ("%" if text.endswith("%") else None)
         year = header_year(header) or panel_year or title_year
         typed.append(Cell(header=header, text=text, value=value, unit=unit, year=year))
-    return TableRow(entity=entity, cells=typed, text="\t".join(cells))
+    return TableRow(entity=entity, cells=typed, text="\t".join(cells), highlighted=highlighted)
 
 
 def parse_table_block(locator: str, title: str, lines: list[str], source: str = "") -> list[Table]:
@@ -101,16 +104,17 @@ def parse_table_block(locator: str, title: str, lines: list[str], source: str = 
     title_year = header_year(title)
     tables: list[Table] = []
     for block in (b for b in blocks if b):
-        rows = _split_rows(block)
+        rows, bold = _split_rows(block)
         groups = _group_labels(rows[0], rows[1] if len(rows) > 1 else None)
         header_row = rows[1] if groups else rows[0]
-        data = rows[2:] if groups else rows[1:]
+        first_data = 2 if groups else 1
+        data = list(zip(rows[first_data:], bold[first_data:]))
         for panel, start, end in _panels(header_row, groups):
             headers = header_row[start:end]
             records = [
                 record
-                for row in data
-                if (record := _row_record(row[start:end], headers, panel, title_year)) is not None
+                for row, is_bold in data
+                if (record := _row_record(row[start:end], headers, panel, title_year, is_bold)) is not None
             ]
             if records:
                 year = header_year(panel) if panel else title_year

@@ -76,8 +76,6 @@ def test_title_and_document_fields(parsed, chunks):
     assert orders == sorted(set(orders))  # unique and in document order
 
 
-@pytest.mark.xfail(strict=True, reason="library bug (cosmetic): ingest/report_parser.py parse_report numbers footnote "
-                                       "chunks with len(chunks) + offset while chunks grows, so their order skips by 2")
 def test_chunk_order_is_the_position(chunks):
     assert [c.order for c in chunks] == list(range(len(chunks)))
 
@@ -167,8 +165,6 @@ def test_table_2_2_rows_values_units_and_year(chunks):
     assert table.source.startswith("Adapted from UK Innovation Report 2024")
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: ingest/tables.py never sets TableRow.highlighted; the bold "
-                                       "<b>UK</b> row of Table 2-2 comes out highlighted=False")
 def test_table_2_2_uk_row_is_highlighted(chunks):
     (table,) = tables(chunks, "Table 2-2")
     assert [r.entity for r in table.rows if r.highlighted] == ["UK"]
@@ -315,9 +311,6 @@ def test_caption_after_finished_paragraph_is_dropped():
     assert [c.text for c in chunks] == ["A finished paragraph.", "Another finished paragraph."]
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: ingest/report_parser.py _Open.ended() does not count a trailing "
-                                       "<sup>N</sup> marker as the end of a paragraph, so a caption that follows is "
-                                       "appended to it")
 def test_caption_after_paragraph_ending_in_footnote_marker_is_dropped():
     chunks = parse(
         "## 4. Elsewhere\n\n"

@@ -197,16 +197,16 @@ def _wait(driver, condition, timeout=60):
 def _text(driver, element_id: str) -> str:
     from selenium.webdriver.common.by import By
 
-    return driver.find_element(By.ID, element_id).text
+    # textContent, not .text: Selenium reports no text at all for elements on a hidden tab.
+    return driver.find_element(By.ID, element_id).get_attribute("textContent") or ""
 
 
 def _open(driver, url):
     from selenium.webdriver.common.by import By
 
     driver.get(url)
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#ampi-question textarea"))
-    # The page fills its tabs on load; wait until the outline is there.
-    _wait(driver, lambda d: "paragraph" in _text(d, "ampi-passage") or "No documents" in d.page_source)
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#ampi-question textarea") and d.find_elements(By.ID, "ampi-sources"))
+    time.sleep(1)  # let the page's load event fill the other tabs
 
 
 def _ask(driver, question: str):
