@@ -15,8 +15,18 @@ from assistant.service import Assistant
 from ingest.errors import AmpiError
 from ingest.records import Answer, Citation, FigureRow
 from ingest.settings import REPO_ROOT, Settings
-from ui.app import (UploadRejected, accept_upload, build_app, chat_message, clean_filename, figures_frame,
-                    launch_options, load_users, sources_html)
+from ui.app import (
+    UploadRejected,
+    accept_upload,
+    build_app,
+    chat_message,
+    clean_filename,
+    figures_frame,
+    launch_options,
+    load_users,
+    passage_view,
+    sources_html,
+)
 
 QUESTION = "What was Japan's value added in M&E manufacturing in 2021?"
 RECORD_KEYS = {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}
@@ -139,6 +149,14 @@ def test_load_users(tmp_path):
         load_users(Settings(ui_password_file=tmp_path / "missing"))
     with pytest.raises(AmpiError):
         load_users(Settings(ui_users="nobody"))
+
+
+def test_outline_passages_show_their_footnotes(ui_settings):
+    assistant = Assistant(ui_settings)
+    item = next(i for s in assistant.outline() for i in s.items if i.locator == "2.4")
+    view = passage_view(assistant, item.chunk_id)
+    assert "paragraph 2.4" in view and "Source: footnote 2: UK Innovation Report 2024" in view
+    assert "Pick a paragraph" in passage_view(assistant, "no-such-id")
 
 
 # -- the API -----------------------------------------------------------------------------------
@@ -266,6 +284,15 @@ def test_ask_pin_and_export_in_the_browser(browser, server, ui_settings, tmp_pat
     _wait(browser, lambda d: ".md" in _text(d, "ampi-export-file"), timeout=20)
     _shoot(browser, tmp_path, "ui-3-briefing")
 
+    _tab(browser, "Ask")
+    compare = "Compare Japan and Germany M&E value added in 2021"
+    _ask(browser, compare)
+    _wait(browser, lambda d: compare in _text(d, "ampi-sources"))
+    figures = len(assistant.answer(compare).figures)
+    charts = [e for e in browser.find_elements(By.ID, "ampi-chart") if e.is_displayed()]
+    assert bool(charts) == (figures >= 2)  # a chart only for two or more values
+    _shoot(browser, tmp_path, "ui-6-figures")
+
 
 @pytest.mark.browser
 def test_questions_are_escaped_and_suggestions_ask(browser, server, tmp_path):
@@ -288,6 +315,8 @@ def test_questions_are_escaped_and_suggestions_ask(browser, server, tmp_path):
     suggestion = "What explains the success of the Aachen cluster?"
     next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == suggestion).click()
     _wait(browser, lambda d: suggestion in _text(d, "ampi-sources") and "4.9" in _text(d, "ampi-sources"))
+    browser.find_elements(By.CSS_SELECTOR, "#ampi-chat [data-testid=bot]")[0].click()  # back to the first answer
+    _wait(browser, lambda d: "Answer 1 of 2" in _text(d, "ampi-sources") and "capital of France" in _text(d, "ampi-sources"))
 
 
 @pytest.mark.browser
@@ -300,16 +329,28 @@ def test_upload_adds_a_document(browser, tmp_path):
     note = tmp_path / "Team notes (draft).md"
     note.write_text("# Team notes\n\nThe AMPI steering group meets every second Tuesday in Huddersfield.\n",
                     encoding="utf-8")
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("not really a PDF", encoding="utf-8")
     app, url = _serve(settings)
     try:
         _open(browser, url)
         _tab(browser, "Documents")
+        # A refused file: a warning, nothing copied, nothing indexed.
+        browser.find_element(By.CSS_SELECTOR, "#ampi-upload input[type=file]").send_keys(str(fake))
+        _wait(browser, lambda d: "fake" in _text(d, "ampi-upload"), timeout=20)
+        browser.find_element(By.ID, "ampi-add").click()
+        _wait(browser, lambda d: "this is not a PDF file" in d.page_source, timeout=20)
+        assert not (settings.data_dir / "uploads" / "anonymous" / "fake.pdf").exists()
+        assert "fake.pdf" not in _text(browser, "ampi-documents") and not _text(browser, "ampi-ingest-result").strip()
+        browser.find_element(By.CSS_SELECTOR, "#ampi-upload button[aria-label='Clear']").click()
         browser.find_element(By.CSS_SELECTOR, "#ampi-upload input[type=file]").send_keys(str(note))
         _wait(browser, lambda d: "Team notes" in _text(d, "ampi-upload"), timeout=20)
         browser.find_element(By.ID, "ampi-add").click()
         _wait(browser, lambda d: "Added:" in _text(d, "ampi-ingest-result"), timeout=90)
         assert "Team notes (draft).md" in _text(browser, "ampi-documents")
         _shoot(browser, tmp_path, "ui-5-documents")
+        _tab(browser, "Start here")  # the intro and outline are refreshed after an ingest
+        _wait(browser, lambda d: "Indexed documents" in d.page_source and "Team notes" in _text(d, "ampi-passage"))
         assert (settings.data_dir / "uploads" / "anonymous" / "Team notes (draft).md").exists()
     finally:
         app.close()

@@ -23,7 +23,7 @@ import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from assistant.service import Assistant, answer_record  # noqa: E402
-from ingest.errors import AmpiError  # noqa: E402
+from ingest.errors import AmpiError, NoIndex  # noqa: E402
 from ingest.records import Answer, Citation  # noqa: E402
 from ui import briefing as brief  # noqa: E402
 from ui.feedback import ANONYMOUS, record_feedback, safe_name  # noqa: E402
@@ -31,6 +31,7 @@ from ui.feedback import ANONYMOUS, record_feedback, safe_name  # noqa: E402
 log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = (".pdf", ".md", ".txt")
+NO_INDEX = "No documents are indexed yet: add one in the Documents tab, or run `ampi ingest`."
 SEARCHING = "_Searching the documents…_"
 EMPTY_PANEL = ("<div class='ampi-empty'>Ask a question: the passages each answer rests on appear here, "
                "with the sentence used <mark>highlighted</mark> and the sources the report cites for it.</div>")
@@ -164,7 +165,7 @@ def sources_html(answer: Answer | None, position: int = 0, total: int = 0) -> st
     """The sources panel for one answer: its citations, or for a refusal the related passages."""
     if answer is None:
         return f"<div class='ampi-panel'>{EMPTY_PANEL}</div>"
-    head = f"Answer {position} of {total}: " if total > 1 else ""
+    head = f"Answer {position} of {total} (click another answer in the chat to see its sources): " if total > 1 else ""
     parts = [f"<div class='ampi-panel'><div class='ampi-head'>{head}<b>{_esc(answer.question)}</b></div>"]
     if answer.refused:
         parts.append("<div class='ampi-refused'>The documents don't say.</div>")
@@ -216,6 +217,11 @@ def clean_filename(name: str) -> str:
     return f"{stem}.{suffix.lower()}" if dot and re.fullmatch(r"[A-Za-z0-9]{1,8}", suffix) else stem
 
 
+def upload_target(settings: Settings, user: str, name: str) -> Path:
+    """Where an upload of that name is kept: data_dir/uploads/<user>/<clean name>."""
+    return Path(settings.data_dir) / "uploads" / safe_name(user) / clean_filename(name)
+
+
 def accept_upload(settings: Settings, user: str, source: Path, name: str | None = None) -> Path:
     """Check type and size, then copy into data_dir/uploads/<user>/; raises UploadRejected."""
     filename = clean_filename(name or source.name)
@@ -228,7 +234,7 @@ def accept_upload(settings: Settings, user: str, source: Path, name: str | None 
         raise UploadRejected(f"{filename}: {size / 1024 / 1024:.1f} MB is over the {settings.max_upload_mb:g} MB upload limit")
     if filename.endswith(".pdf") and source.read_bytes()[:5] != b"%PDF-":
         raise UploadRejected(f"{filename}: this is not a PDF file")
-    target = Path(settings.data_dir) / "uploads" / safe_name(user) / filename
+    target = upload_target(settings, user, filename)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     return target
@@ -240,7 +246,8 @@ def ingest_summary(report, target: Path) -> str:
     lines = []
     for label, paths in (("Added", report.added), ("Updated", report.updated), ("Already indexed, unchanged", report.unchanged)):
         if mine in paths:
-            lines.append(f"**{label}:** {target.name} — {report.chunks_total} passages now searchable.")
+            lines.append(f"**{label}:** {target.name} — {report.chunks_total} passage"
+                         f"{'s' if report.chunks_total != 1 else ''} now searchable in all documents.")
     lines += [f"**Not added:** {target.name} has the same content as {Path(o).name}." for p, o in report.duplicates if p == mine]
     lines += [f"**Skipped:** {reason}" for p, reason in report.skipped]
     others = [Path(p).name for p in report.added + report.updated if p != mine]
@@ -269,7 +276,7 @@ HEADER = ("## AMPI document assistant\n"
 INTRO = """## {title}
 *Market Assessment, 2025* — an AMPI report supported by independent research carried out by SQW.
 It describes the advanced machinery sector, sizes it in Great Britain and draws lessons from three clusters abroad.
-The assistant searches {docs} ({chunks} passages) and answers only from them.
+The assistant searches {docs} ({chunks}) and answers only from them.
 
 - **Section 2 — Advanced Machinery and drivers of change:** the global market, UK output, trade and productivity, technology and policy trends.
 - **Section 3 — Advanced Machinery in Great Britain:** employment, businesses, productivity and where the sector is concentrated.
@@ -281,13 +288,22 @@ says so. Rate answers as helpful or not, pin good ones and export them from **Br
 """
 
 
+def _problem(exc: Exception, subject: str) -> str:
+    """One sentence for people: library errors are written for them; anything else is a bug, logged in full."""
+    if isinstance(exc, AmpiError):
+        return str(exc)
+    log.error("failed on %r", subject, exc_info=exc)
+    return "something went wrong; the details are in the server log"
+
+
 def _panel(answers: list[dict], index: int) -> tuple:
     """Sources panel, figures table and chart for the answer at `index` of this session."""
     answer = answers[index]["answer"] if 0 <= index < len(answers) else None
     frame = figures_frame(answer)
     units = set(frame["unit"])
     return (sources_html(answer, index + 1, len(answers)),
-            gr.Dataframe(value=_table(frame), visible=len(frame) > 0),
+            gr.Dataframe(value=_table(frame), visible=len(frame) > 0,
+                         label="Values in this answer" if len(frame) < 2 else "The same values as a table"),
             # Bars must start at zero: an axis fitted to the data hides small bars and exaggerates gaps.
             gr.BarPlot(value=frame, visible=len(frame) >= 2, y_title=units.pop() if len(units) == 1 else "value",
                        y_lim=[min(0.0, float(frame["value"].min())), float(frame["value"].max()) * 1.08] if len(frame) else None))
@@ -317,9 +333,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         try:
             answer = assistant.answer(question)
         except Exception as exc:  # the chat goes back to how it was; the message says why
-            if not isinstance(exc, AmpiError):
-                log.exception("answering %r failed", question)
-            gr.Warning(f"Could not answer: {exc}")
+            gr.Warning(NO_INDEX if isinstance(exc, NoIndex) else f"Could not answer: {_problem(exc, question)}")
             yield (history, question, answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
             return
         answers = answers + [{"id": uuid.uuid4().hex[:12], "answer": answer}]
@@ -391,12 +405,21 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             sections = assistant.outline()
             glossary = [[g.term, g.meaning, brief.describe_locator(g.locator)] for g in assistant.glossary()]
         except AmpiError as exc:
-            gr.Warning(str(exc))
+            if not isinstance(exc, NoIndex):  # an empty index is explained on the page itself
+                gr.Warning(str(exc))
             docs, sections, glossary = [], [], []
-        report = next((d for d in docs if d.get("role") == "report"), docs[0] if docs else None)
-        intro = (INTRO.format(title=report["title"], docs=f"{len(docs)} document{'s' if len(docs) != 1 else ''}",
-                              chunks=sum(d.get("chunks", 0) for d in docs)) if report else
-                 "## No documents indexed yet\nRun `ampi ingest`, or add a file in the **Documents** tab.")
+        report = next((d for d in docs if d.get("role") == "report"), None)
+        chunks = sum(d.get("chunks", 0) for d in docs)
+        counts = {"docs": f"{len(docs)} document{'s' if len(docs) != 1 else ''}",
+                  "chunks": f"{chunks} passage{'s' if chunks != 1 else ''}"}
+        if report:
+            intro = INTRO.format(title=report["title"], **counts)
+        elif docs:
+            intro = ("## Indexed documents\nThe assistant searches {docs} ({chunks}): ".format(**counts)
+                     + ", ".join(f"*{d.get('title', '')}*" for d in docs)
+                     + ". The AMPI report itself is not indexed yet; run `ampi ingest` to add it.")
+        else:
+            intro = "## No documents indexed yet\nAdd a file in the **Documents** tab, or run `ampi ingest`."
         choices = [(f"{s.section.replace(' > ', ' › ')}  ({s.items[0].locator}" +
                     (f" – {s.items[-1].locator})" if len(s.items) > 1 else ")"), str(n))
                    for n, s in enumerate(sections) if s.items]
@@ -413,16 +436,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         first = items[0][1] if items else None
         return gr.Radio(choices=items, value=first), passage_view(assistant, first)
 
-    def add_document(file_path: str | None, password: str, request: gr.Request, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+    def add_document(file_path: str | None, password: str, ingests: int, request: gr.Request,
+                     progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker through this default)
         from index.builder import build_index
 
         if not file_path:
             gr.Warning("Choose a file first.")
-            return gr.update(), gr.update()
+            return gr.update(), gr.update(), ingests
         target = None
         try:
             source = Path(file_path)
-            existed = (Path(settings.data_dir) / "uploads" / safe_name(user_of(request)) / clean_filename(source.name)).exists()
+            existed = upload_target(settings, user_of(request), source.name).exists()
             target = accept_upload(settings, user_of(request), source)
 
             def report_progress(name: str, done: int, total: int) -> None:
@@ -433,14 +457,13 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         except Exception as exc:
             if target is not None and not existed:
                 target.unlink(missing_ok=True)  # a failed ingest leaves nothing behind
-            if not isinstance(exc, AmpiError):
-                log.exception("adding %s failed", file_path)
-            gr.Warning(f"Could not add the file: {exc}")
-            return gr.update(), gr.update()
-        if any(p == str(target) for p, _ in report.skipped) or any(p == str(target) for p, _ in report.duplicates):
-            target.unlink(missing_ok=True)  # otherwise every later ingest would retry it
+            gr.Warning(f"Could not add the file: {_problem(exc, file_path)}")
+            return gr.update(), gr.update(), ingests
+        if any(p == str(target) for p, _ in report.skipped + report.duplicates):
+            if not existed:
+                target.unlink(missing_ok=True)  # otherwise every later ingest would retry it
             gr.Warning(f"{target.name} was not added; see the report below.")
-        return ingest_summary(report, target), documents_frame(assistant)
+        return ingest_summary(report, target), documents_frame(assistant), ingests + 1
 
     def ask_api(question: str) -> dict:
         """Answer one question; returns the JSON record of `ampi ask --json`."""
@@ -454,6 +477,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         answers = gr.State([])  # this browser session's answers: [{"id", "answer"}]
         selected = gr.State(-1)
         outline = gr.State([])
+        ingests = gr.State(0)  # bumped by each successful ingest; a failed one must change nothing
         gr.Markdown(HEADER)
         with gr.Tabs(selected="ask") as tabs:
             with gr.Tab("Ask", id="ask"):
@@ -473,12 +497,12 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                             pin_button = gr.Button("Pin to briefing", size="sm", min_width=90, elem_id="ampi-pin")
                             up_button = gr.Button("Helpful", size="sm", min_width=90, elem_id="ampi-up")
                             down_button = gr.Button("Not helpful", size="sm", min_width=90, elem_id="ampi-down")
-                        comment = gr.Textbox(label="Comment (optional, saved when you click Helpful or Not helpful)",
+                        comment = gr.Textbox(label="Comment on the answer below (optional, saved with Helpful / Not helpful)",
                                              lines=1, elem_id="ampi-comment")
                         # Figures first: for a numbers question the chart is the quickest read.
                         chart = gr.BarPlot(x="label", y="value", label="Values in this answer", visible=False,
                                            x_title="", sort="-y", height=260, x_label_angle=-35, elem_id="ampi-chart")
-                        figures = gr.Dataframe(show_label=False, visible=False, interactive=False, wrap=True,
+                        figures = gr.Dataframe(label="Values in this answer", visible=False, interactive=False, wrap=True,
                                                max_height=220, elem_id="ampi-figures")
                         panel = gr.HTML(sources_html(None), max_height=620, elem_id="ampi-sources")
             with gr.Tab("Start here", id="start"):
@@ -518,7 +542,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                         preview = gr.Markdown(elem_id="ampi-briefing-preview", container=True, padding=True)
             with gr.Tab("Documents", id="documents"):
                 gr.Markdown(f"Add a PDF, Markdown or text file (at most {settings.max_upload_mb:g} MB). It is read, "
-                            "split into passages and searched alongside the report; answers cite it by page.")
+                            "split into passages and searched alongside the report; answers cite it by page or heading.")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2):
                         upload = gr.File(label="File to add", file_types=list(UPLOAD_TYPES), elem_id="ampi-upload")
@@ -527,7 +551,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                         ingest_result = gr.Markdown(elem_id="ampi-ingest-result")
                     with gr.Column(scale=3):
                         documents = gr.Dataframe(label="Indexed documents", interactive=False, wrap=True,
-                                                 column_widths=["32%", "28%", "14%", "11%", "15%"], elem_id="ampi-documents")
+                                                 column_widths=["28%", "26%", "13%", "14%", "19%"], elem_id="ampi-documents")
 
         panel_outputs = [panel, figures, chart]
         ask_outputs = [chatbot, question, answers, selected, *panel_outputs]
@@ -549,10 +573,12 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         export_button.click(export_briefing, None, [export_file], **private)
         section_pick.change(pick_section, [section_pick, outline], [item_pick, passage], **private)
         item_pick.change(lambda chunk_id: passage_view(assistant, chunk_id), [item_pick], [passage], **private)
-        add_button.click(add_document, [upload, password], [ingest_result, documents], concurrency_limit=1,
+        page_outputs = [intro, section_pick, outline, item_pick, passage, glossary, documents, pinned, preview]
+        # After an ingest the outline, glossary and intro may change too: reload them like a page load.
+        add_button.click(add_document, [upload, password, ingests], [ingest_result, documents, ingests], concurrency_limit=1,
                          concurrency_id="ingest", **private)
-        app.load(load_page, None, [intro, section_pick, outline, item_pick, passage, glossary, documents, pinned, preview],
-                 **private)
+        ingests.change(load_page, None, page_outputs, **private)
+        app.load(load_page, None, page_outputs, **private)
         gr.api(ask_api, api_name="ask", concurrency_id="answer")
     return app
 
