@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from assistant.evidence import Evidence, best_sentences, blocked, has_figure, unknown_counted
-from assistant.figures import FigureMatch, format_value, lookup, ranked
+from assistant.figures import FigureMatch, column_overview, format_value, lookup, ranked
 from assistant.query import Query
 from assistant.text import split_sentences
 from ingest.markup import superscript_refs
@@ -110,13 +110,17 @@ def answer_from_tables(query: Query, loaded, cites: Citations) -> tuple[str, lis
     if not tables:
         return None
     top = ranked(query, tables)
-    if top:
+    if top and not _plural_entities(query):
         marker = cites.cite(top.chunk, top.row.text)
         row = top.table.rows
         values = [FigureRow(label=r.entity, value=float(c.value), unit=c.unit or "", citation=top.where)
                   for r in row for c in r.cells if c.header == top.cell.header and c.value is not None]
-        return f"{top.row.entity} — {top.where}: {_value_line(top)} {marker}", values
+        return f"{top.row.entity}. {top.where}: {_value_line(top)} {marker}", values
     matches = lookup(query, tables)
+    if not matches or (_plural_entities(query) and len({m.row.entity for m in matches}) < 2):
+        overview = column_overview(query, tables)
+        if overview:
+            return _overview_answer(overview, cites)
     if not matches:
         return None
     best = matches[0].score
@@ -147,6 +151,21 @@ def answer_from_tables(query: Query, loaded, cites: Citations) -> tuple[str, lis
             return f"{text} {cites.cite(match.chunk, match.row.text)}", [_figure_row(p) for p in pair]
     return (f"{match.where}: {_value_line(match)} {cites.cite(match.chunk, match.row.text)}",
             [_figure_row(match)])
+
+
+def _plural_entities(query: Query) -> bool:
+    return bool(re.search(r"\b(which|what) (\w+ )?(countries|regions|nations|firms|companies)\b|\bacross\b|\blist\b", query.text, re.I))
+
+
+def _overview_answer(column: list[FigureMatch], cites: Citations) -> tuple[str, list[FigureRow]]:
+    """All values of one table column, largest first, with the column's citation."""
+    first = column[0]
+    marker = cites.cite(first.chunk, "\n".join(m.row.text for m in column[:3]))
+    header = re.sub(r"\s*\([^)]*\)", "", first.cell.header).strip() or first.table.panel
+    year = f" ({first.cell.year})" if first.cell.year else ""
+    lines = [f"{first.where} — {header}{year}, largest first {marker}:"]
+    lines += [f"{n}. {m.row.entity}: {format_value(m.cell)}" for n, m in enumerate(column, 1)]
+    return "\n".join(lines), [_figure_row(m) for m in column]
 
 
 def _clean_quote(sentence: str) -> str:

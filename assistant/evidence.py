@@ -124,7 +124,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             if counted_stem and not expand({counted_stem}) & set(stems(window)):
                 continue  # "how many robots": a count of something else does not answer it
             asked, other = area_mentions(query, window)
-            if query.wants_number and other and not asked:
+            if query.wants_number and query.areas and other and not asked:
                 continue  # a GB figure is not the UK figure (and vice versa)
             value = support(query, sentence, chunk, frequency, total, sentences[i - 1] if i else "")
             value += 0.1 * len(asked)

@@ -122,6 +122,33 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
     return found
 
 
+OVERVIEW_WORDS = re.compile(r"\b(countries|regions|nations|across|all|each|every|list|ranking|ranked|rank|compare|comparison|top \d+|top ten)\b", re.I)
+
+
+def column_overview(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
+    """'Compare M&E value added across countries': every row of the best matching column, largest first."""
+    if not OVERVIEW_WORDS.search(query.text):
+        return []
+    measure = _measure_stems(query, set())
+    best: tuple[float, Chunk, int] | None = None
+    for chunk in table_chunks:
+        table = chunk.table
+        if table is None or len(table.rows) < 3 or (query.years and table.year not in query.years):
+            continue
+        for i, header in enumerate(table.headers):
+            if header.strip().lower() == "rank" or not any(r.cells[i].value is not None for r in table.rows):
+                continue
+            fit = 2 * len(measure & expand(set(stems(header)))) + len(measure & expand(set(stems(f"{table.title} {table.panel}"))))
+            if len(measure & expand(set(stems(header)))) and (best is None or fit > best[0]):
+                best = (fit, chunk, i)
+    if best is None:
+        return []
+    _, chunk, column = best
+    rows = sorted((r for r in chunk.table.rows if r.cells[column].value is not None),
+                  key=lambda r: r.cells[column].value, reverse=not MIN_WORDS.search(query.text))
+    return [FigureMatch(chunk, chunk.table, r, r.cells[column], 1.0) for r in rows]
+
+
 def ranked(query: Query, table_chunks: list[Chunk]) -> FigureMatch | None:
     """'Which country was third by trade balance in 2011?' → the row at that rank (or the max/min)."""
     if not query.wants_entity:

@@ -108,7 +108,7 @@ def parse_table_block(locator: str, title: str, lines: list[str], source: str = 
         groups = _group_labels(rows[0], rows[1] if len(rows) > 1 else None)
         header_row = rows[1] if groups else rows[0]
         first_data = 2 if groups else 1
-        data = list(zip(rows[first_data:], bold[first_data:]))
+        data = list(zip(rows[first_data:], bold[first_data:], strict=True))
         for panel, start, end in _panels(header_row, groups):
             headers = header_row[start:end]
             records = [

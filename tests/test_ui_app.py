@@ -15,18 +15,10 @@ from assistant.service import Assistant
 from ingest.errors import AmpiError
 from ingest.records import Answer, Citation, FigureRow
 from ingest.settings import REPO_ROOT, Settings
-from ui.app import (
-    UploadRejected,
-    accept_upload,
-    build_app,
-    chat_message,
-    clean_filename,
-    figures_frame,
-    launch_options,
-    load_users,
-    passage_view,
-    sources_html,
-)
+from ui.app import build_app, launch_options
+from ui.auth import load_users
+from ui.render import chat_message, figures_frame, passage_view, sources_html
+from ui.uploads import UploadRejected, accept_upload, clean_filename
 
 QUESTION = "What was Japan's value added in M&E manufacturing in 2021?"
 RECORD_KEYS = {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
-import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -20,21 +18,31 @@ from ingest.settings import Settings, offline_environment
 offline_environment()
 
 import gradio as gr  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from assistant.service import Assistant, answer_record  # noqa: E402
 from ingest.errors import AmpiError, NoIndex  # noqa: E402
-from ingest.records import Answer, Citation  # noqa: E402
 from ui import briefing as brief  # noqa: E402
-from ui.feedback import ANONYMOUS, record_feedback, safe_name  # noqa: E402
+from ui.auth import load_users, user_of  # noqa: E402
+from ui.feedback import record_feedback  # noqa: E402
+from ui.render import (  # noqa: E402
+    CSS,
+    capitalize_columns,
+    chat_message,
+    documents_frame,
+    figures_frame,
+    glossary_frame,
+    intro_markdown,
+    outline_choices,
+    outline_items,
+    passage_view,
+    sources_html,
+)
+from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, upload_target  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-UPLOAD_TYPES = (".pdf", ".md", ".txt")
 NO_INDEX = "No documents are indexed yet: add one in the Documents tab, or run `ampi ingest`."
 SEARCHING = "_Searching the documents…_"
-EMPTY_PANEL = ("<div class='ampi-empty'>Ask a question: the passages each answer rests on appear here, "
-               "with the sentence used <mark>highlighted</mark> and the sources the report cites for it.</div>")
 # Two starter questions for each main section of the bundled report (keys match section numbers).
 SUGGESTED = {
     "2": ("Advanced machinery and drivers of change",
@@ -45,56 +53,10 @@ SUGGESTED = {
     "4": ("Learning from elsewhere",
           ["What explains the success of the Aachen cluster?", "What are the key challenges facing the Basque machine tool cluster?"]),
 }
-ROLES = {"report": "The report", "source": "Cited source", "user": "Uploaded"}
-CSS = """
-.ampi-panel {font-size: 0.92rem}
-.ampi-head {color: var(--body-text-color-subdued); margin-bottom: .4rem}
-.ampi-cite {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .55rem .7rem; margin: .5rem 0}
-.ampi-cite-head {font-weight: 600}
-.ampi-n {color: var(--color-accent); margin-right: .3rem}
-.ampi-section {color: var(--body-text-color-subdued); font-size: .82rem; margin: .15rem 0 .35rem}
-.ampi-passage {white-space: pre-line; line-height: 1.45}
-.ampi-passage mark {background: #fde68a; color: inherit; padding: 0 .1rem}
-.ampi-table {border-collapse: collapse; font-size: .82rem; margin: .3rem 0}
-.ampi-table td, .ampi-table th {border: 1px solid var(--border-color-primary); padding: .15rem .4rem}
-.ampi-table tr.hit td {background: #fde68a; color: #111}
-.ampi-sources {margin: .35rem 0 0 1rem; padding: 0; font-size: .82rem; color: var(--body-text-color-subdued)}
-.ampi-refused {background: #fef3c7; color: #78350f; border-radius: 8px; padding: .5rem .7rem; font-weight: 600}
-.ampi-empty {color: var(--body-text-color-subdued); padding: 1rem .2rem}
-#ampi-figures *, #ampi-documents *, #ampi-glossary * {font-family: var(--font) !important}
-"""
-
 
 # System fonts: the theme's bundled web fonts drew some bold capitals in a fallback face (seen in screenshots).
 THEME = gr.themes.Default(primary_hue="blue", font=("ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"),
                           font_mono=("ui-monospace", "Consolas", "monospace"))
-
-
-class UploadRejected(AmpiError):
-    """An uploaded file was refused before anything was copied or indexed."""
-
-
-# -- who is asking -----------------------------------------------------------------------------
-def load_users(settings: Settings) -> list[tuple[str, str]]:
-    """(user, password) pairs from AMPI_UI_USERS and AMPI_UI_PASSWORD_FILE; empty means no login."""
-    lines = (settings.ui_users or "").split(",")
-    if settings.ui_password_file:
-        try:
-            lines += Path(settings.ui_password_file).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:  # never fall back to an open app when a login was asked for
-            raise AmpiError(f"cannot read the UI password file {settings.ui_password_file}: {exc.strerror or exc}") from exc
-    users = []
-    for line in (raw.strip() for raw in lines):
-        if not line or line.startswith("#"):
-            continue
-        user, sep, password = line.partition(":")
-        if sep and user.strip() and password:
-            users.append((user.strip(), password))
-        else:
-            log.warning("ignored a UI user entry without 'user:password'")
-    if (settings.ui_users or settings.ui_password_file) and not users:
-        raise AmpiError("UI login is configured but no valid 'user:password' entry was found")
-    return users
 
 
 def launch_options(settings: Settings) -> dict:
@@ -105,187 +67,11 @@ def launch_options(settings: Settings) -> dict:
             "max_file_size": int(settings.max_upload_mb * 1024 * 1024), "footer_links": ["api", "settings"]}
 
 
-def user_of(request: gr.Request | None) -> str:
-    """The logged-in user, or 'anonymous' when the app runs without login."""
-    return (getattr(request, "username", None) or ANONYMOUS) if request else ANONYMOUS
-
-
-# -- rendering (pure: every document or user string is escaped here) --------------------------
-def _esc(text: str) -> str:
-    return html.escape(text or "", quote=True)
-
-
-def highlight(text: str, quote: str) -> str:
-    """Escaped passage text with the quoted sentence in <mark>; whitespace differences are tolerated."""
-    words = (quote or "").split()
-    match = re.search(r"\s+".join(re.escape(w) for w in words), text or "", re.IGNORECASE) if words else None
-    if not match:
-        return _esc(text)
-    return f"{_esc(text[:match.start()])}<mark>{_esc(match.group(0))}</mark>{_esc(text[match.end():])}"
-
-
-def passage_html(text: str, quote: str = "") -> str:
-    """A passage as HTML: tab-separated tables become a table with the quoted rows marked."""
-    lines = (text or "").splitlines()
-    rows = [line for line in lines if "\t" in line]
-    if len(rows) < 2:
-        return f"<div class='ampi-passage'>{highlight(text, quote)}</div>"
-    wanted = {" ".join(q.split()) for q in (quote or "").splitlines() if q.strip()}
-    parts, body = [], []
-    for line in lines:
-        if "\t" not in line:
-            parts.append(f"<div class='ampi-passage'>{_esc(line)}</div>")
-            continue
-        cls = " class='hit'" if " ".join(line.split()) in wanted else ""
-        cells = "".join(f"<td>{_esc(cell)}</td>" for cell in line.split("\t"))
-        body.append(f"<tr{cls}>{cells}</tr>")
-        if line is rows[-1]:
-            parts.append(f"<table class='ampi-table'>{''.join(body)}</table>")
-    return "".join(parts)
-
-
-def citation_html(citation: Citation, number: int | None = None) -> str:
-    """One citation card: number, locator, document, section path, passage and footnoted sources."""
-    label = f"<span class='ampi-n'>[{number}]</span>" if number else ""
-    section = _esc(citation.section.replace(" > ", " › "))
-    listed = {brief.source_text(s) for s in citation.sources}
-    # A table's own 'Source:' line is listed below with the footnotes; showing it twice is noise.
-    text = "\n".join(line for line in citation.text.splitlines()
-                     if not (line.lower().startswith("source:") and brief.source_text(line) in listed))
-    sources = "".join(f"<li>Source: {_esc(brief.source_text(s))}</li>" for s in citation.sources)
-    return (f"<div class='ampi-cite'><div class='ampi-cite-head'>{label}"
-            f"{_esc(brief.describe_locator(citation.locator, citation.page))}"
-            f" <span class='ampi-section'>· {_esc(citation.doc)}</span></div>"
-            + (f"<div class='ampi-section'>{section}</div>" if section else "")
-            + passage_html(text, citation.quote)
-            + (f"<ul class='ampi-sources'>{sources}</ul>" if sources else "") + "</div>")
-
-
-def sources_html(answer: Answer | None, position: int = 0, total: int = 0) -> str:
-    """The sources panel for one answer: its citations, or for a refusal the related passages."""
-    if answer is None:
-        return f"<div class='ampi-panel'>{EMPTY_PANEL}</div>"
-    head = f"Answer {position} of {total} (click another answer in the chat to see its sources): " if total > 1 else ""
-    parts = [f"<div class='ampi-panel'><div class='ampi-head'>{head}<b>{_esc(answer.question)}</b></div>"]
-    if answer.refused:
-        parts.append("<div class='ampi-refused'>The documents don't say.</div>")
-        if answer.related:
-            parts.append("<h4>Related passages (not an answer)</h4>")
-            parts += [citation_html(c) for c in answer.related]
-    else:
-        parts.append("<h4>Citations</h4>")
-        parts += [citation_html(c, n) for n, c in enumerate(answer.citations, 1)]
-    return "".join(parts) + "</div>"
-
-
-def chat_message(answer: Answer) -> str:
-    """The answer as chat Markdown, with a one-line key to its citations."""
-    text = html.escape(answer.text, quote=False)
-    if answer.refused:
-        return f"{text}\n\n_Related passages are listed on the right; they are not an answer._"
-    cited = " · ".join(f"[{n}] {brief.describe_locator(c.locator, c.page)}" for n, c in enumerate(answer.citations, 1))
-    return f"{text}\n\n_Cited: {html.escape(cited, quote=False)}_" if cited else text
-
-
-def figures_frame(answer: Answer | None) -> pd.DataFrame:
-    """The values behind a figure answer, for the table and the bar chart."""
-    rows = [{"label": f.label, "value": f.value, "unit": f.unit, "cited in": f.citation} for f in (answer.figures if answer else [])]
-    return pd.DataFrame(rows, columns=["label", "value", "unit", "cited in"])
-
-
-def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Column names as people read them."""
-    return frame.rename(columns=lambda name: name[:1].upper() + name[1:])
-
-
-def passage_view(assistant: Assistant, chunk_id: str | None) -> str:
-    """An indexed passage with its footnotes, for the outline browser."""
-    chunk = assistant.chunk(chunk_id) if chunk_id else None
-    if chunk is None:
-        return "<div class='ampi-empty'>Pick a paragraph or table to read it here.</div>"
-    notes = [s.label() for s in assistant.footnotes_for(chunk)]
-    return citation_html(Citation(doc=chunk.doc_title, locator=chunk.locator, page=chunk.page, section=chunk.section,
-                                  text=chunk.text, sources=notes))
-
-
-# -- uploads -----------------------------------------------------------------------------------
-def clean_filename(name: str) -> str:
-    """The client's file name reduced to a safe basename: no folders, no '..', no odd characters."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    stem, dot, suffix = base.rpartition(".")
-    stem = re.sub(r"[^A-Za-z0-9 ._()-]+", "_", stem if dot else base).strip(" ._")[:100] or "upload"
-    return f"{stem}.{suffix.lower()}" if dot and re.fullmatch(r"[A-Za-z0-9]{1,8}", suffix) else stem
-
-
-def upload_target(settings: Settings, user: str, name: str) -> Path:
-    """Where an upload of that name is kept: data_dir/uploads/<user>/<clean name>."""
-    return Path(settings.data_dir) / "uploads" / safe_name(user) / clean_filename(name)
-
-
-def accept_upload(settings: Settings, user: str, source: Path, name: str | None = None) -> Path:
-    """Check type and size, then copy into data_dir/uploads/<user>/; raises UploadRejected."""
-    filename = clean_filename(name or source.name)
-    if Path(filename).suffix.lower() not in UPLOAD_TYPES:
-        raise UploadRejected(f"{filename}: only PDF, Markdown (.md) and text (.txt) files can be added")
-    size = source.stat().st_size
-    if size == 0:
-        raise UploadRejected(f"{filename}: the file is empty")
-    if size > settings.max_upload_mb * 1024 * 1024:
-        raise UploadRejected(f"{filename}: {size / 1024 / 1024:.1f} MB is over the {settings.max_upload_mb:g} MB upload limit")
-    if filename.endswith(".pdf") and source.read_bytes()[:5] != b"%PDF-":
-        raise UploadRejected(f"{filename}: this is not a PDF file")
-    target = upload_target(settings, user, filename)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return target
-
-
-def ingest_summary(report, target: Path) -> str:
-    """The ingest report in plain words, the uploaded file first."""
-    mine = str(target)
-    lines = []
-    for label, paths in (("Added", report.added), ("Updated", report.updated), ("Already indexed, unchanged", report.unchanged)):
-        if mine in paths:
-            lines.append(f"**{label}:** {target.name} — {report.chunks_total} passage"
-                         f"{'s' if report.chunks_total != 1 else ''} now searchable in all documents.")
-    lines += [f"**Not added:** {target.name} has the same content as {Path(o).name}." for p, o in report.duplicates if p == mine]
-    lines += [f"**Skipped:** {reason}" for p, reason in report.skipped]
-    others = [Path(p).name for p in report.added + report.updated if p != mine]
-    if others:
-        lines.append(f"Also refreshed: {', '.join(others)}.")
-    return "\n\n".join(lines) or "Nothing changed."
-
-
-def documents_frame(assistant: Assistant) -> pd.DataFrame:
-    """Indexed documents for the status table."""
-    try:
-        docs = assistant.documents()
-    except AmpiError:
-        docs = []
-    rows = [{"title": d.get("title", ""), "file": Path(d.get("path", "")).name, "role": ROLES.get(d.get("role"), d.get("role")),
-             "passages": d.get("chunks", 0), "added": d.get("ingested_at", "")} for d in docs]
-    return _table(pd.DataFrame(rows, columns=["title", "file", "role", "passages", "added"]))
-
-
-
 # -- the page ----------------------------------------------------------------------------------
 HEADER = ("## AMPI document assistant\n"
           "Ask questions about AMPI's *Future State of Machinery Sector* report (SQW, 2025) and the documents added "
           "to it. Every answer quotes the paragraph, table or page it rests on, so you can check it. "
           "**New here? Open *Start here*.**")
-INTRO = """## {title}
-*Market Assessment, 2025* — an AMPI report supported by independent research carried out by SQW.
-It describes the advanced machinery sector, sizes it in Great Britain and draws lessons from three clusters abroad.
-The assistant searches {docs} ({chunks}) and answers only from them.
-
-- **Section 2 — Advanced Machinery and drivers of change:** the global market, UK output, trade and productivity, technology and policy trends.
-- **Section 3 — Advanced Machinery in Great Britain:** employment, businesses, productivity and where the sector is concentrated.
-- **Section 4 — Learning from elsewhere:** case studies of Aachen (Germany), the Basque Country (Spain) and NGen (Canada).
-
-**How it works.** Type a question in **Ask**. Numbers like [1] point to the passages listed on the right, with the
-sentence used highlighted and the sources the report cites. When the documents don't answer a question the assistant
-says so. Rate answers as helpful or not, pin good ones and export them from **Briefing**; add your own files in **Documents**.
-"""
 
 
 def _problem(exc: Exception, subject: str) -> str:
@@ -302,7 +88,7 @@ def _panel(answers: list[dict], index: int) -> tuple:
     frame = figures_frame(answer)
     units = set(frame["unit"])
     return (sources_html(answer, index + 1, len(answers)),
-            gr.Dataframe(value=_table(frame), visible=len(frame) > 0,
+            gr.Dataframe(value=capitalize_columns(frame), visible=len(frame) > 0,
                          label="Values in this answer" if len(frame) < 2 else "The same values as a table"),
             # Bars must start at zero: an axis fitted to the data hides small bars and exaggerates gaps.
             gr.BarPlot(value=frame, visible=len(frame) >= 2, y_title=units.pop() if len(units) == 1 else "value",
@@ -403,33 +189,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         try:
             docs = assistant.documents()
             sections = assistant.outline()
-            glossary = [[g.term, g.meaning, brief.describe_locator(g.locator)] for g in assistant.glossary()]
+            glossary = glossary_frame(assistant.glossary())
         except AmpiError as exc:
             if not isinstance(exc, NoIndex):  # an empty index is explained on the page itself
                 gr.Warning(str(exc))
-            docs, sections, glossary = [], [], []
-        report = next((d for d in docs if d.get("role") == "report"), None)
-        chunks = sum(d.get("chunks", 0) for d in docs)
-        counts = {"docs": f"{len(docs)} document{'s' if len(docs) != 1 else ''}",
-                  "chunks": f"{chunks} passage{'s' if chunks != 1 else ''}"}
-        if report:
-            intro = INTRO.format(title=report["title"], **counts)
-        elif docs:
-            intro = ("## Indexed documents\nThe assistant searches {docs} ({chunks}): ".format(**counts)
-                     + ", ".join(f"*{d.get('title', '')}*" for d in docs)
-                     + ". The AMPI report itself is not indexed yet; run `ampi ingest` to add it.")
-        else:
-            intro = "## No documents indexed yet\nAdd a file in the **Documents** tab, or run `ampi ingest`."
-        choices = [(f"{s.section.replace(' > ', ' › ')}  ({s.items[0].locator}" +
-                    (f" – {s.items[-1].locator})" if len(s.items) > 1 else ")"), str(n))
-                   for n, s in enumerate(sections) if s.items]
-        outline = [[(f"{i.locator} — {i.preview}…", i.chunk_id) for i in s.items] for s in sections]
+            docs, sections, glossary = [], [], glossary_frame([])
+        choices, outline = outline_choices(sections), outline_items(sections)
         # Open the outline at the first numbered section, so the browser is never an empty box.
         first = next((value for label, value in choices if label[:1].isdigit()), choices[0][1] if choices else None)
         items, text = pick_section(first, outline)
-        return (intro, gr.Dropdown(choices=choices, value=first), outline, items, text,
-                pd.DataFrame(glossary, columns=["Term", "Meaning", "Defined in"]), documents_frame(assistant),
-                *_briefing_view(settings, user_of(request)))
+        return (intro_markdown(docs), gr.Dropdown(choices=choices, value=first), outline, items, text,
+                glossary, documents_frame(assistant), *_briefing_view(settings, user_of(request)))
 
     def pick_section(index: str | None, outline: list):
         items = outline[int(index)] if index is not None and int(index) < len(outline) else []

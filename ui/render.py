@@ -1,0 +1,200 @@
+"""HTML, Markdown and tables for the UI panels, built from answers and the index (no Gradio here).
+
+Every document or user string that goes into HTML is escaped here, so the page never renders raw document text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ingest.errors import AmpiError
+from ingest.records import Answer, Citation
+from ui import briefing as brief
+
+if TYPE_CHECKING:  # annotations only: rendering needs no model or index loaded
+    from assistant.catalog import GlossaryEntry, OutlineSection
+    from assistant.service import Assistant
+
+EMPTY_PANEL = ("<div class='ampi-empty'>Ask a question: the passages each answer rests on appear here, "
+               "with the sentence used <mark>highlighted</mark> and the sources the report cites for it.</div>")
+# The page's styles, kept beside the markup whose classes they name; ui.app passes them to Blocks.launch.
+CSS = """
+.ampi-panel {font-size: 0.92rem}
+.ampi-head {color: var(--body-text-color-subdued); margin-bottom: .4rem}
+.ampi-cite {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .55rem .7rem; margin: .5rem 0}
+.ampi-cite-head {font-weight: 600}
+.ampi-n {color: var(--color-accent); margin-right: .3rem}
+.ampi-section {color: var(--body-text-color-subdued); font-size: .82rem; margin: .15rem 0 .35rem}
+.ampi-passage {white-space: pre-line; line-height: 1.45}
+.ampi-passage mark {background: #fde68a; color: inherit; padding: 0 .1rem}
+.ampi-table {border-collapse: collapse; font-size: .82rem; margin: .3rem 0}
+.ampi-table td, .ampi-table th {border: 1px solid var(--border-color-primary); padding: .15rem .4rem}
+.ampi-table tr.hit td {background: #fde68a; color: #111}
+.ampi-sources {margin: .35rem 0 0 1rem; padding: 0; font-size: .82rem; color: var(--body-text-color-subdued)}
+.ampi-refused {background: #fef3c7; color: #78350f; border-radius: 8px; padding: .5rem .7rem; font-weight: 600}
+.ampi-empty {color: var(--body-text-color-subdued); padding: 1rem .2rem}
+#ampi-figures *, #ampi-documents *, #ampi-glossary * {font-family: var(--font) !important}
+"""
+ROLES = {"report": "The report", "source": "Cited source", "user": "Uploaded"}
+INTRO = """## {title}
+*Market Assessment, 2025* — an AMPI report supported by independent research carried out by SQW.
+It describes the advanced machinery sector, sizes it in Great Britain and draws lessons from three clusters abroad.
+The assistant searches {docs} ({chunks}) and answers only from them.
+
+- **Section 2 — Advanced Machinery and drivers of change:** the global market, UK output, trade and productivity, technology and policy trends.
+- **Section 3 — Advanced Machinery in Great Britain:** employment, businesses, productivity and where the sector is concentrated.
+- **Section 4 — Learning from elsewhere:** case studies of Aachen (Germany), the Basque Country (Spain) and NGen (Canada).
+
+**How it works.** Type a question in **Ask**. Numbers like [1] point to the passages listed on the right, with the
+sentence used highlighted and the sources the report cites. When the documents don't answer a question the assistant
+says so. Rate answers as helpful or not, pin good ones and export them from **Briefing**; add your own files in **Documents**.
+"""
+
+
+def _esc(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+# -- passages and citations --------------------------------------------------------------------
+def highlight(text: str, quote: str) -> str:
+    """Escaped passage text with the quoted sentence in <mark>; whitespace differences are tolerated."""
+    words = (quote or "").split()
+    match = re.search(r"\s+".join(re.escape(w) for w in words), text or "", re.IGNORECASE) if words else None
+    if not match:
+        return _esc(text)
+    return f"{_esc(text[:match.start()])}<mark>{_esc(match.group(0))}</mark>{_esc(text[match.end():])}"
+
+
+def passage_html(text: str, quote: str = "") -> str:
+    """A passage as HTML: tab-separated tables become a table with the quoted rows marked."""
+    lines = (text or "").splitlines()
+    rows = [line for line in lines if "\t" in line]
+    if len(rows) < 2:
+        return f"<div class='ampi-passage'>{highlight(text, quote)}</div>"
+    wanted = {" ".join(q.split()) for q in (quote or "").splitlines() if q.strip()}
+    parts, body = [], []
+    for line in lines:
+        if "\t" not in line:
+            parts.append(f"<div class='ampi-passage'>{_esc(line)}</div>")
+            continue
+        cls = " class='hit'" if " ".join(line.split()) in wanted else ""
+        cells = "".join(f"<td>{_esc(cell)}</td>" for cell in line.split("\t"))
+        body.append(f"<tr{cls}>{cells}</tr>")
+        if line is rows[-1]:
+            parts.append(f"<table class='ampi-table'>{''.join(body)}</table>")
+    return "".join(parts)
+
+
+def citation_html(citation: Citation, number: int | None = None) -> str:
+    """One citation card: number, locator, document, section path, passage and footnoted sources."""
+    label = f"<span class='ampi-n'>[{number}]</span>" if number else ""
+    section = _esc(citation.section.replace(" > ", " › "))
+    listed = {brief.source_text(s) for s in citation.sources}
+    # A table's own 'Source:' line is listed below with the footnotes; showing it twice is noise.
+    text = "\n".join(line for line in citation.text.splitlines()
+                     if not (line.lower().startswith("source:") and brief.source_text(line) in listed))
+    sources = "".join(f"<li>Source: {_esc(brief.source_text(s))}</li>" for s in citation.sources)
+    return (f"<div class='ampi-cite'><div class='ampi-cite-head'>{label}"
+            f"{_esc(brief.describe_locator(citation.locator, citation.page))}"
+            f" <span class='ampi-section'>· {_esc(citation.doc)}</span></div>"
+            + (f"<div class='ampi-section'>{section}</div>" if section else "")
+            + passage_html(text, citation.quote)
+            + (f"<ul class='ampi-sources'>{sources}</ul>" if sources else "") + "</div>")
+
+
+def passage_view(assistant: Assistant, chunk_id: str | None) -> str:
+    """An indexed passage with its footnotes, for the outline browser."""
+    chunk = assistant.chunk(chunk_id) if chunk_id else None
+    if chunk is None:
+        return "<div class='ampi-empty'>Pick a paragraph or table to read it here.</div>"
+    notes = [s.label() for s in assistant.footnotes_for(chunk)]
+    return citation_html(Citation(doc=chunk.doc_title, locator=chunk.locator, page=chunk.page, section=chunk.section,
+                                  text=chunk.text, sources=notes))
+
+
+# -- answers -----------------------------------------------------------------------------------
+def sources_html(answer: Answer | None, position: int = 0, total: int = 0) -> str:
+    """The sources panel for one answer: its citations, or for a refusal the related passages."""
+    if answer is None:
+        return f"<div class='ampi-panel'>{EMPTY_PANEL}</div>"
+    head = f"Answer {position} of {total} (click another answer in the chat to see its sources): " if total > 1 else ""
+    parts = [f"<div class='ampi-panel'><div class='ampi-head'>{head}<b>{_esc(answer.question)}</b></div>"]
+    if answer.refused:
+        parts.append("<div class='ampi-refused'>The documents don't say.</div>")
+        if answer.related:
+            parts.append("<h4>Related passages (not an answer)</h4>")
+            parts += [citation_html(c) for c in answer.related]
+    else:
+        parts.append("<h4>Citations</h4>")
+        parts += [citation_html(c, n) for n, c in enumerate(answer.citations, 1)]
+    return "".join(parts) + "</div>"
+
+
+def chat_message(answer: Answer) -> str:
+    """The answer as chat Markdown, with a one-line key to its citations."""
+    text = html.escape(answer.text, quote=False)
+    if answer.refused:
+        return f"{text}\n\n_Related passages are listed on the right; they are not an answer._"
+    cited = " · ".join(f"[{n}] {brief.describe_locator(c.locator, c.page)}" for n, c in enumerate(answer.citations, 1))
+    return f"{text}\n\n_Cited: {html.escape(cited, quote=False)}_" if cited else text
+
+
+def figures_frame(answer: Answer | None) -> pd.DataFrame:
+    """The values behind a figure answer, for the table and the bar chart."""
+    rows = [{"label": f.label, "value": f.value, "unit": f.unit, "cited in": f.citation} for f in (answer.figures if answer else [])]
+    return pd.DataFrame(rows, columns=["label", "value", "unit", "cited in"])
+
+
+def capitalize_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names as people read them."""
+    return frame.rename(columns=lambda name: name[:1].upper() + name[1:])
+
+
+# -- what is indexed ---------------------------------------------------------------------------
+def documents_frame(assistant: Assistant) -> pd.DataFrame:
+    """Indexed documents for the status table."""
+    try:
+        docs = assistant.documents()
+    except AmpiError:
+        docs = []
+    rows = [{"title": d.get("title", ""), "file": Path(d.get("path", "")).name, "role": ROLES.get(d.get("role"), d.get("role")),
+             "passages": d.get("chunks", 0), "added": d.get("ingested_at", "")} for d in docs]
+    return capitalize_columns(pd.DataFrame(rows, columns=["title", "file", "role", "passages", "added"]))
+
+
+def intro_markdown(docs: list[dict]) -> str:
+    """The Start-here introduction: the report's own when it is indexed, else a list of what is."""
+    report = next((d for d in docs if d.get("role") == "report"), None)
+    chunks = sum(d.get("chunks", 0) for d in docs)
+    counts = {"docs": f"{len(docs)} document{'s' if len(docs) != 1 else ''}",
+              "chunks": f"{chunks} passage{'s' if chunks != 1 else ''}"}
+    if report:
+        return INTRO.format(title=report["title"], **counts)
+    if docs:
+        return ("## Indexed documents\nThe assistant searches {docs} ({chunks}): ".format(**counts)
+                + ", ".join(f"*{d.get('title', '')}*" for d in docs)
+                + ". The AMPI report itself is not indexed yet; run `ampi ingest` to add it.")
+    return "## No documents indexed yet\nAdd a file in the **Documents** tab, or run `ampi ingest`."
+
+
+def outline_choices(sections: list[OutlineSection]) -> list[tuple[str, str]]:
+    """Section picker entries: the section path with its first and last locator, valued by position."""
+    return [(f"{s.section.replace(' > ', ' › ')}  ({s.items[0].locator}" +
+             (f" – {s.items[-1].locator})" if len(s.items) > 1 else ")"), str(n))
+            for n, s in enumerate(sections) if s.items]
+
+
+def outline_items(sections: list[OutlineSection]) -> list[list[tuple[str, str]]]:
+    """For each section, its paragraphs and tables as (preview, chunk id) picker entries."""
+    return [[(f"{i.locator} — {i.preview}…", i.chunk_id) for i in s.items] for s in sections]
+
+
+def glossary_frame(entries: list[GlossaryEntry]) -> pd.DataFrame:
+    """Abbreviations with their meaning and the passage that spells them out."""
+    rows = [[g.term, g.meaning, brief.describe_locator(g.locator)] for g in entries]
+    return pd.DataFrame(rows, columns=["Term", "Meaning", "Defined in"])
