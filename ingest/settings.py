@@ -48,18 +48,22 @@ class Settings(BaseSettings):
         return self.corpus_dir / "sources"
 
 
+# Environment that keeps Hugging Face, Chroma, onnxruntime and Gradio from reaching for the network.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "ORT_DISABLE_TELEMETRY": "1",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
 def offline_environment() -> None:
     """Stop the libraries from reaching for the network (see STACK-NOTES); call at entry points."""
     import os
 
-    for key, value in {
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "ORT_DISABLE_TELEMETRY": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "TOKENIZERS_PARALLELISM": "false",
-    }.items():
+    for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
 
 

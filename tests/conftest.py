@@ -36,16 +36,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.settings import BUNDLED_REPORT, REPO_ROOT, Settings
+from ingest.settings import BUNDLED_REPORT, OFFLINE_ENV, REPO_ROOT, Settings
 
-OFFLINE = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-    "ORT_DISABLE_TELEMETRY": "1",
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "TOKENIZERS_PARALLELISM": "false",
-}
+OFFLINE = OFFLINE_ENV
 
 # huggingface_hub reads HF_HUB_OFFLINE once, when it is first imported; a session fixture may import
 # it before any function-scoped fixture runs, so the variables are also set when this file loads.
