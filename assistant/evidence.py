@@ -11,6 +11,7 @@ from assistant.text import YEAR, expand, numbers_in, split_sentences, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
+_REFERS_BACK = re.compile(r"^(This|These|That|Those|It|Its|They|Their|The|Such|He|She|Here)\b")
 _SHARE = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|rate)\b", re.I)
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
 _NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",
@@ -116,9 +117,16 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
         for i, sentence in enumerate(sentences):
             if blocked(query, chunk, sentence):
                 continue
-            # A sentence speaks about what it or the sentence before it names ("The AWK … attracts 1,200").
-            window = sentence if query.kind == "compare" else " ".join(sentences[max(0, i - 1): i + 1])
-            missing = [n for n in names if not _name_present(n, window)]
+            # A sentence that refers back ("The AWK … attracts 1,200", "This accounts for 2.6%") speaks
+            # about what the sentence before it names; the section path names a case study's subject.
+            refers_back = i > 0 and _REFERS_BACK.match(sentence) and query.kind != "compare"
+            window = f"{sentences[i - 1]} {sentence}" if refers_back else sentence
+            # Numbers must name their subject in the sentence itself (a case study's heading is not
+            # enough: "employs 311,000 people" under "Aachen, Germany" is Siemens worldwide).
+            scope = window if (query.wants_number or query.kind == "compare") else f"{window} {chunk.section}"
+            missing = [n for n in names if not _name_present(n, scope)]
+            if query.wants_number and any(str(y) not in window for y in query.years):
+                continue  # the figure must be stated for the year asked about
             if missing and (query.wants_number or query.kind in {"figure", "compare"}):
                 continue  # a number about something else is a near miss, never an answer
             if counted_stem and not expand({counted_stem}) & set(stems(window)):
@@ -126,7 +134,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             asked, other = area_mentions(query, window)
             if query.wants_number and query.areas and other and not asked:
                 continue  # a GB figure is not the UK figure (and vice versa)
-            value = support(query, sentence, chunk, frequency, total, sentences[i - 1] if i else "")
+            value = support(query, sentence, chunk, frequency, total, sentences[i - 1] if refers_back else "")
             value += 0.1 * len(asked)
             score = value + 0.25 / (1 + rank) + 0.05 * hit.score - 0.15 * len(missing)
             if query.wants_number:

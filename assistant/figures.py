@@ -9,6 +9,9 @@ from assistant.query import Query
 from assistant.text import expand, stems
 from ingest.records import Cell, Chunk, Table, TableRow
 
+# Words that compare or rank rather than name a measure.
+COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ", "differ", "more", "less", "faster",
+             "slower", "versus", "vs", "chang", "fall", "fell", "drop", "rise", "rose", "increas", "decreas", "much"}
 # Words every table of the report shares: they cannot tell one measure from another.
 GENERIC = {"m&e", "machineri", "equip", "manufactur", "advanc", "sector", "oecd", "tabl", "figur", "countri", "global",
            "uk", "gb", "us", "top", "valu", "give", "exact", "decim", "place", "usd", "billion", "thousand", "us$", "worth", "much", "large", "big"}
@@ -111,6 +114,10 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
             if not mentioned(subject, query.text):
                 continue
             measure = _measure_stems(query, set(stems(subject)))
+            asked = {s for s in query.stems if s not in GENERIC | COMPARING and not s.isdigit()} - set(stems(subject))
+            described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
+            if asked and len({s for s in asked if expand({s}) & described}) < 0.5 * len(asked):
+                continue  # the question is mostly about something this table does not hold
             best: FigureMatch | None = None
             for cell in row.cells:
                 fit = _cell_fit(query, table, cell, measure, wants_rank)

@@ -27,7 +27,7 @@ from ingest.sources import build_registry
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what chunks are made: the index is then rebuilt.
-CHUNKING_VERSION = "4"
+CHUNKING_VERSION = "5"
 
 
 class IngestReport(BaseModel):

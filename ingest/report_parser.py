@@ -23,6 +23,7 @@ BULLET = re.compile(r"^(\s*)[-*▶]\s+(?:▶\s*)?(.*)$")
 SECTION_NUMBER = re.compile(r"^(\d+)\.\s+\S")
 TERMINAL = ("." , ":", "?", "!", "”", '"', "’", ";")
 MIN_REPORT_PARAGRAPHS = 5
+BACK_MATTER = {"about us", "contact", "contacts", "references", "acknowledgements", "bibliography"}
 
 
 def looks_like_numbered_report(markdown: str) -> bool:
@@ -79,8 +80,16 @@ class ReportParser:
             return
         if not self.title and level == 1:
             self.title = text
+        if text.lower() in BACK_MATTER:
+            self.section_number = ""  # 'About us', 'Contact': not part of the last chapter
+            self.headings = [(1, text)]
+            return
         if self.section_number:
             level = max(level, 2)  # unnumbered '#' headings inside a chapter still sit under it
+            if text.lower() in self.repeated and level == 2 and len(self.headings) >= 2:
+                # The converter prints "Key success factors" of each case study at the case study's own
+                # level; a heading that recurs within a chapter is a sub-heading of the one before it.
+                level = 3
         self.headings = [(lvl, t) for lvl, t in self.headings if lvl < level or (lvl == 1 and level > 1)]
         if self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
@@ -106,7 +115,23 @@ class ReportParser:
             return _Open("summary", f"Summary (Section {self.section_number})", self.section_path(), heading)
         return _Open("text", heading or "Front matter", self.section_path(), heading)
 
+    def _repeated_headings(self) -> set[str]:
+        """Headings whose text occurs more than once within one chapter."""
+        seen: dict[tuple[str, str], int] = {}
+        chapter = ""
+        for line in self.lines:
+            heading = HEADING.match(line)
+            if not heading:
+                continue
+            text = clean(heading.group(2))
+            if SECTION_NUMBER.match(text):
+                chapter = text
+                continue
+            seen[(chapter, text.lower())] = seen.get((chapter, text.lower()), 0) + 1
+        return {text for (_, text), count in seen.items() if count > 1}
+
     def parse(self) -> ParsedReport:
+        self.repeated = self._repeated_headings()
         i = 0
         while i < len(self.lines):
             line = self.lines[i]
