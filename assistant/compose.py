@@ -17,6 +17,7 @@ from ingest.records import Answer, Chunk, Citation, FigureRow, Hit
 from ingest.settings import Settings
 
 NO_ANSWER = "The documents don't say"
+_REFERRING_START = re.compile(r"^(This|These|That|Those|It|Its|They|Their)\b")
 
 
 class Citations:
@@ -180,6 +181,8 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
     if query.wants_number and not has_figure(best.sentence):
         return None
     quote = best.sentence
+    if best.previous and _REFERRING_START.match(best.sentence) and len(best.previous) < 300:
+        quote = f"{best.previous} {quote}"  # "This is 60% higher…" needs what "this" is
     if best.following and (not has_figure(best.sentence) or best.sentence.rstrip().endswith(":")) and len(quote) < 300:
         quote = f"{best.sentence} {best.following}"  # a lead-in sentence needs the one that follows it
     parts = [f"{_clean_quote(quote)} {cites.cite(best.hit.chunk, quote)}"]
@@ -335,14 +338,14 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
     if text is None:
         text = answer_from_sentences(query, evidence, cites, settings)
     if text is None:
-        return refusal(query, hits, cites, _why(query))
+        return refusal(query, hits, cites, _why(query, loaded))
     documents = {c.doc for c in cites.items}
     if len(documents) > 1 or any(c.doc != loaded.chunks[0].doc_title for c in cites.items):
         text += "\n\n" + "; ".join(sorted(f"from {d}" for d in documents))
     return Answer(question=query.text, text=text, kind=query.kind, citations=cites.items, figures=figures)
 
 
-def _why(query: Query) -> str:
-    if query.years:
-        return "this for " + " or ".join(str(y) for y in query.years) if len(query.years) < 3 else "this"
-    return "this"
+def _why(query: Query, loaded) -> str:
+    """Name the year when the documents hold nothing at all for it; otherwise a plain 'this'."""
+    missing = [y for y in query.years if str(y) not in loaded.document_frequency]
+    return "anything for " + " or ".join(str(y) for y in missing) if missing else "this"

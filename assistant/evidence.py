@@ -12,6 +12,8 @@ from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
 _REFERS_BACK = re.compile(r"^(This|These|That|Those|It|Its|They|Their|The|Such|He|She|Here)\b")
+_DEFINITE = re.compile(r"\bthe (network|cluster|organisation|institute|association|company|firm|centre|programme|"
+                       r"project|initiative|group|sector|region|strategy|report|fund)\b", re.I)
 _SHARE = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|rate)\b", re.I)
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
 _NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",
@@ -28,6 +30,7 @@ class Evidence:
     support: float
     score: float
     following: str = ""
+    previous: str = ""  # the sentence this one refers back to ("This is 60% higher …")
 
 
 def names_in(question: str) -> list[str]:
@@ -119,7 +122,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 continue
             # A sentence that refers back ("The AWK … attracts 1,200", "This accounts for 2.6%") speaks
             # about what the sentence before it names; the section path names a case study's subject.
-            refers_back = i > 0 and _REFERS_BACK.match(sentence) and query.kind != "compare"
+            refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence))
+                               and query.kind != "compare")
             window = f"{sentences[i - 1]} {sentence}" if refers_back else sentence
             # Numbers must name their subject in the sentence itself (a case study's heading is not
             # enough: "employs 311,000 people" under "Aachen, Germany" is Siemens worldwide).
@@ -142,7 +146,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             if _SHARE.search(query.text) and "%" in sentence:
                 score += 0.2  # a share or rate is answered by a percentage
             following = sentences[i + 1] if i + 1 < len(sentences) else ""
-            found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following))
+            found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following,
+                                  previous=sentences[i - 1] if i > 0 and _REFERS_BACK.match(sentence) else ""))
     found.sort(key=lambda e: -e.score)
     return found
 

@@ -101,6 +101,13 @@ def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_r
     return score
 
 
+def holds_measure(query: Query, table: Table, subject_stems: set[str]) -> bool:
+    """True when the table's title, panel and headers name at least half of what the question asks about."""
+    asked = {s for s in query.stems if s not in GENERIC | COMPARING and not s.isdigit()} - subject_stems
+    described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
+    return not asked or len({s for s in asked if expand({s}) & described}) >= 0.5 * len(asked)
+
+
 def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
     """Best matching cell per (table panel, row) for rows the question names; best first."""
     wants_rank = bool(RANK_WORDS.search(query.text))
@@ -114,9 +121,7 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
             if not mentioned(subject, query.text):
                 continue
             measure = _measure_stems(query, set(stems(subject)))
-            asked = {s for s in query.stems if s not in GENERIC | COMPARING and not s.isdigit()} - set(stems(subject))
-            described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
-            if asked and len({s for s in asked if expand({s}) & described}) < 0.5 * len(asked):
+            if not holds_measure(query, table, set(stems(subject))):
                 continue  # the question is mostly about something this table does not hold
             best: FigureMatch | None = None
             for cell in row.cells:
@@ -141,6 +146,8 @@ def column_overview(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch
     for chunk in table_chunks:
         table = chunk.table
         if table is None or len(table.rows) < 3 or (query.years and table.year not in query.years):
+            continue
+        if not holds_measure(query, table, set()):
             continue
         for i, header in enumerate(table.headers):
             if header.strip().lower() == "rank" or not any(r.cells[i].value is not None for r in table.rows):

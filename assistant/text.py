@@ -31,7 +31,7 @@ SYNONYMS: dict[str, set[str]] = {
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?”⁰¹²³⁴⁵⁶⁷⁸⁹])\s+(?=[A-Z“‘(\"-])|\n+")
 YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
-NUMBER = re.compile(r"(?<![\w.])[-−]?[$£€]?\s?\d[\d,]*(?:\.\d+)?\s?(?:%|per cent|billion|million|thousand|bn|m\b|k\b)?")
+NUMBER = re.compile(r"(?<![\w])(?<!\d\.)[-−]?[$£€]?\s?\d[\d,]*(?:\.\d+)?\s?(?:%|per cent|billion|million|thousand|bn|m\b|k\b)?")
 ABBREVIATIONS = ("c.", "e.g.", "i.e.", "vs.", "approx.", "no.", "St.")
 
 
