@@ -10,7 +10,7 @@ from assistant.text import expand, stems
 from ingest.records import Cell, Chunk, Table, TableRow
 
 # Words that compare or rank rather than name a measure.
-COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ", "differ", "more", "less", "faster",
+COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ", "more", "less", "faster",
              "slower", "versus", "vs", "chang", "fall", "fell", "drop", "rise", "rose", "increas", "decreas", "much"}
 # Words every table of the report shares: they cannot tell one measure from another.
 GENERIC = {"m&e", "machineri", "equip", "manufactur", "advanc", "sector", "oecd", "tabl", "figur", "countri", "global",
