@@ -214,9 +214,10 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
         text = answer_from_sentences(query, evidence, cites, settings)
     if text is None:
         return refusal(query, hits, cites, _why(query, loaded))
-    documents = {c.doc for c in cites.items}
-    if len(documents) > 1 or any(c.doc != loaded.chunks[0].doc_title for c in cites.items):
-        text += "\n\n" + "; ".join(sorted(f"from {d}" for d in documents))
+    documents = sorted({c.doc for c in cites.items})
+    if documents != [loaded.report_title]:
+        # Say which document a figure comes from whenever it is not (only) the bundled report.
+        text += "\n\n" + "Documents: " + "; ".join(documents)
     return Answer(question=query.text, text=text, kind=query.kind, citations=cites.items, figures=figures)
 
 

@@ -81,10 +81,19 @@ def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, setti
             + 2.0 * _locator_bonus(query, chunk)
             + 0.3 * _area_fit(query, chunk)
             + _kind_prior(query, chunk)
+            + _document_prior(query, chunk, loaded.report_ids)
         )
         hits.append(Hit(chunk=chunk, score=score))
     hits.sort(key=lambda h: -h.score)
     return hits[: max(settings.top_k, 10)]
+
+
+def _document_prior(query: Query, chunk: Chunk, report_ids: set[str]) -> float:
+    """Prefer the bundled report when documents overlap, unless the question names the other document."""
+    if not report_ids or chunk.doc_id in report_ids:
+        return 0.0
+    title_words = {w for w in stems(chunk.doc_title) if len(w) > 3}
+    return 0.3 if title_words & query.stems else -0.1
 
 
 def _kind_prior(query: Query, chunk: Chunk) -> float:

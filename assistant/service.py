@@ -40,6 +40,8 @@ class LoadedIndex:
     sources: dict[int, Source]
     glossary: list[GlossaryEntry]
     document_frequency: dict[str, int]
+    report_ids: set[str]
+    report_title: str
 
 
 class Assistant:
@@ -91,7 +93,9 @@ class Assistant:
                 frequency[item] = frequency.get(item, 0) + 1
         return LoadedIndex(name=name, chunks=chunks, by_id={c.id: c for c in chunks}, keyword=keyword,
                            manifest=manifest, sources={s.number: s for s in sources_from_manifest(manifest)},
-                           glossary=glossary(chunks), document_frequency=frequency)
+                           glossary=glossary(chunks), document_frequency=frequency,
+                           report_ids={d["doc_id"] for d in manifest.get("documents", []) if d["role"] == "report"},
+                           report_title=next((d["title"] for d in manifest.get("documents", []) if d["role"] == "report"), ""))
 
     # -- questions ----------------------------------------------------------------------------
     def answer(self, question: str, doc: str | None = None, section: str | None = None) -> Answer:

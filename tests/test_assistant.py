@@ -151,3 +151,19 @@ def test_cli_ask_jsonl(built_index, monkeypatch):
     assert [r["id"] for r in records] == ["t0", "t1"]
     assert "115" in records[0]["answer"] and not records[0]["refused"]
     assert records[1]["refused"]
+
+
+def test_prefers_the_report_unless_another_document_is_named(settings):
+    from index.builder import build_index
+
+    (settings.corpus_dir / "regional-note.md").write_text(
+        "# Northern Machinery Bulletin 2024\n\n"
+        "The Northern Machinery Bulletin estimates that the Basque Country machine tool sector had a turnover "
+        "of €900 million in 2020, a higher figure than official statistics.\n", encoding="utf-8")
+    build_index(settings)
+    bot = Assistant(settings)
+    plain = bot.answer("What turnover did the Basque machine tool sector have in 2020?")
+    assert "€813 million" in plain.text and [c.locator for c in plain.citations] == ["4.17"]
+    named = bot.answer("What turnover does the Northern Machinery Bulletin give for the Basque machine tool sector in 2020?")
+    assert "€900 million" in named.text
+    assert "Documents: Northern Machinery Bulletin 2024" in named.text
