@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from assistant.query import Query
 from assistant.retrieve import idf
-from assistant.text import YEAR, expand, numbers_in, split_sentences, stems
+from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
@@ -97,10 +97,22 @@ def blocked(query: Query, chunk: Chunk, sentence: str) -> str | None:
     return None
 
 
+_NUMBER_WORDS = re.compile(r"\b(one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
+                           r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|half|double|twice|"
+                           r"quarter|third of|majority)\b", re.I)
+
+
 def has_figure(sentence: str) -> bool:
-    """True when a sentence states a number other than a year or a footnote."""
+    """True when a sentence states a number (digits or words like 'fifth') other than a year or a footnote."""
     plain = strip_superscripts(sentence)
-    return any(not YEAR.fullmatch(n.strip(" ,.;:")) for n in numbers_in(plain))
+    return any(not YEAR.fullmatch(n.strip(" ,.;:")) for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
+
+
+def counts_something(sentence: str) -> bool:
+    """True when a sentence states a count, not only percentages or years ('how many' needs a count)."""
+    plain = strip_superscripts(sentence)
+    return any(not YEAR.fullmatch(n.strip(" ,.;:")) and "%" not in n and "per cent" not in n
+               for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
 
 def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], total: int, limit: int = 6) -> list[Evidence]:
@@ -124,7 +136,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             # about what the sentence before it names; the section path names a case study's subject.
             refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence))
                                and query.kind != "compare")
-            window = f"{sentences[i - 1]} {sentence}" if refers_back else sentence
+            # A sentence that refers back may name its subject in the sentence before or in the paragraph's first.
+            window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
             # Numbers must name their subject in the sentence itself (a case study's heading is not
             # enough: "employs 311,000 people" under "Aachen, Germany" is Siemens worldwide).
             scope = window if (query.wants_number or query.kind == "compare") else f"{window} {chunk.section}"
@@ -135,10 +148,12 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 continue  # a number about something else is a near miss, never an answer
             if counted_stem and not expand({counted_stem}) & set(stems(window)):
                 continue  # "how many robots": a count of something else does not answer it
+            if query.counted and not counts_something(sentence):
+                continue  # "how many jobs": a percentage is not a count
             asked, other = area_mentions(query, window)
             if query.wants_number and query.areas and other and not asked:
                 continue  # a GB figure is not the UK figure (and vice versa)
-            value = support(query, sentence, chunk, frequency, total, sentences[i - 1] if refers_back else "")
+            value = support(query, sentence, chunk, frequency, total, window if refers_back else "")
             value += 0.1 * len(asked)
             score = value + 0.25 / (1 + rank) + 0.05 * hit.score - 0.15 * len(missing)
             if query.wants_number:
@@ -162,12 +177,13 @@ def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:
 
 
 def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
-    """The noun a 'how many X' question counts, when the documents never mention X at all."""
-    if not query.counted or query.counted in {"people", "times", "years"}:
-        return None
+    """The noun a 'how many X' or 'what is the X' question asks about, when the documents never use X at all."""
     from assistant.text import stem
 
-    base = stem(query.counted)
-    if frequency.get(base) or any(frequency.get(s) for s in expand({base}) - {base}):
-        return None
-    return query.counted
+    for noun in (query.counted, query.subject):
+        if not noun or noun in {"people", "times", "years"} or noun in STOPWORDS:
+            continue
+        base = stem(noun)
+        if not frequency.get(base) and not any(frequency.get(s) for s in expand({base}) - {base}):
+            return noun
+    return None

@@ -36,6 +36,9 @@ _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+([a-z]+)", re.I)
+# "What is the average salary in …" → "salary": the noun the question asks the value of.
+_SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,3}?[a-z&-]+)"
+                      r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected)\b|\s*\?|$)", re.I)
 _WHICH_ENTITY = re.compile(r"\b(which|what|who)\s+(country|countries|region|nation|firm|company|organisation|one)\b", re.I)
 
 
@@ -53,6 +56,7 @@ class Query:
     wants_entity: bool = False
     term: str | None = None  # the term a definition question asks about
     counted: str | None = None  # the noun a "how many X" question counts
+    subject: str | None = None  # the noun a "what is the X" question asks about
     stems: set[str] = field(default_factory=set)
     expanded: set[str] = field(default_factory=set)
 
@@ -103,6 +107,8 @@ def analyse(question: str) -> Query:
     query.wants_entity = bool(_WHICH_ENTITY.search(text)) or text.lower().startswith(("which", "who"))
     counted = _COUNTED.search(text)
     query.counted = counted.group(1).lower() if counted else None
+    subject = _SUBJECT.search(text)
+    query.subject = subject.group(1).split()[-1].lower().strip("'’") if subject else None
     define = _DEFINE.search(text)
     if _SOURCE.search(text):
         query.kind = "source"

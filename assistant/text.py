@@ -25,7 +25,7 @@ SYNONYMS: dict[str, set[str]] = {
     "deficit": {"balanc"}, "surplus": {"balanc"}, "balanc": {"deficit"}, "cagr": {"compound", "growth"},
     "grow": {"growth", "cagr"}, "growth": {"grow", "cagr"}, "rate": {"cagr"}, "rank": {"ranked", "rank"}, "britain": {"gb"}, "gb": {"britain"},
     "lq": {"locat", "quotient", "concentr"}, "quotient": {"lq"}, "product": {"productiv"},
-    "attend": {"attract"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},
+    "attend": {"attract"}, "lead": {"led"}, "led": {"lead"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},
 }
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")

@@ -102,6 +102,21 @@ def test_refuses_instead_of_near_miss(bot, question):
     assert answer.related and not answer.citations
 
 
+def test_unknown_subject_is_refused_plainly(bot):
+    answer = bot.answer("What is the average salary in advanced machinery manufacturing?")
+    assert answer.refused and "salary" in answer.text
+
+
+def test_ordinal_words_count_as_figures(bot):
+    answer = bot.answer("What was the UK's rank in M&E value added among OECD countries?")
+    assert "ranked fifth" in answer.text and _locators(answer) == ["2.5"]
+
+
+def test_sentence_referring_back_is_quoted_with_its_antecedent(bot):
+    answer = bot.answer("Who leads the AMPI SIPF project?")
+    assert "National Physical Laboratory" in answer.text and answer.citations[0].locator == "1.1"
+
+
 def test_every_citation_is_an_indexed_passage(bot):
     answer = bot.answer("What was Italy's trade balance in machinery and equipment in 2022?")
     indexed = {(c.locator, c.text) for c in bot.index().chunks}
