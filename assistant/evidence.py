@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import Query
+from assistant.query import AREA_PATTERNS, GENERIC_COUNTS, Query
 from assistant.retrieve import idf
-from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stems
+from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
@@ -115,13 +115,25 @@ def counts_something(sentence: str) -> bool:
                for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
 
+def _near_miss(query: Query, sentence: str, window: str, missing: list[str], counted_stem: str | None,
+               asked: list[str], other: list[str]) -> bool:
+    """True when a sentence states a figure about something other than what was asked: never an answer."""
+    if query.wants_number and any(str(y) not in window for y in query.years):
+        return True  # the figure must be stated for the year asked about
+    if missing and (query.wants_number or query.kind in {"figure", "compare"}):
+        return True  # a number about another body or place
+    if counted_stem and not expand({counted_stem}) & set(stems(window)):
+        return True  # "how many robots": a count of something else
+    if query.counted and not counts_something(sentence):
+        return True  # "how many jobs": a percentage is not a count
+    return bool(query.wants_number and query.areas and other and not asked)  # a GB figure is not a UK one
+
+
 def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], total: int, limit: int = 6) -> list[Evidence]:
     """Sentences of the top passages ranked by support and retrieval rank; blocked passages skipped."""
     found: list[Evidence] = []
     names = names_in(query.text)
-    from assistant.text import stem
-
-    counted_stem = stem(query.counted) if query.counted and query.counted not in {"people", "times", "years"} else None
+    counted_stem = stem(query.counted) if query.counted and query.counted not in GENERIC_COUNTS else None
     scores = sorted({h.score for h in hits[:limit]}, reverse=True)
     for hit in hits[:limit]:
         rank = scores.index(hit.score)  # a footnote ranks with the passage that cites it
@@ -142,17 +154,9 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             # enough: "employs 311,000 people" under "Aachen, Germany" is Siemens worldwide).
             scope = window if (query.wants_number or query.kind == "compare") else f"{window} {chunk.section}"
             missing = [n for n in names if not _name_present(n, scope)]
-            if query.wants_number and any(str(y) not in window for y in query.years):
-                continue  # the figure must be stated for the year asked about
-            if missing and (query.wants_number or query.kind in {"figure", "compare"}):
-                continue  # a number about something else is a near miss, never an answer
-            if counted_stem and not expand({counted_stem}) & set(stems(window)):
-                continue  # "how many robots": a count of something else does not answer it
-            if query.counted and not counts_something(sentence):
-                continue  # "how many jobs": a percentage is not a count
             asked, other = area_mentions(query, window)
-            if query.wants_number and query.areas and other and not asked:
-                continue  # a GB figure is not the UK figure (and vice versa)
+            if _near_miss(query, sentence, window, missing, counted_stem, asked, other):
+                continue
             value = support(query, sentence, chunk, frequency, total, window if refers_back else "")
             value += 0.1 * len(asked)
             score = value + 0.25 / (1 + rank) + 0.05 * hit.score - 0.15 * len(missing)
@@ -167,9 +171,6 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
     return found
 
 
-AREA_PATTERNS = {"UK": r"\bUK\b|United Kingdom", "GB": r"\bGB\b|Great Britain|\bBritain\b", "US": r"\bUS\b|United States"}
-
-
 def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:
     """Areas of the question the text names, and other areas it names instead."""
     named = [a for a, pattern in AREA_PATTERNS.items() if re.search(pattern, text)]
@@ -178,10 +179,8 @@ def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:
 
 def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
     """The noun a 'how many X' or 'what is the X' question asks about, when the documents never use X at all."""
-    from assistant.text import stem
-
     for noun in (query.counted, query.subject):
-        if not noun or noun in {"people", "times", "years"} or noun in STOPWORDS:
+        if not noun or noun in GENERIC_COUNTS or noun in STOPWORDS:
             continue
         base = stem(noun)
         if not frequency.get(base) and not any(frequency.get(s) for s in expand({base}) - {base}):

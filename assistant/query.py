@@ -17,6 +17,11 @@ AREA_ALIASES = {
     "us": "US", "usa": "US", "united states": "US", "america": "US",
 }
 
+# How each area is written in the documents (for checking what a passage is about).
+AREA_PATTERNS = {"UK": r"\bUK\b|United Kingdom", "GB": r"\bGB\b|Great Britain|\bBritain\b", "US": r"\bUS\b|United States"}
+# Nouns too general to say what a "how many" question counts.
+GENERIC_COUNTS = {"people", "times", "years"}
+
 _FIGURE = re.compile(r"\b(how (many|much|large|big)|what (was|is|were|are) the (value|number|share|size|rate|level|total|figure|amount)|"
                      r"what (share|proportion|percentage|rate|growth)|value added|productivity|employment|enterprises|"
                      r"\blq\b|location quotient|worth|exports?|imports?|trade balance|turnover|cagr|per cent|percent|%|rank|"

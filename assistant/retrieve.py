@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from assistant.query import Query
+from assistant.query import AREA_PATTERNS, Query
 from assistant.text import expand, stems
 from index.store import ChromaStore
 from ingest.records import Chunk, Hit
@@ -45,9 +45,8 @@ def _area_fit(query: Query, chunk: Chunk) -> float:
     if not query.areas:
         return 0.0
     text = f" {chunk.text} "
-    names = {"UK": r"\bUK\b|United Kingdom", "GB": r"\bGB\b|Great Britain|\bBritain\b", "US": r"\bUS\b|United States"}
-    hits = [a for a in query.areas if re.search(names[a], text)]
-    others = [a for a in names if a not in query.areas and re.search(names[a], text)]
+    hits = [a for a in query.areas if re.search(AREA_PATTERNS[a], text)]
+    others = [a for a in AREA_PATTERNS if a not in query.areas and re.search(AREA_PATTERNS[a], text)]
     return 0.5 * len(hits) - (0.3 if others and not hits else 0.0)
 
 
