@@ -51,9 +51,9 @@ def _area_fit(query: Query, chunk: Chunk) -> float:
 
 
 def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, settings: Settings,
-             doc: str | None = None, section: str | None = None) -> list[Hit]:
-    """Top passages for a question, best first, optionally within one document or section."""
-    where = {"doc_id": doc} if doc else None
+             docs: set[str] | None = None, section: str | None = None) -> list[Hit]:
+    """Top passages for a question, best first, optionally within some documents (ids) or a section."""
+    where = {"doc_id": {"$in": sorted(docs)}} if docs else None
     dense = store.search(loaded.name, vector, settings.candidate_k, where=where)
     keyword = loaded.keyword.search(" ".join([query.text] + sorted(query.expanded - query.stems)))
     fused: dict[str, float] = {}
@@ -71,7 +71,7 @@ def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, setti
     hits = []
     for chunk_id, rrf in fused.items():
         chunk = loaded.by_id.get(chunk_id)
-        if chunk is None or (doc and chunk.doc_id != doc) or (section and section not in chunk.section):
+        if chunk is None or (docs and chunk.doc_id not in docs) or (section and section.lower() not in chunk.section.lower()):
             continue
         score = (
             rrf * RRF_K / 2  # 0..1: both retrievers' rank 1 gives 1.0

@@ -20,7 +20,7 @@ from index.builder import keyword_dir
 from index.embedder import Embedder, get_embedder
 from index.keyword import KeywordIndex
 from index.store import ChromaStore
-from ingest.errors import NoIndex
+from ingest.errors import NoDocument, NoIndex
 from ingest.records import Answer, Chunk
 from ingest.settings import Settings, offline_environment
 from ingest.sources import Source
@@ -99,7 +99,11 @@ class Assistant:
 
     # -- questions ----------------------------------------------------------------------------
     def answer(self, question: str, doc: str | None = None, section: str | None = None) -> Answer:
-        """A grounded answer with citations, or a plain 'the documents don't say' with related passages."""
+        """A grounded answer with citations, or a plain 'the documents don't say' with related passages.
+
+        `doc` limits the search to documents whose title or file name contains it; `section` to
+        sections whose path contains it (e.g. "Learning from elsewhere").
+        """
         from assistant.compose import compose
         from assistant.query import analyse
         from assistant.retrieve import retrieve
@@ -111,11 +115,20 @@ class Assistant:
                           kind="empty", latency_ms=(time.perf_counter() - started) * 1000)
         loaded = self.index()
         vector = self.embedder.embed_query(query.search_text)
-        hits = retrieve(query, vector, loaded, self.store, self.settings, doc=doc, section=section)
+        docs = self.matching_documents(doc) if doc else None
+        if doc and not docs:
+            raise NoDocument(f"no indexed document matches '{doc}'; `ampi status` lists them")
+        hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
         result = compose(query, hits, loaded, self.embedder, self.settings)
         result.retrieved = hits[: self.settings.top_k]
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def matching_documents(self, name: str) -> set[str]:
+        """Ids of indexed documents whose title or file name contains `name` (case-insensitive)."""
+        wanted = name.lower()
+        return {d["doc_id"] for d in self.documents()
+                if wanted in d["title"].lower() or wanted in d["path"].rsplit("/", 1)[-1].lower()}
 
     # -- browsing -----------------------------------------------------------------------------
     def outline(self) -> list[OutlineSection]:

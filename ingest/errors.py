@@ -15,3 +15,7 @@ class StoreError(AmpiError):
 
 class NoIndex(StoreError):
     """No index has been built yet."""
+
+
+class NoDocument(AmpiError):
+    """A question was limited to a document that is not indexed."""

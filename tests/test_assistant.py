@@ -182,3 +182,13 @@ def test_prefers_the_report_unless_another_document_is_named(settings):
     named = bot.answer("What turnover does the Northern Machinery Bulletin give for the Basque machine tool sector in 2020?")
     assert "€900 million" in named.text
     assert "Documents: Northern Machinery Bulletin 2024" in named.text
+
+
+def test_filters_by_section_and_document(bot):
+    answer = bot.answer("What are the key challenges?", section="Basque Country")
+    assert answer.citations and all("Basque Country" in c.section for c in answer.citations)
+    assert bot.answer("What was Japan's value added in 2021?", doc="future state").citations
+    from ingest.errors import NoDocument
+
+    with pytest.raises(NoDocument):
+        bot.answer("What was Japan's value added in 2021?", doc="no such report")

@@ -119,11 +119,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             item = json.loads(line)
-            result = assistant.answer(str(item.get("question", "")))
+            result = assistant.answer(str(item.get("question", "")), doc=args.doc, section=args.section)
             print(json.dumps(answer_record(result, item.get("id")), ensure_ascii=False), flush=True)
         return 0
     question = " ".join(args.question)
-    result = assistant.answer(question)
+    result = assistant.answer(question, doc=args.doc, section=args.section)
     if args.json:
         print(json.dumps(answer_record(result, None), ensure_ascii=False))
     else:
@@ -166,6 +166,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("sources", help="the report's cited sources (footnotes) and which are present locally").set_defaults(func=cmd_sources)
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question", nargs="*")
+    ask.add_argument("--doc", help="only search documents whose title or file name contains this")
+    ask.add_argument("--section", help="only search sections whose path contains this, e.g. 'Learning from elsewhere'")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--jsonl", action="store_true", help='read {"id","question"} lines on stdin, write one JSON object per line')
     ask.set_defaults(func=cmd_ask)
