@@ -34,6 +34,9 @@ class Embedder:
     def __init__(self, path: str, batch_size: int = 32):
         offline_environment()
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars are noise on every start
 
         if not Path(path).is_dir():
             raise StoreError(f"embedding model folder not found: {path} (check AMPI_EMBEDDING_MODEL)")

@@ -10,6 +10,7 @@ from ingest.markup import strip_superscripts
 from ingest.records import Chunk
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs index building at DEBUG to the console
 
 
 def _nodes(chunks: list[Chunk]):
@@ -35,7 +36,7 @@ class KeywordIndex:
         """Write to a temporary folder first, then rename: a reader never sees half an index."""
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        self.retriever.persist(str(tmp))
+        self.retriever.persist(str(tmp), show_progress=False)
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
@@ -46,7 +47,7 @@ class KeywordIndex:
 
         if folder.is_dir():
             try:
-                retriever = BM25Retriever.from_persist_dir(str(folder))
+                retriever = BM25Retriever.from_persist_dir(str(folder), show_progress=False)
                 retriever.similarity_top_k = min(top_k, max(1, len(chunks)))
                 return cls(retriever, top_k)
             except Exception as exc:  # a damaged cache is rebuilt, never fatal

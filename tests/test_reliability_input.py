@@ -452,7 +452,8 @@ def test_odd_questions_through_the_api_get_sensible_replies(api):
     count = ChromaStore(settings).count()
     for label, question in ODD_QUESTIONS.items():
         record = client.predict(question, api_name="/ask")
-        assert record["question"] == question, label
+        # The record echoes the question as the assistant read it: whitespace collapsed, cut at 2,000 characters.
+        assert record["question"] in (question, " ".join(question.split())[:2000]), label
         assert isinstance(record["answer"], str) and record["answer"].strip(), label
         assert isinstance(record["refused"], bool), label
         # Whatever the question says, every citation is an indexed passage, quoted as it is stored.
