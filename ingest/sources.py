@@ -23,7 +23,8 @@ class Source(BaseModel):
     def label(self) -> str:
         """'footnote 2: UK Innovation Report 2024 (…) <url>' for citations."""
         text = f"footnote {self.number}: {self.title}"
-        return f"{text} <{self.url}>" if self.url and self.url not in self.title else text
+        text = f"{text} <{self.url}>" if self.url and self.url not in self.title else text
+        return f"{text} [copy in corpus/sources: {self.local_doc}]" if self.local_doc else text
 
 
 def words(text: str) -> set[str]:
@@ -54,15 +55,19 @@ def name_footnote(note: Footnote, source_lines: list[str]) -> str:
 
 def build_registry(footnotes: list[Footnote], source_lines: list[str], local_titles: list[str]) -> list[Source]:
     """Sources for every footnote, matched to documents in corpus/sources by title words."""
-    registry = []
+    registry: list[Source] = []
     for note in footnotes:
         title = name_footnote(note, source_lines)
-        wanted = words(title)
-        local = None
-        for local_title in local_titles:
-            have = words(local_title)
-            if have and wanted and len(have & wanted) >= max(2, int(0.6 * len(have))):
-                local = local_title
-                break
-        registry.append(Source(number=note.number, title=title, url=note.url, local_doc=local))
+        if re.match(r"^\s*ibid\b", title, re.IGNORECASE) and registry:
+            # "Ibid" cites the same work as the footnote before it: name that work.
+            previous = registry[-1]
+            title, note = f"{previous.title.removesuffix(' (ibid.)')} (ibid.)", note.model_copy(update={"url": note.url or previous.url})
+        registry.append(Source(number=note.number, title=title, url=note.url))
+    for local_title in local_titles:
+        # Each local document matches the one footnote that names most of its title's words.
+        have = words(local_title)
+        scored = [(len(have & words(s.title)) / len(have), s) for s in registry if have]
+        score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+        if best is not None and score >= 0.75 and best.local_doc is None:
+            best.local_doc = local_title
     return registry

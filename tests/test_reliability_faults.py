@@ -1,0 +1,292 @@
+"""Faults while the app runs: the index folder deleted, the Chroma server stopped and restarted, the disk full.
+
+Each scenario runs once (a module fixture records what happened) and several tests read the record, so a
+library bug in one step (marked xfail) does not hide what the other steps show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import requests
+
+from assistant.service import Assistant, answer_record
+from index.builder import build_index
+from ingest.errors import StoreError
+from ingest.settings import REPO_ROOT
+from test_reliability_input import QUESTIONS, free_port, notes_settings, serve, snapshot  # same folder, my helpers
+
+QUESTION = QUESTIONS[0]
+ANSWER_START = "The Huddersfield plant makes 420 gearboxes a week"
+
+
+def ask(client, question: str = QUESTION) -> tuple[str, object]:
+    """('ok', record) or ('error', message) for one /ask call through gradio_client."""
+    try:
+        return "ok", client.predict(question, api_name="/ask")
+    except Exception as exc:  # gradio_client raises AppError (or a subclass) carrying the server's message
+        return "error", f"{type(exc).__name__}: {exc}"
+
+
+def client_for(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False, analytics_enabled=False)
+
+
+# -- (a) the index folder deleted while the app runs --------------------------------------------
+@pytest.fixture(scope="module")
+def deleted_index(tmp_path_factory):
+    """Start the app on a small index, delete the index folder, ask, rebuild in-process, ask again."""
+    settings = notes_settings(tmp_path_factory.mktemp("deleted-index"))
+    build_index(settings)
+    app, url = serve(settings)
+    client = client_for(url)
+    run = {"settings": settings, "before": ask(client)}
+    shutil.rmtree(settings.index_dir)
+    run["after_delete"] = [ask(client), ask(client)]
+    run["config_after_delete"] = requests.get(url + "config", timeout=10).status_code
+    try:
+        report = build_index(settings)
+        run["rebuild"] = ("ok", report.collection)
+    except Exception as exc:  # recorded: one of the tests below is about exactly this
+        run["rebuild"] = ("error", f"{type(exc).__module__}.{type(exc).__name__}: {exc}")
+    run["after_rebuild"] = ask(client)
+    run["fresh_client_after_rebuild"] = ask(client_for(url))
+    run["config_at_end"] = requests.get(url + "config", timeout=10).status_code
+    yield run
+    app.close()
+
+
+def test_app_keeps_serving_after_the_index_folder_is_deleted(deleted_index):
+    run = deleted_index
+    kind, record = run["before"]
+    assert kind == "ok" and record["answer"].startswith(ANSWER_START)
+    assert run["config_after_delete"] == 200 and run["config_at_end"] == 200
+    for kind, value in [*run["after_delete"], run["after_rebuild"], run["fresh_client_after_rebuild"]]:
+        if kind == "ok":
+            assert value["question"] == QUESTION and value["answer"]
+        else:  # an error reply with a message, never a dropped connection or a server crash
+            assert value.strip() and "Connection" not in value
+
+
+@pytest.mark.xfail(strict=True, reason="library bug: index/store.py open_client (line 39) gets chromadb's per-path "
+                                       "cached PersistentClient, which keeps the deleted chroma.sqlite3 open; /ask keeps "
+                                       "answering from the deleted index instead of saying the index folder is gone")
+def test_ask_after_the_index_folder_is_deleted_says_so(deleted_index):
+    settings = deleted_index["settings"]
+    for kind, value in deleted_index["after_delete"]:
+        assert kind == "error", f"answered from a deleted index: {value}"
+        assert str(settings.index_dir) in value and "ampi ingest" in value
+
+
+@pytest.mark.xfail(strict=True, reason="library bug: index/store.py open_client (line 39) reuses chromadb's cached "
+                                       "client for the deleted folder, so build_index in the running process fails with "
+                                       "chromadb InternalError 'attempt to write a readonly database (code: 1032)' "
+                                       "(SQLITE_READONLY_DBMOVED), and /ask then fails 'unable to open database file' "
+                                       "until the app is restarted")
+def test_rebuild_after_the_index_folder_is_deleted_answers_again(deleted_index):
+    assert deleted_index["rebuild"][0] == "ok", deleted_index["rebuild"]
+    for kind, value in (deleted_index["after_rebuild"], deleted_index["fresh_client_after_rebuild"]):
+        assert kind == "ok", value
+        assert value["answer"].startswith(ANSWER_START)
+
+
+# -- (b) Chroma server stopped and started again -------------------------------------------------
+class ChromaServer:
+    """A real `chroma run` on 127.0.0.1 that can be stopped and started again on the same port and data."""
+
+    def __init__(self, root: Path):
+        self.port, self.data, self.log = free_port(), root / "chroma-data", root / "chroma.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        chroma = Path(sys.executable).with_name("chroma")
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen([str(chroma), "run", "--path", str(self.data), "--host", "127.0.0.1",
+                                             "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1) as reply:
+                    if reply.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"chroma run did not start: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.mark.server
+def test_chroma_server_down_names_host_and_port_and_the_same_assistant_recovers(tmp_path):
+    server = ChromaServer(tmp_path)
+    server.start()
+    app = None
+    try:
+        remote = notes_settings(tmp_path).model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": server.port})
+        build_index(remote)
+        assistant = Assistant(remote)
+        app, url = serve(remote, assistant)
+        client = client_for(url)
+        before = answer_record(assistant.answer(QUESTION))
+        assert before["answer"].startswith(ANSWER_START)
+        where = f"127.0.0.1:{server.port}"
+
+        server.stop()
+        with pytest.raises(StoreError) as error:
+            assistant.answer(QUESTION)
+        assert where in str(error.value) and "Chroma server" in str(error.value)
+        kind, message = ask(client)
+        assert kind == "error" and where in message, message
+        assert requests.get(url + "config", timeout=10).status_code == 200  # the app itself is still up
+
+        server.start()  # same port, same data folder
+        again = answer_record(assistant.answer(QUESTION))  # the same Assistant instance, no restart
+        assert (again["answer"], again["citations"]) == (before["answer"], before["citations"])
+        kind, record = ask(client)
+        assert kind == "ok" and record["answer"] == before["answer"]
+    finally:
+        if app is not None:
+            app.close()
+        server.stop()
+
+
+# -- (c) disk full while ingesting ----------------------------------------------------------------
+# The scenario runs in a child process: after Chroma reports the disk full, the next write in the same
+# process blocked forever when this was written, and a blocked Rust call would freeze the test process.
+DISK_FULL_SCRIPT = textwrap.dedent('''
+    import faulthandler, json, random, shutil, sys
+    from pathlib import Path
+    from assistant.service import Assistant, answer_record
+    from index.builder import build_index
+    from index.store import ChromaStore
+    from ingest.errors import AmpiError
+    from ingest.settings import Settings
+
+    root, mount, retry_seconds = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
+    questions = json.loads(sys.argv[4])
+    settings = Settings(corpus_dir=root / "corpus", data_dir=root / "data", index_dir=mount / "index", chroma_host=None)
+
+    def say(step, **fields):
+        print(json.dumps({"step": step, **fields}), flush=True)
+
+    def answers(assistant):
+        out = []
+        for question in questions:
+            record = answer_record(assistant.answer(question))
+            record.pop("id"), record.pop("latency_ms")
+            out.append(record)
+        return out
+
+    built = build_index(settings)
+    serving = Assistant(settings)
+    say("built", collection=built.collection, answers=answers(serving))
+
+    free = shutil.disk_usage(mount).free
+    with open(mount / "filler", "wb") as handle:  # leave 96 KB: far less than the new file needs
+        handle.write(b"\\0" * (free - 96 * 1024))
+    rng = random.Random(3)
+    words = ("machine tool robot spindle lathe export import cluster supplier factory automation sensor "
+             "precision grinding milling region skills apprentice university research").split()
+    big = root / "large-extra.txt"
+    big.write_text("\\n\\n".join(" ".join(rng.choice(words) for _ in range(150)) + "." for _ in range(80)))
+    say("filled", free=shutil.disk_usage(mount).free, file_bytes=big.stat().st_size)
+
+    try:
+        report = build_index(settings, paths=[big])
+        say("ingest", ok=True, skipped=report.skipped, collection=report.collection)
+    except Exception as exc:
+        say("ingest", ok=False, error=f"{type(exc).__module__}.{type(exc).__name__}: {exc}",
+            ampi_error=isinstance(exc, AmpiError))
+    store = ChromaStore(settings)
+    say("after", collection=store.current_name(), generations=store.generations(),
+        serving_answers=answers(serving), fresh_answers=answers(Assistant(settings)))
+
+    (mount / "filler").unlink()
+    faulthandler.dump_traceback_later(retry_seconds, exit=True)  # a hang prints where, then ends the child
+    report = build_index(settings, paths=[big])
+    faulthandler.cancel_dump_traceback_later()
+    say("retry", added=[Path(p).name for p in report.added], collection=report.collection,
+        answers=answers(Assistant(settings)))
+''')
+
+
+@pytest.fixture(scope="module")
+def disk_full(tmp_path_factory):
+    """Run the disk-full scenario on a 20 MB tmpfs; {step: record} plus the child's stderr."""
+    if os.geteuid() != 0:
+        pytest.skip("the disk-full test mounts a 20 MB tmpfs, which needs root (CAP_SYS_ADMIN); running as uid "
+                    f"{os.geteuid()}")
+    root = tmp_path_factory.mktemp("disk-full")
+    mount = root / "small-disk"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs for the disk-full test: {mounted.stderr.strip() or mounted.returncode}")
+    try:
+        corpus = notes_settings(root).corpus_dir
+        assert corpus == root / "corpus"
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        child = subprocess.run([sys.executable, "-c", DISK_FULL_SCRIPT, str(root), str(mount), "30", json.dumps(QUESTIONS)],
+                               cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240)
+        steps = {line["step"]: line for line in map(json.loads, (x for x in child.stdout.splitlines() if x.startswith("{")))}
+        yield steps, child.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_disk_full_ingest_fails_and_the_previous_index_still_answers(disk_full):
+    steps, stderr = disk_full
+    assert {"built", "filled", "ingest", "after"} <= set(steps), stderr[-3000:]
+    built, after = steps["built"], steps["after"]
+    assert built["answers"][0]["answer"].startswith(ANSWER_START)
+    assert steps["filled"]["free"] < 200 * 1024 < steps["filled"]["file_bytes"]
+    ingest = steps["ingest"]
+    assert not ingest["ok"] or ingest["skipped"], f"the ingest neither failed nor reported a problem: {ingest}"
+    assert after["collection"] == built["collection"]
+    assert after["generations"] == [built["collection"]]  # the half-written generation was cleaned up
+    assert after["serving_answers"] == built["answers"]  # the running assistant answers identically
+    assert after["fresh_answers"] == built["answers"]  # and so does a new one (a restarted app)
+
+
+@pytest.mark.xfail(strict=True, reason="library bug: index/builder.py build_index (lines 180-186) and index/store.py "
+                                       "let chromadb.errors.InternalError 'database or disk is full' escape instead of a "
+                                       "StoreError, so `ampi ingest` (ui/cli.py main catches only AmpiError) ends in a "
+                                       "traceback rather than a one-line message")
+def test_disk_full_is_reported_as_a_clear_store_error(disk_full):
+    steps, _ = disk_full
+    ingest = steps["ingest"]
+    assert ingest.get("ampi_error"), ingest
+    assert "disk" in ingest["error"].lower() and "index" in ingest["error"].lower()
+
+
+@pytest.mark.xfail(strict=True, reason="library bug (chromadb 1.5.9 Rust bindings, reached through index/store.py "
+                                       "new_generation/current_name): after a 'database or disk is full' error the "
+                                       "next Chroma write in the same process blocks forever in "
+                                       "chromadb/api/rust.py create_collection, so once space is freed the app's next "
+                                       "upload hangs until restart")
+def test_ingest_after_freeing_the_disk_completes(disk_full):
+    steps, stderr = disk_full
+    assert "retry" in steps, f"the ingest after freeing space did not finish in 30 s:\n{stderr[-3000:]}"
+    assert steps["retry"]["added"] == ["large-extra.txt"]
+    assert steps["retry"]["answers"][0]["answer"].startswith(ANSWER_START)
