@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk
-from ingest.sources import Source
 
 
 class OutlineItem(BaseModel):
@@ -109,7 +108,3 @@ def glossary(chunks: list[Chunk]) -> list[GlossaryEntry]:
         for match in _ACRONYM_THEN_NAME.finditer(text):
             add(match.group(1), match.group(2).strip(), chunk)
     return sorted(entries.values(), key=lambda e: e.term.lower())
-
-
-def sources_from_manifest(manifest: dict) -> list[Source]:
-    return [Source.model_validate(s) for s in manifest.get("sources", [])]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.catalog import GlossaryEntry, OutlineSection, glossary, outline, sources_from_manifest
+from assistant.catalog import GlossaryEntry, OutlineSection, glossary, outline
 from index.builder import keyword_dir
 from index.embedder import Embedder, get_embedder
 from index.keyword import KeywordIndex
@@ -23,7 +23,7 @@ from index.store import ChromaStore
 from ingest.errors import NoDocument, NoIndex
 from ingest.records import Answer, Chunk
 from ingest.settings import Settings, offline_environment
-from ingest.sources import Source
+from ingest.sources import Source, registry_from_manifest
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Assistant:
             for item in set(stems(chunk.search_text())):
                 frequency[item] = frequency.get(item, 0) + 1
         return LoadedIndex(name=name, chunks=chunks, by_id={c.id: c for c in chunks}, keyword=keyword,
-                           manifest=manifest, sources={s.number: s for s in sources_from_manifest(manifest)},
+                           manifest=manifest, sources={s.number: s for s in registry_from_manifest(manifest)},
                            glossary=glossary(chunks), document_frequency=frequency,
                            report_ids={d["doc_id"] for d in manifest.get("documents", []) if d["role"] == "report"},
                            report_title=next((d["title"] for d in manifest.get("documents", []) if d["role"] == "report"), ""))

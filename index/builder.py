@@ -22,7 +22,7 @@ from ingest.errors import IngestError
 from ingest.loader import SUPPORTED, check_file, load_document
 from ingest.records import Chunk, Document, content_hash
 from ingest.settings import BUNDLED_REPORT, Settings
-from ingest.sources import build_registry
+from ingest.sources import registry_from_manifest
 
 log = logging.getLogger(__name__)
 
@@ -251,14 +251,8 @@ def _document_entry(doc: Document, previous: dict | None) -> dict:
 
 def _manifest(key: str, settings: Settings, explicit: list[str], documents: dict[str, Document],
               entries: list[dict], report: IngestReport) -> dict:
-    from ingest.records import Footnote
-
-    report_entry = next((e for e in entries if e["role"] == "report"), None)
-    registry = []
-    if report_entry:
-        notes = [Footnote.model_validate(n) for n in report_entry["footnotes"]]
-        local = [e["title"] for e in entries if e["role"] == "source"]
-        registry = [s.model_dump() for s in build_registry(notes, report_entry["source_lines"], local)]
-    return {"settings_key": key, "model": model_name(settings), "chunking_version": CHUNKING_VERSION,
-            "created_at": time.strftime("%Y-%m-%d %H:%M:%S"), "explicit_paths": explicit,
-            "documents": entries, "skipped": report.skipped, "sources": registry}
+    manifest = {"settings_key": key, "model": model_name(settings), "chunking_version": CHUNKING_VERSION,
+                "created_at": time.strftime("%Y-%m-%d %H:%M:%S"), "explicit_paths": explicit,
+                "documents": entries, "skipped": report.skipped}
+    manifest["sources"] = [s.model_dump() for s in registry_from_manifest(manifest)]
+    return manifest

@@ -71,3 +71,17 @@ def build_registry(footnotes: list[Footnote], source_lines: list[str], local_tit
         if best is not None and score >= 0.75 and best.local_doc is None:
             best.local_doc = local_title
     return registry
+
+
+def registry_from_manifest(manifest: dict) -> list[Source]:
+    """The registry rebuilt from what an index records (report footnotes, table source lines, local sources).
+
+    Rebuilt on read rather than stored, so improvements to naming apply without re-ingesting.
+    """
+    entries = manifest.get("documents", [])
+    report = next((e for e in entries if e.get("role") == "report"), None)
+    if report is None:
+        return []
+    notes = [Footnote.model_validate(n) for n in report.get("footnotes", [])]
+    local = [e["title"] for e in entries if e.get("role") == "source"]
+    return build_registry(notes, report.get("source_lines", []), local)

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from test_reliability_input import QUESTIONS, free_port, notes_settings, serve  # same folder, my helpers
 
 from assistant.service import Assistant, answer_record
 from index.builder import build_index
 from ingest.errors import StoreError
 from ingest.settings import REPO_ROOT
-from test_reliability_input import QUESTIONS, free_port, notes_settings, serve, snapshot  # same folder, my helpers
 
 QUESTION = QUESTIONS[0]
 ANSWER_START = "The Huddersfield plant makes 420 gearboxes a week"

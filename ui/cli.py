@@ -84,12 +84,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     from index.store import ChromaStore
+    from ingest.sources import registry_from_manifest
 
-    manifest = ChromaStore(_settings(args)).manifest()
-    for source in manifest.get("sources", []):
-        present = f"  [present: {source['local_doc']}]" if source.get("local_doc") else ""
-        url = f" <{source['url']}>" if source.get("url") and source["url"] not in source["title"] else ""
-        print(f"{source['number']:>3}. {source['title']}{url}{present}")
+    settings = _settings(args)
+    registry = registry_from_manifest(ChromaStore(settings).manifest())
+    for source in registry:
+        print(f"{source.number:>3}. {source.label().removeprefix(f'footnote {source.number}: ')}")
+    present = sum(1 for s in registry if s.local_doc)
+    print(f"\n{len(registry)} cited sources; {present} present in {settings.sources_dir}")
     return 0
 
 
