@@ -104,11 +104,15 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
 
 
 def _bullets(chunk: Chunk) -> list[str]:
+    """The first sentence of each listed point; a short lead-in ('Geography.') keeps the sentence after it."""
     items = [line.strip()[2:].strip() for line in chunk.text.splitlines() if line.strip().startswith("- ")]
     out = []
     for item in items:
-        sentences = split_sentences(item)
-        out.append(sentences[0] if sentences else item)
+        sentences = split_sentences(item) or [item]
+        lead = sentences[0]
+        if len(lead.split()) < 6 and len(sentences) > 1:
+            lead = f"{lead} {sentences[1]}"
+        out.append(lead)
     return out
 
 

@@ -38,6 +38,8 @@ def names_in(question: str) -> list[str]:
     out = []
     for match in _NAME.finditer(question):
         words = [w for w in match.group(1).split() if w not in _NOT_NAMES]
+        if match.start() == 0 and words and words[0] == match.group(1).split()[0] and not words[0].isupper():
+            words = words[1:]  # the first word is capitalised because it starts the question ("Summarise …")
         if not words:
             continue
         name = " ".join(words)
