@@ -75,7 +75,7 @@ class Assistant:
             self._store = None  # a server that went away: reconnect on the next question
             raise
         if not name:
-            raise NoIndex("no index yet: run `ampi ingest` first")
+            raise NoIndex(f"no index yet in {self.store.where()}: run `ampi ingest` first")
         with self._lock:
             if self._loaded is None or self._loaded.name != name:
                 self._loaded = self._load(name)

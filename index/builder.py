@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from index.embedder import get_embedder, model_name
 from index.keyword import KeywordIndex
 from index.store import ChromaStore
-from ingest.errors import IngestError
+from ingest.errors import IngestError, StoreError
 from ingest.loader import SUPPORTED, check_file, load_document
 from ingest.records import Chunk, Document, content_hash
 from ingest.settings import BUNDLED_REPORT, Settings
@@ -116,6 +116,10 @@ def build_index(settings: Settings, paths: list[Path] | None = None, password: s
     files, problems = discover(settings, paths, old_manifest.get("explicit_paths", []))
     report.skipped.extend(problems)
     old_docs = {d["path"]: d for d in old_manifest.get("documents", [])} if reusable else {}
+    # Files already indexed come first, then the corpus folder: a new copy of a document is the
+    # duplicate, never the original it copies.
+    corpus = settings.corpus_dir.resolve()
+    files.sort(key=lambda f: (str(f.resolve()) not in old_docs, corpus not in f.resolve().parents, str(f)))
 
     old_chunks: dict[str, list[Chunk]] = {}
     old_vectors: dict[str, np.ndarray] = {}
@@ -177,14 +181,20 @@ def build_index(settings: Settings, paths: list[Path] | None = None, password: s
     all_chunks = [c for d in documents.values() for c in d.chunks]
     vectors = _vectors_for(all_chunks, old_vectors, settings, report, progress)
     manifest = _manifest(key, settings, explicit, documents, entries, report)
-    name = store.new_generation(key, manifest)
+    try:
+        name = store.new_generation(key, manifest)
+    except Exception as exc:  # chromadb raises its own errors for a full disk or read-only folder
+        raise StoreError(f"cannot write a new index ({type(exc).__name__}: {exc}); the previous index is unchanged") from exc
     try:
         store.add(name, all_chunks, vectors, {d.id: d.role for d in documents.values()})
         KeywordIndex.build(all_chunks, settings.candidate_k).save(keyword_dir(settings, name))
         store.mark_complete(name)
-    except BaseException:
+    except BaseException as exc:
         store.delete_generation(name)
         shutil.rmtree(keyword_dir(settings, name), ignore_errors=True)
+        if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+            raise StoreError(f"writing the new index failed ({type(exc).__name__}: {exc}); "
+                             "the previous index is unchanged") from exc
         raise
     store.switch_to(name)
     if current:

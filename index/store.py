@@ -35,6 +35,13 @@ def open_client(settings: Settings):
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as exc:  # chromadb raises ValueError/ConnectError variants on connect
             raise StoreError(f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc})") from exc
+    folder = settings.index_dir / "chroma"
+    if not (folder / "chroma.sqlite3").exists():
+        # chromadb caches one client per path; after the folder was deleted that client still holds
+        # the old database open, so start from a fresh system.
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     try:
         return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
@@ -72,6 +79,12 @@ class ChromaStore:
         self.client = client or open_client(settings)
         self.prefix = settings.collection_prefix
 
+    def where(self) -> str:
+        """The index's location as people know it: a folder or a server address."""
+        if self.settings.server_mode:
+            return f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+        return f"the index folder {self.settings.index_dir}"
+
     def _describe(self, exc: Exception) -> StoreError:
         if self.settings.server_mode:
             return StoreError(f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port} is not "
@@ -86,6 +99,8 @@ class ChromaStore:
 
     def current_name(self) -> str | None:
         """Name of the collection that currently serves queries, if any."""
+        if not self.settings.server_mode and not (self.settings.index_dir / "chroma" / "chroma.sqlite3").exists():
+            raise NoIndex(f"the index folder {self.settings.index_dir} is missing; run `ampi ingest` to build it")
         try:
             name = (self._pointer().metadata or {}).get("current") or None
         except Exception as exc:
@@ -113,7 +128,7 @@ class ChromaStore:
         """The manifest of a generation (documents, skipped files, settings), current by default."""
         name = name or self.current_name()
         if not name:
-            raise NoIndex("no index yet: run `ampi ingest` first")
+            raise NoIndex(f"no index yet in {self.where()}: run `ampi ingest` first")
         try:
             got = self.client.get_collection(f"{name}_meta", embedding_function=None).get(ids=[MANIFEST_ID])
         except Exception as exc:
@@ -141,7 +156,7 @@ class ChromaStore:
         """Every chunk of a generation (current by default), in document order."""
         name = name or self.current_name()
         if not name:
-            raise NoIndex("no index yet: run `ampi ingest` first")
+            raise NoIndex(f"no index yet in {self.where()}: run `ampi ingest` first")
         include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
         try:
             got = self.client.get_collection(name, embedding_function=None).get(include=include)

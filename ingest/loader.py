@@ -31,7 +31,12 @@ def check_file(path: Path, settings: Settings) -> None:
 
 
 def decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 text, or a clear error for binary or other encodings."""
+    """UTF-8 (or BOM-marked UTF-16) text, or a clear error for binary or other encodings."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise IngestError(f"{path.name}: damaged UTF-16 text (byte {exc.start})") from exc
     if b"\x00" in data[:4096]:
         raise IngestError(f"{path.name}: binary data, not text")
     try:

@@ -79,9 +79,6 @@ def test_app_keeps_serving_after_the_index_folder_is_deleted(deleted_index):
             assert value.strip() and "Connection" not in value
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: index/store.py open_client (line 40) gets chromadb's per-path "
-                                       "cached PersistentClient, which keeps the deleted chroma.sqlite3 open; /ask keeps "
-                                       "answering from the deleted index instead of saying the index folder is gone")
 def test_ask_after_the_index_folder_is_deleted_says_so(deleted_index):
     settings = deleted_index["settings"]
     for kind, value in deleted_index["after_delete"]:
@@ -89,11 +86,6 @@ def test_ask_after_the_index_folder_is_deleted_says_so(deleted_index):
         assert str(settings.index_dir) in value and "ampi ingest" in value
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: index/store.py open_client (line 40) reuses chromadb's cached "
-                                       "client for the deleted folder, so build_index in the running process fails with "
-                                       "chromadb InternalError 'attempt to write a readonly database (code: 1032)' "
-                                       "(SQLITE_READONLY_DBMOVED), and /ask then fails 'unable to open database file' "
-                                       "until the app is restarted")
 def test_rebuild_after_the_index_folder_is_deleted_answers_again(deleted_index):
     assert deleted_index["rebuild"][0] == "ok", deleted_index["rebuild"]
     for kind, value in (deleted_index["after_rebuild"], deleted_index["fresh_client_after_rebuild"]):
@@ -301,10 +293,6 @@ def test_disk_full_ingest_fails_and_the_previous_index_still_answers(disk_full):
     assert restart["answers"] == built["answers"]  # nothing lost: the same answers from the same passages
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: index/builder.py build_index (lines 180-188) and index/store.py "
-                                       "let chromadb.errors.InternalError 'database or disk is full' escape instead of a "
-                                       "StoreError, so `ampi ingest` (ui/cli.py main catches only AmpiError) ends in a "
-                                       "traceback rather than a one-line message")
 def test_disk_full_is_reported_as_a_clear_store_error(disk_full):
     steps, _ = disk_full
     ingest = steps["ingest"]

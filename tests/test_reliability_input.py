@@ -232,9 +232,6 @@ def test_non_utf8_text_is_read_correctly_or_refused_by_name(encoding, notes_inde
     assert snapshot(settings)["answers"] == before["answers"]
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: ingest/loader.py decode_text (line 35) calls UTF-16 text with a "
-                                       "BOM (Windows Notepad's 'Unicode') 'binary data, not text' because it contains "
-                                       "NUL bytes, before ingest/pdf_loader.decode, which reads UTF-16, is reached")
 def test_utf16_text_is_read_or_refused_for_the_right_reason(tmp_path):
     settings = notes_settings(tmp_path)
     build_index(settings)
@@ -292,11 +289,6 @@ def test_same_document_under_a_second_name_is_stored_once(notes_index, tmp_path)
     copy.unlink()
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: index/builder.py build_index (loop at line 139, `if file_id in "
-                                       "documents`) keeps whichever copy sorts first by path, so a copy whose path sorts "
-                                       "before the indexed original (e.g. an upload under the default .ampi/uploads, which "
-                                       "sorts before corpus/) replaces it: the original is 'removed', the copy 'added', "
-                                       "and a new generation is built")
 def test_a_copy_whose_path_sorts_first_does_not_replace_the_indexed_original(tmp_path):
     settings = notes_settings(tmp_path, data_name=".ampi")  # the default layout: .ampi/ beside corpus/
     build_index(settings)
@@ -391,14 +383,7 @@ def test_ui_upload_of_bad_files_warns_by_name_and_keeps_nothing(tmp_path, monkey
     assert not uploads.exists() or not any(uploads.iterdir())
 
 
-SORTS_FIRST = pytest.mark.xfail(strict=True, reason=(
-    "library bug: index/builder.py build_index (line 139, `if file_id in documents`) keeps the copy whose path "
-    "sorts first: 'Team notes (copy).md' sorts before 'Team notes.md', so the upload replaces the indexed "
-    "original ('Added: Team notes (copy).md', original removed, new generation) instead of 'Not added'"))
-
-
-@pytest.mark.parametrize("first, second", [("notes-a.md", "notes-b.md"),
-                                           pytest.param("Team notes.md", "Team notes (copy).md", marks=SORTS_FIRST)])
+@pytest.mark.parametrize("first, second", [("notes-a.md", "notes-b.md"), ("Team notes.md", "Team notes (copy).md")])
 def test_ui_upload_of_the_same_document_twice_is_stored_once(first, second, tmp_path):
     from ui.app import build_app
 

@@ -236,10 +236,6 @@ def test_feedback_and_briefings_are_per_user_in_the_library(tmp_path):
     assert [e["comment"] for e in read_feedback(settings, "alice")] == [SECRET]
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: ui/feedback.py safe_name (lines 27-29) turns every character outside "
-                                       "[A-Za-z0-9._-] into '_' and strips '._', so distinct user names share one "
-                                       "feedback and briefing file: 'Мария' and 'Иван' both become 'anonymous' (shared "
-                                       "with each other and with the no-login user), 'alice.' becomes 'alice'")
 @pytest.mark.parametrize("first, second", [("Мария", "Иван"), ("alice", "alice.")])
 def test_distinct_user_names_never_share_feedback_or_briefings(first, second, tmp_path):
     from ingest.records import Answer

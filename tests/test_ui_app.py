@@ -128,7 +128,8 @@ def test_accept_upload_checks_before_copying(tmp_path):
     assert not uploads.exists()
     (tmp_path / "ok.md").write_text("# Notes\nSmall.", encoding="utf-8")
     copied = accept_upload(settings, "../mallory", tmp_path / "ok.md", name="../../../escape.md")
-    assert copied == uploads / "mallory" / "escape.md" and copied.read_text(encoding="utf-8").startswith("# Notes")
+    assert copied.parent.parent == uploads and copied.parent.name.startswith("mallory-") and copied.name == "escape.md"
+    assert copied.read_text(encoding="utf-8").startswith("# Notes")
 
 
 def test_load_users(tmp_path):

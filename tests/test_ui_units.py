@@ -59,12 +59,18 @@ def ui_settings(tmp_path) -> Settings:
 
 
 # -- names ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("raw, expected", [
-    ("alice", "alice"), ("../../etc/passwd", "etc_passwd"), ("/abs/path", "abs_path"), ("..", "anonymous"),
-    ("", "anonymous"), (None, "anonymous"), ("bob smith", "bob_smith"), ("a\\b", "a_b"), (".hidden", "hidden"),
+@pytest.mark.parametrize("raw, prefix", [
+    ("alice", "alice"), ("../../etc/passwd", "etc_passwd-"), ("/abs/path", "abs_path-"), ("..", "user-"),
+    ("", "anonymous"), (None, "anonymous"), ("bob smith", "bob_smith-"), ("a\\b", "a_b-"), (".hidden", "hidden-"),
 ])
-def test_safe_name_never_leaves_one_path_component(raw, expected):
-    assert safe_name(raw) == expected
+def test_safe_name_never_leaves_one_path_component(raw, prefix):
+    name = safe_name(raw)
+    assert name.startswith(prefix) and "/" not in name and "\\" not in name and not name.startswith(".")
+
+
+def test_distinct_names_stay_distinct():
+    names = ["alice", "alice.", "Мария", "Иван", "bob smith", "bob_smith"]
+    assert len({safe_name(n) for n in names}) == len(names)
 
 
 def test_hostile_user_name_stays_inside_the_data_folder(ui_settings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -23,10 +24,18 @@ _write_lock = threading.Lock()
 
 
 def safe_name(name: str | None, fallback: str = ANONYMOUS) -> str:
-    """A name usable as one path component: letters, digits, '.', '-', '_' only, never '..' or empty."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", (name or "").strip())
-    cleaned = cleaned.strip("._")[:80]  # leading dots would make hidden files or '..'
-    return cleaned or fallback
+    """A name usable as one path component, distinct for distinct names, never '..' or empty.
+
+    Names that lose characters ('Мария', 'alice.') get a short hash so two users never share a file.
+    """
+    raw = (name or "").strip()
+    if not raw:
+        return fallback
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._")[:80]  # leading dots: hidden files or '..'
+    if cleaned == raw:
+        return cleaned
+    digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()[:10]
+    return f"{cleaned or 'user'}-{digest}"
 
 
 def feedback_path(settings: Settings, user: str | None) -> Path:
