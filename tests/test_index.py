@@ -13,16 +13,15 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+from servers import ChromaServer, free_port
 
 import index.builder
 from index.builder import build_index, keyword_dir
@@ -409,49 +408,10 @@ def test_same_file_under_two_names_is_stored_once(tmp_path):
 # -- (h) server mode ----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ChromaServer:
-    """A real `chroma run` on 127.0.0.1 with its data in a tmp folder."""
-
-    def __init__(self, root: Path):
-        self.port = free_port()
-        self.log = root / "chroma-server.log"
-        chroma = Path(sys.executable).with_name("chroma")
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen([str(chroma), "run", "--path", str(root / "server-data"),
-                                             "--host", "127.0.0.1", "--port", str(self.port)],
-                                            stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"chroma run did not start: {self.log.read_text()[-2000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     server = ChromaServer(tmp_path)
+    server.start()
     yield server
     server.stop()
 

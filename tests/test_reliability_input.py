@@ -12,7 +12,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfWriter
+from servers import free_port
 
 from assistant.service import Assistant, answer_record
 from index.builder import build_index
@@ -87,12 +87,6 @@ def bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
     made["huge.pdf"] = (folder / "huge.pdf", r"^huge\.pdf: 200 MB exceeds the 50 MB limit \(AMPI_MAX_FILE_MB\)")
     put("binary.txt", bytes(range(256)) * 20, r"^binary\.txt: binary data, not text")
     return made
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve(settings: Settings, assistant: Assistant | None = None):
