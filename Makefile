@@ -46,6 +46,7 @@ eval: ingest
 bench: ingest
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_query.py
+	$(PY) bench/memory.py
 
 loadtest: ingest
 	$(PY) bench/loadtest.py
