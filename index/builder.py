@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -97,9 +99,33 @@ def _file_hash(path: Path) -> str:
     return content_hash(path.read_bytes())
 
 
+@contextmanager
+def ingest_lock(settings: Settings, progress: Callable[[str, int, int], None] | None = None) -> Iterator[None]:
+    """One ingest at a time per index folder: two (a CLI run and an upload) would race on the pointer.
+
+    An flock is released by the kernel when its holder dies, so a killed ingest never leaves it stuck.
+    """
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir / "ingest.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if progress:
+                progress("waiting for another ingest to finish", 0, 1)
+            log.info("another ingest is running on %s; waiting for it", settings.index_dir)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def build_index(settings: Settings, paths: list[Path] | None = None, password: str | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
     """Ingest the corpus folder and `paths` into a new generation, then switch queries to it."""
+    with ingest_lock(settings, progress):
+        return _build_index(settings, paths, password, progress)
+
+
+def _build_index(settings: Settings, paths: list[Path] | None, password: str | None,
+                 progress: Callable[[str, int, int], None] | None) -> IngestReport:
     started = time.perf_counter()
     paths = [Path(p) for p in (paths or [])]
     report = IngestReport()

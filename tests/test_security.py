@@ -211,10 +211,6 @@ def test_alice_briefing_and_feedback_are_not_visible_to_bob_in_the_app(secured):
     assert SECRET in json.dumps(again)
 
 
-@pytest.mark.xfail(strict=True, reason="library bug (gradio 6.31, used as is by ui/app.py build_app): gr.State is keyed by "
-                                       "the client-chosen session_hash only, not bound to the logged-in user, so bob "
-                                       "sending alice's session hash gets her chat answers (pin_selected pins alice's "
-                                       "question into bob's briefing); the hash is random, so this needs a leaked hash")
 def test_session_hash_of_alice_gives_bob_nothing(secured):
     """Knowing alice's session hash, bob can neither read her queue nor use her chat state."""
     bob = Browser(secured["app"], secured["url"], "bob", "pw2")
@@ -222,6 +218,12 @@ def test_session_hash_of_alice_gives_bob_nothing(secured):
     _, pinned, said = bob.call("pin_selected", None, None)  # uses the session's answers: must not be alice's
     mine = secured["settings"].data_dir / "briefings" / "bob.json"
     assert SECRET not in json.dumps(pinned) and (not mine.exists() or SECRET not in mine.read_text(encoding="utf-8"))
+    assert ALICE_QUESTION not in json.dumps(pinned)
+    bob.call("rate_down", None, None, "bob was here")  # rates the session's selected answer: must not be alice's
+    assert all(ALICE_QUESTION not in json.dumps(entry) for entry in read_feedback(secured["settings"], "bob"))
+    # alice's own session still works with the same hash
+    _, hers, _ = secured["alice"].call("pin_selected", None, None)
+    assert hers["success"] and ALICE_QUESTION in json.dumps(hers)
 
 
 def test_feedback_and_briefings_are_per_user_in_the_library(tmp_path):

@@ -103,11 +103,22 @@ def _briefing_view(settings: Settings, user: str, keep: str | None = None) -> tu
     return gr.Radio(choices=choices, value=value), brief.to_markdown(items, user=user)
 
 
+def own(answers: list[dict], request: gr.Request | None) -> list[dict]:
+    """The session's answers that belong to the user making this request.
+
+    Gradio keys gr.State by the client-chosen session hash alone, so another logged-in user who learns
+    that hash reaches the same State; each answer therefore records its user, and others see none.
+    """
+    user = user_of(request)
+    return [entry for entry in answers or [] if entry.get("user") == user]
+
+
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
     """The whole UI as a Blocks app; launch it with `launch_options(settings)`."""
     assistant = assistant or Assistant(settings)
 
-    def ask_in_chat(question: str, history: list, answers: list[dict]):
+    def ask_in_chat(question: str, history: list, answers: list[dict], request: gr.Request):
+        answers = own(answers, request)
         question = (question or "").strip()
         if not question:
             gr.Warning("Type a question first.")
@@ -122,16 +133,18 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             gr.Warning(NO_INDEX if isinstance(exc, NoIndex) else f"Could not answer: {_problem(exc, question)}")
             yield (history, question, answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
             return
-        answers = answers + [{"id": uuid.uuid4().hex[:12], "answer": answer}]
+        answers = answers + [{"id": uuid.uuid4().hex[:12], "answer": answer, "user": user_of(request)}]
         waiting[-1] = {"role": "assistant", "content": chat_message(answer)}
         yield (waiting, "", answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
 
-    def select_answer(answers: list[dict], evt: gr.SelectData):
+    def select_answer(answers: list[dict], evt: gr.SelectData, request: gr.Request):
+        answers = own(answers, request)
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
         index = min(index // 2, len(answers) - 1)  # messages alternate question, answer
         return (index, *_panel(answers, index))
 
     def rate(answers: list[dict], index: int, comment: str, rating: str, request: gr.Request):
+        answers = own(answers, request)
         if not 0 <= index < len(answers):
             gr.Warning("Ask a question first; then rate its answer.")
             return comment
@@ -147,6 +160,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         return rate(answers, index, comment, "down", request)
 
     def pin_selected(answers: list[dict], index: int, request: gr.Request):
+        answers = own(answers, request)
         if not 0 <= index < len(answers):
             gr.Warning("Ask a question first; then pin its answer.")
             return _briefing_view(settings, user_of(request))
@@ -208,7 +222,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
 
     def add_document(file_path: str | None, password: str, ingests: int, request: gr.Request,
                      progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker through this default)
-        from index.builder import build_index
+        from index.worker import build_index_in_child
 
         if not file_path:
             gr.Warning("Choose a file first.")
@@ -220,10 +234,13 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             target = accept_upload(settings, user_of(request), source)
 
             def report_progress(name: str, done: int, total: int) -> None:
-                step = "Embedding passages" if name == "embedding chunks" else f"Reading {name}"
+                step = ("Embedding passages" if name == "embedding chunks"
+                        else name.capitalize() if name.startswith("waiting") else f"Reading {name}")
                 progress((done, total), desc=step)
 
-            report = build_index(settings, paths=[target], password=password or None, progress=report_progress)
+            progress(0, desc="Starting the ingest")
+            # In a child process: a failed or stuck ingest must never reach the process that answers questions.
+            report = build_index_in_child(settings, paths=[target], password=password or None, progress=report_progress)
         except Exception as exc:
             if target is not None and not existed:
                 target.unlink(missing_ok=True)  # a failed ingest leaves nothing behind
@@ -244,7 +261,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
 
     private = {"api_visibility": "private"}
     with gr.Blocks(title="AMPI document assistant", analytics_enabled=False) as app:
-        answers = gr.State([])  # this browser session's answers: [{"id", "answer"}]
+        answers = gr.State([])  # this browser session's answers: [{"id", "answer", "user"}]; read through own()
         selected = gr.State(-1)
         outline = gr.State([])
         ingests = gr.State(0)  # bumped by each successful ingest; a failed one must change nothing
