@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from assistant.crosscheck import caution
 from assistant.figures import FigureMatch, column_overview, format_value, lookup, ranked
 from assistant.query import Query
-from ingest.records import FigureRow
+from ingest.records import Cell, FigureRow
 
 
 def _value_line(match: FigureMatch) -> str:
@@ -27,6 +28,11 @@ def _number(value: float) -> str:
     return f"{value:,.1f}".rstrip("0").rstrip(".")
 
 
+def _amount(value: float, like: Cell) -> str:
+    """A computed amount printed in the unit of the cell it came from ('US$26 billion')."""
+    return format_value(Cell(header=like.header, text=_number(value), value=value, unit=like.unit))
+
+
 def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
     """'Japan 155 vs Germany 132: 23 more (about 1.17x)', from the report's own values."""
     va, vb = a.cell.value, b.cell.value
@@ -42,7 +48,7 @@ def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
                 f"{name_high} is higher by {_number(difference)} percentage points.")
     ratio = f" (about {high.cell.value / low.cell.value:.2f}x)" if low.cell.value and low.cell.value > 0 else ""
     return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
-            f"{name_high} is larger by {_number(difference)}{(' ' + unit) if unit else ''}{ratio}.")
+            f"{name_high} is larger by {_amount(difference, a.cell)}{ratio}.")
 
 
 def _year_change(match: FigureMatch, years: list[int]) -> tuple[str, list[FigureMatch]] | None:
@@ -55,7 +61,7 @@ def _year_change(match: FigureMatch, years: list[int]) -> tuple[str, list[Figure
     direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
     subject = match.row.entity
     text = (f"{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
-            f"{direction} {_number(abs(change))}{(' ' + first.unit) if first.unit else ''} "
+            f"{direction} {_amount(abs(change), first)} "
             f"(computed from the two values).")
     rate = next((c for c in match.row.cells if "cagr" in c.header.lower() and c.value is not None), None)
     if rate:
@@ -102,15 +108,21 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
         else:
             cites.items[-1].quote = f"{a.row.text}\n{b.row.text}"
         lines = [_compare_pair(a, b), f"- {_value_line(a)}", f"- {_value_line(b)}"]
-        return "\n".join(lines) + f" {markers}", [_figure_row(a), _figure_row(b)]
+        return _with_caution("\n".join(lines) + f" {markers}", [a, b], loaded, cites), [_figure_row(a), _figure_row(b)]
     match = picked[0]
     if len(query.years) >= 2:
         change = _year_change(match, query.years)
         if change:
             text, pair = change
-            return f"{text} {cites.cite(match.chunk, match.row.text)}", [_figure_row(p) for p in pair]
-    return (f"{match.where}: {_value_line(match)} {cites.cite(match.chunk, match.row.text)}",
-            [_figure_row(match)])
+            return _with_caution(f"{text} {cites.cite(match.chunk, match.row.text)}", pair, loaded, cites), \
+                [_figure_row(p) for p in pair]
+    text = f"{match.where}: {_value_line(match)} {cites.cite(match.chunk, match.row.text)}"
+    return _with_caution(text, [match], loaded, cites), [_figure_row(match)]
+
+
+def _with_caution(text: str, used: list[FigureMatch], loaded, cites) -> str:
+    note = caution(used, loaded.chunks, cites)
+    return f"{text}\n\n{note}" if note else text
 
 
 def _plural_entities(query: Query) -> bool:

@@ -50,13 +50,13 @@ def test_rank_lookup_from_figure_panel(bot):
 def test_comparison_shows_both_values_and_computation(bot):
     answer = bot.answer("How much larger was the US value added than Japan's in M&E manufacturing in 2021?")
     assert "174" in answer.text and "155" in answer.text
-    assert re.search(r"larger by 19\b", answer.text)
+    assert "larger by US$19 billion" in answer.text
     assert len(answer.figures) == 2
 
 
 def test_change_between_years_in_one_row(bot):
     answer = bot.answer("By how much did UK M&E imports change between 2011 and 2022?")
-    assert "46.1" in answer.text and "49.2" in answer.text and "up 3.1" in answer.text
+    assert "46.1" in answer.text and "49.2" in answer.text and "up USD 3.1 billion" in answer.text
 
 
 def test_prose_figure_is_the_stating_sentence(bot):
@@ -192,3 +192,24 @@ def test_filters_by_section_and_document(bot):
 
     with pytest.raises(NoDocument):
         bot.answer("What was Japan's value added in 2021?", doc="no such report")
+
+
+def test_a_table_value_the_text_contradicts_comes_with_a_cited_note(bot):
+    """Table 2-2 gives Italy 48; paragraph 2.5 says $42 billion. The answer gives the table value and names the other."""
+    answer = bot.answer("What was Italy's value added in machinery and equipment in 2021?")
+    assert "US$48 billion" in answer.text
+    assert re.search(r"Note:.*different figure for Italy in paragraph 2\.5.*\$42 billion", answer.text)
+    assert {"Table 2-2", "2.5"} <= set(_locators(answer))
+
+
+@pytest.mark.parametrize("question", ["What was the UK's M&E value added in 2021?",
+                                      "What was the US value added in M&E manufacturing in 2021?",
+                                      "How much larger is Germany's M&E value added than France's?"])
+def test_values_the_text_agrees_with_or_does_not_restate_carry_no_note(bot, question):
+    answer = bot.answer(question)
+    assert not answer.refused and "Note:" not in answer.text, answer.text
+
+
+def test_computed_differences_are_printed_in_the_values_unit(bot):
+    answer = bot.answer("How much larger was Japan's M&E value added than Germany's in 2021?")
+    assert "larger by US$23 billion" in answer.text

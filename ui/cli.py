@@ -104,8 +104,8 @@ def _print_answer(result, record: dict) -> None:
         print(f"  [{n}] {c.doc}, {where}")
         if c.quote:
             print(f"      “{c.quote.strip()[:300]}”")
-        for source in c.sources:
-            print(f"      source: {source}")
+        for source in c.sources:  # a table's own Source line already starts with "Source:"
+            print(f"      {source if source.lower().startswith('source') else 'source: ' + source}")
     if result.refused and result.related:
         print("\nRelated passages (not an answer):")
         for c in result.related:
