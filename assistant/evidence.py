@@ -14,7 +14,11 @@ from ingest.records import Chunk, Hit
 _REFERS_BACK = re.compile(r"^(This|These|That|Those|It|Its|They|Their|The|Such|He|She|Here)\b")
 _DEFINITE = re.compile(r"\bthe (network|cluster|organisation|institute|association|company|firm|centre|programme|"
                        r"project|initiative|group|sector|region|strategy|report|fund)\b", re.I)
+_SECTION_SUBJECT = re.compile(r"^(?:[A-Z][a-z]+, )?" + _DEFINITE.pattern, re.I)
 _SHARE = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|rate)\b", re.I)
+# Nouns that say a number is wanted but not of what ("what is the value of …"): the rest of the question does.
+GENERIC_SUBJECTS = {"value", "number", "figure", "total", "amount", "size", "level", "share", "proportion", "percentage",
+                    "rate", "rank", "ranking", "position", "estimate", "count", "cost", "price", "sum", "average"}
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
 _NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",
               "In", "I", "I'm", "Give", "Can", "Based", "By", "At", "Do", "Of", "For", "On", "According", "Tell", "Please",
@@ -117,8 +121,15 @@ def counts_something(sentence: str) -> bool:
                for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
 
+def topic_stems(query: Query) -> set[str]:
+    """What a figure question is about once places, years and generic words are set aside."""
+    aside = {stem(w) for w in GENERIC_COUNTS | GENERIC_SUBJECTS}
+    aside |= {a.lower() for a in query.areas} | {"britain", "kingdom", "unit", "state"}
+    return {s for s in query.stems if not s.isdigit() and s not in aside}
+
+
 def _near_miss(query: Query, sentence: str, window: str, missing: list[str], counted_stem: str | None,
-               asked: list[str], other: list[str]) -> bool:
+               asked: list[str], other: list[str], topic: set[str] = frozenset()) -> bool:
     """True when a sentence states a figure about something other than what was asked: never an answer."""
     if query.wants_number and any(str(y) not in window for y in query.years):
         return True  # the figure must be stated for the year asked about
@@ -126,6 +137,11 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         return True  # a number about another body or place
     if counted_stem and not expand({counted_stem}) & set(stems(window)):
         return True  # "how many robots": a count of something else
+    if query.wants_number and topic and not expand(topic) & set(stems(window)):
+        return True  # "how many people are employed in robotics …": a sentence about none of it
+    if query.wants_number and query.subject and query.subject not in GENERIC_SUBJECTS \
+            and not expand({stem(query.subject)}) & set(stems(window)):
+        return True  # "what was the productivity …": a figure of something else (a trade deficit) is no answer
     if query.counted and not counts_something(sentence):
         return True  # "how many jobs": a percentage is not a count
     return bool(query.wants_number and query.areas and other and not asked)  # a GB figure is not a UK one
@@ -136,6 +152,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
     found: list[Evidence] = []
     names = names_in(query.text)
     counted_stem = stem(query.counted) if query.counted and query.counted not in GENERIC_COUNTS else None
+    topic = topic_stems(query)
     scores = sorted({h.score for h in hits[:limit]}, reverse=True)
     for hit in hits[:limit]:
         rank = scores.index(hit.score)  # a footnote ranks with the passage that cites it
@@ -154,10 +171,13 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
             # Numbers must name their subject in the sentence itself (a case study's heading is not
             # enough: "employs 311,000 people" under "Aachen, Germany" is Siemens worldwide).
-            scope = window if (query.wants_number or query.kind == "compare") else f"{window} {chunk.section}"
+            # A sentence whose subject is "the cluster" or "the region" speaks about the one its section is named
+            # after; "one of the company's centres" further in does not (that company may be anyone).
+            named_by_section = not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)
+            scope = f"{window} {chunk.section} {chunk.heading}" if named_by_section else window
             missing = [n for n in names if not _name_present(n, scope)]
             asked, other = area_mentions(query, window)
-            if _near_miss(query, sentence, window, missing, counted_stem, asked, other):
+            if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic):
                 continue
             value = support(query, sentence, chunk, frequency, total, window if refers_back else "")
             value += 0.1 * len(asked)

@@ -213,3 +213,13 @@ def test_values_the_text_agrees_with_or_does_not_restate_carry_no_note(bot, ques
 def test_computed_differences_are_printed_in_the_values_unit(bot):
     answer = bot.answer("How much larger was Japan's M&E value added than Germany's in 2021?")
     assert "larger by US$23 billion" in answer.text
+
+
+def test_a_sentence_about_the_cluster_answers_for_the_case_study_it_sits_in(bot):
+    answer = bot.answer("What value of exports did the Basque machine tool cluster achieve in 2021?")
+    assert not answer.refused and "655 million" in answer.text and "4.23" in _locators(answer)
+
+
+def test_a_figure_of_another_measure_is_not_an_answer(bot):
+    answer = bot.answer("What was M&E sector productivity in 2011?")  # 3.10 gives 2021 only; 2.7's 2011 is a deficit
+    assert answer.refused, answer.text
