@@ -15,7 +15,15 @@ COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ
 # Words every table of the report shares: they cannot tell one measure from another.
 GENERIC = {"m&e", "machineri", "equip", "manufactur", "advanc", "sector", "oecd", "tabl", "figur", "countri", "global",
            "uk", "gb", "us", "top", "valu", "give", "exact", "decim", "place", "usd", "billion", "thousand", "us$", "worth", "much", "large", "big"}
-ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa"], "russian federation": ["russia"]}
+# Other names and adjectives people use for a table's row labels ("French value added" is France's).
+# "British" is left out on purpose: it can mean the UK or GB, which the report keeps apart.
+ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa", "american"],
+           "russian federation": ["russia", "russian"], "france": ["french"], "netherlands": ["dutch", "holland"],
+           "germany": ["german"], "italy": ["italian"], "japan": ["japanese"], "china": ["chinese"],
+           "switzerland": ["swiss"], "canada": ["canadian"], "mexico": ["mexican"], "spain": ["spanish"],
+           "korea": ["korean", "south korea"], "austria": ["austrian"], "sweden": ["swedish"], "india": ["indian"],
+           "denmark": ["danish"], "belgium": ["belgian"], "poland": ["polish"], "ireland": ["irish"],
+           "czechia": ["czech", "czech republic"], "turkey": ["turkish", "türkiye"], "brazil": ["brazilian"]}
 RANK_WORDS = re.compile(r"\b(rank|ranked|ranking|position|placed)\b", re.I)
 SHARE_WORDS = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|%)", re.I)
 MAX_WORDS = re.compile(r"\b(highest|largest|biggest|most|greatest|top|leading|best)\b", re.I)
@@ -120,8 +128,9 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
             subject = _row_subject(row, table)
             if not mentioned(subject, query.text):
                 continue
-            measure = _measure_stems(query, set(stems(subject)))
-            if not holds_measure(query, table, set(stems(subject))):
+            named = set(stems(" ".join([subject, *ALIASES.get(subject.lower(), [])])))
+            measure = _measure_stems(query, named)
+            if not holds_measure(query, table, named):
                 continue  # the question is mostly about something this table does not hold
             best: FigureMatch | None = None
             for cell in row.cells:

@@ -29,21 +29,34 @@ _FIGURE = re.compile(r"\b(how (many|much|large|big)|what (was|is|were|are) the (
 _COMPARE = re.compile(r"\b(compare|compared|versus|vs\.?|larger|smaller|bigger|higher|lower|more than|less than|"
                       r"difference|differ|ratio|times|faster|slower|change|changed|fall|fell|drop|dropped|rise|rose|"
                       r"increase|decrease|grow faster|or the)\b", re.I)
-_SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|challenges|themes)|what are the|summar|overview|outline|"
+_SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|challenges|themes)|what are the|summar\w*|overview|outline|"
                       r"lessons|implications|explains?|what made|what has made|success factors|challenges|stages|"
-                      r"factors|trends|drivers|briefing|what did .* find)\b", re.I)
-_SOURCE = re.compile(r"\b(source|sources|cited|citation|backs?|back up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
+                      r"factors|trends|drivers|briefing|what did .* find|"
+                      # what went wrong, what made it work, what it consists of, which kinds, why it matters
+                      r"obstacles|barriers|difficulties|hurdles|problems|issues|risks|criteria|"
+                      r"why (?:has|have|is|are|was|were|did) .{1,80}\b(?:success\w*|succeed\w*|thriv\w*|work(?:ed|s)? well)|"
+                      r"makes? up|made up of|consists? of|compris\w*|(?:what|which) (?:kinds|types|sorts|forms) of|"
+                      r"how (?:is|are|was|were) .{1,80}\brelevant|relevance)\b", re.I)
+# "How has X changed across the regions / over time / since 2015?": a trend over many values, not one comparison.
+_TREND = re.compile(r"\bhow (?:has|have|did) .{1,80}\b(?:chang|evolv|develop|shift)\w*\b.{0,60}"
+                    r"\b(?:across|over time|over the (?:years|period|decade)|since|in each|by region)\b", re.I)
+_SOURCE = re.compile(r"\b(source|sources|cited|citation|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
                      r"which (report|evaluation|study|dataset|survey|analysis)|"
-                     r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from)\b", re.I)
+                     r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"
+                     r"where (?:does|do|did) the (?:[\w'’-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
+                     r"data|number|statistic|ranking|assertion)s?\b.{0,160}\b(?:come|comes|came) from)\b", re.I)
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
                      r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
 _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion|percentage|rate)|by how much|to one decimal|exact|"
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
-_COUNTED = re.compile(r"\b(?:how many|number of)\s+([a-z]+)", re.I)
+_COUNTED = re.compile(r"\b(?:how many|number of)\s+([a-z][a-z&]*)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
 _SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,3}?[a-z&-]+)"
                       r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected)\b|\s*\?|$)", re.I)
+# Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
+_FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",
+            "really", "today", "originally", "recently", "last", "ago"}
 _WHICH_ENTITY = re.compile(r"\b(which|what|who)\s+(country|countries|region|nation|firm|company|organisation|one)\b", re.I)
 
 
@@ -113,14 +126,15 @@ def analyse(question: str) -> Query:
     counted = _COUNTED.search(text)
     query.counted = counted.group(1).lower() if counted else None
     subject = _SUBJECT.search(text)
-    query.subject = subject.group(1).split()[-1].lower().strip("'’") if subject else None
+    subject_words = [w for w in subject.group(1).lower().split() if w not in _FILLERS] if subject else []
+    query.subject = subject_words[-1].strip("'’") if subject_words else None
     define = _DEFINE.search(text)
     if _SOURCE.search(text):
         query.kind = "source"
     elif define and not query.wants_number:
         query.kind = "definition"
         query.term = next(g for g in define.groups() if g).strip(" ?")
-    elif _SUMMARY.search(text) and not query.wants_number:
+    elif (_SUMMARY.search(text) or (_TREND.search(text) and len(query.years) < 2)) and not query.wants_number:
         query.kind = "summary"
     elif _COMPARE.search(text) and (query.wants_number or _FIGURE.search(text) or " or " in text.lower()):
         query.kind = "compare"

@@ -51,22 +51,30 @@ def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
             f"{name_high} is larger by {_amount(difference, a.cell)}{ratio}.")
 
 
-def _year_change(match: FigureMatch, years: list[int]) -> tuple[str, list[FigureMatch]] | None:
-    """Change in one row between two years ('44.2 in 2011 to 42.0 in 2022: down 2.2')."""
+def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch] = ()) -> tuple[str, list[FigureMatch]] | None:
+    """Change between two years ('44.2 in 2011 to 42.0 in 2022: down 2.2'): in one row, or across the
+    year panels of one figure (Figure 2-2 has a 'Trade balance 2011' and a 'Trade balance 2022' table)."""
     cells = [c for c in match.row.cells if c.value is not None and c.year in years and c.unit == match.cell.unit]
+    places = {id(c): match for c in cells}
+    if len({c.year for c in cells}) < 2:
+        across = [m for m in others if m.row.entity == match.row.entity and m.table.locator == match.table.locator
+                  and m.cell.unit == match.cell.unit and m.cell.year in years]
+        cells = list({m.cell.year: m.cell for m in across}.values())
+        places = {id(m.cell): m for m in across}
     if len(cells) < 2:
         return None
     first, last = sorted(cells, key=lambda c: c.year)[:: len(cells) - 1]
     change = last.value - first.value
     direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
+    if first.value < 0 and last.value < 0 and change:  # a negative balance is a deficit: say how it moved
+        direction = "the deficit widened by" if change < 0 else "the deficit narrowed by"
     subject = match.row.entity
     text = (f"{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
-            f"{direction} {_amount(abs(change), first)} "
-            f"(computed from the two values).")
+            f"{direction} {_amount(abs(change), first) if change else ''}".rstrip() + " (computed from the two values).")
     rate = next((c for c in match.row.cells if "cagr" in c.header.lower() and c.value is not None), None)
     if rate:
         text += f" {rate.header}: {format_value(rate)}."
-    pair = [FigureMatch(match.chunk, match.table, match.row, c, match.score) for c in (first, last)]
+    pair = [FigureMatch(places[id(c)].chunk, places[id(c)].table, places[id(c)].row, c, match.score) for c in (first, last)]
     return text, pair
 
 
@@ -90,6 +98,7 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
     if not matches:
         return None
     best = matches[0].score
+    all_matches = matches
     matches = [m for m in matches if m.score >= best - 0.5]
     # Keep one match per entity, from the table the best match came from (same measure).
     chosen: dict[str, FigureMatch] = {}
@@ -111,12 +120,17 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
         return _with_caution("\n".join(lines) + f" {markers}", [a, b], loaded, cites), [_figure_row(a), _figure_row(b)]
     match = picked[0]
     if len(query.years) >= 2:
-        change = _year_change(match, query.years)
+        change = _year_change(match, query.years, all_matches)
         if change:
             text, pair = change
-            return _with_caution(f"{text} {cites.cite(match.chunk, match.row.text)}", pair, loaded, cites), \
-                [_figure_row(p) for p in pair]
+            markers = "".join(dict.fromkeys(cites.cite(p.chunk, p.row.text) for p in pair))
+            return _with_caution(f"{text} {markers}", pair, loaded, cites), [_figure_row(p) for p in pair]
     text = f"{match.where}: {_value_line(match)} {cites.cite(match.chunk, match.row.text)}"
+    found_years = {m.cell.year for m in all_matches if m.row.entity == match.row.entity}
+    missing = [y for y in query.years if y not in found_years and y != match.cell.year]
+    if len(query.years) >= 2 and missing:  # a change was asked for: say plainly which end is not there
+        text += (f"\n\n{match.table.locator} gives no {' or '.join(map(str, missing))} value for {match.row.entity}, "
+                 "so the change cannot be computed from it.")
     return _with_caution(text, [match], loaded, cites), [_figure_row(match)]
 
 

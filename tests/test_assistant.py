@@ -223,3 +223,36 @@ def test_a_sentence_about_the_cluster_answers_for_the_case_study_it_sits_in(bot)
 def test_a_figure_of_another_measure_is_not_an_answer(bot):
     answer = bot.answer("What was M&E sector productivity in 2011?")  # 3.10 gives 2021 only; 2.7's 2011 is a deficit
     assert answer.refused, answer.text
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How much value added did Japanese M&E manufacturing generate in 2021?", "US$155 billion"),
+    ("What was the Swiss trade balance in machinery and equipment in 2011?", "USD"),
+])
+def test_country_adjectives_name_the_table_row(bot, question, expected):
+    answer = bot.answer(question)
+    assert not answer.refused and expected in answer.text, answer.text
+    assert ("Japan" if "Japanese" in question else "Switzerland") in answer.text
+
+
+def test_change_between_the_year_panels_of_one_figure(bot):
+    answer = bot.answer("By how much did Canada's M&E trade deficit change between 2011 and 2022?")
+    assert re.search(r"-USD 24\.6 billion in 2011 and -USD 30\.8 billion in 2022 — the deficit widened by USD 6\.2 billion",
+                     answer.text), answer.text
+    assert {c.locator for c in answer.citations} == {"Figure 2-2"} and len(answer.figures) == 2
+
+
+def test_a_change_with_one_year_missing_says_which_year_is_missing(bot):
+    answer = bot.answer("By how much did the US machinery and equipment trade deficit change between 2011 and 2022?")
+    assert "-USD 102.5 billion" in answer.text and re.search(r"no 2011 value for US", answer.text), answer.text
+
+
+@pytest.mark.parametrize("question", ["What is Japan's trade balance back in 2011 for M&E?",
+                                      "How many R&D centres does Ericsson have in Europe?"])
+def test_words_that_only_look_like_other_intents_do_not_refuse(bot, question):
+    assert not bot.answer(question).refused
+
+
+def test_where_does_the_claim_come_from_is_a_source_question(bot):
+    answer = bot.answer("Where does the claim that Aachen's RWTH is ranked highly for engineering come from?")
+    assert "Source cited by the report" in answer.text, answer.text
