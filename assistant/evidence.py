@@ -108,15 +108,35 @@ _NUMBER_WORDS = re.compile(r"\b(one(?! of)|two|three|four|five|six|seven|eight|n
                            r"quarter|third of|majority)\b", re.I)
 
 
+# "see Section 5", "Table 2-2", "paragraph 3.4": numbers that point somewhere, not figures.
+_REFERENCE = re.compile(r"\b(?:sections?|paragraphs?|paras?\.?|tables?|figures?|chapters?|footnotes?|pages?|pp?\.)\s*"
+                        r"\d+(?:[.\-–]\d+)*", re.I)
+_ASKS_SHARE = re.compile(r"\bwhat (?:share|proportion|percentage|fraction)\b|\bwhat %", re.I)
+_STATES_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth|majority|minority|share|proportion)\b", re.I)
+# Measures that come in opposite pairs: a sentence about one never answers a question about the other.
+OPPOSITES = [("import", "export"), ("surplus", "deficit"), ("inflow", "outflow"), ("male", "femal"),
+             ("public", "privat"), ("full-tim", "part-tim")]
+
+
+def opposite_measure(query: Query, window: str) -> bool:
+    """True when the question asks about one side of a pair and the text speaks only of the other."""
+    asked, said = query.stems, set(stems(window))
+    for a, b in OPPOSITES:
+        for want, other in ((a, b), (b, a)):
+            if want in asked and other not in asked and other in said and want not in said:
+                return True
+    return False
+
+
 def has_figure(sentence: str) -> bool:
     """True when a sentence states a number (digits or words like 'fifth') other than a year or a footnote."""
-    plain = strip_superscripts(sentence)
+    plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
     return any(not YEAR.fullmatch(n.strip(" ,.;:")) for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
 
 def counts_something(sentence: str) -> bool:
     """True when a sentence states a count, not only percentages or years ('how many' needs a count)."""
-    plain = strip_superscripts(sentence)
+    plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
     return any(not YEAR.fullmatch(n.strip(" ,.;:")) and "%" not in n and "per cent" not in n
                for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
@@ -137,6 +157,10 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         return True  # a number about another body or place
     if counted_stem and not expand({counted_stem}) & set(stems(window)):
         return True  # "how many robots": a count of something else
+    if _ASKS_SHARE.search(query.text) and not _STATES_SHARE.search(sentence):
+        return True  # "what percentage …": a sum of money is not a share
+    if (query.wants_number or query.kind == "compare") and opposite_measure(query, window):
+        return True  # a share of exports is no answer about imports
     if query.wants_number and topic and not expand(topic) & set(stems(window)):
         return True  # "how many people are employed in robotics …": a sentence about none of it
     if query.wants_number and query.subject and query.subject not in GENERIC_SUBJECTS \

@@ -172,6 +172,20 @@ def column_overview(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch
     return [FigureMatch(chunk, chunk.table, r, r.cells[column], 1.0) for r in rows]
 
 
+RANKING_STEMS = {"rank", "ranked", "top", "posit", "place", "first", "last"}
+_ASKED_KIND = re.compile(r"\b(?:which|what)\s+(country|countries|nation|nations|region|regions|district|districts|"
+                         r"firm|firms|company|companies|sector|sectors|city|cities)\b", re.I)
+
+
+def _asked_kind(query: Query) -> str | None:
+    """The stem of the kind of thing a 'which X' question wants ('countri'), if it names one."""
+    found = _ASKED_KIND.search(query.text)
+    if not found:
+        return None
+    word = found.group(1).lower()
+    return stems("country" if word.startswith("nation") else word)[0]
+
+
 def ranked(query: Query, table_chunks: list[Chunk]) -> FigureMatch | None:
     """'Which country was third by trade balance in 2011?' → the row at that rank (or the max/min)."""
     if not query.wants_entity:
@@ -179,7 +193,8 @@ def ranked(query: Query, table_chunks: list[Chunk]) -> FigureMatch | None:
     want_max, want_min = bool(MAX_WORDS.search(query.text)), bool(MIN_WORDS.search(query.text))
     if query.ordinal is None and not (want_max or want_min):
         return None
-    measure = _measure_stems(query, set())
+    measure = _measure_stems(query, set()) - RANKING_STEMS  # "ranked" says how to order, not what
+    kind = _asked_kind(query)
     best: tuple[float, FigureMatch] | None = None
     for chunk in table_chunks:
         table = chunk.table
@@ -187,8 +202,8 @@ def ranked(query: Query, table_chunks: list[Chunk]) -> FigureMatch | None:
             continue
         described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
         fit = len(measure & described)
-        if not fit:
-            continue
+        if not fit or (kind and kind not in described):
+            continue  # "which district …" is never answered from a table of countries
         rank_col = next((i for i, h in enumerate(table.headers) if h.strip().lower() == "rank"), None)
         for row in table.rows:
             if query.ordinal and rank_col is not None and row.cells[rank_col].value == query.ordinal:
@@ -196,8 +211,9 @@ def ranked(query: Query, table_chunks: list[Chunk]) -> FigureMatch | None:
                 candidate = FigureMatch(chunk, table, row, cell, fit + 1)
                 if best is None or candidate.score > best[0]:
                     best = (candidate.score, candidate)
-        if rank_col is None and (want_max or want_min or query.ordinal):
-            numeric = [i for i, h in enumerate(table.headers) if any(r.cells[i].value is not None for r in table.rows)]
+        if (rank_col is None and query.ordinal) or (not query.ordinal and (want_max or want_min)):
+            numeric = [i for i, h in enumerate(table.headers) if i != rank_col
+                       and any(r.cells[i].value is not None for r in table.rows)]
             column = max(numeric, key=lambda i: len(measure & expand(set(stems(table.headers[i])))), default=None)
             if column is None:
                 continue

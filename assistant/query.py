@@ -48,11 +48,12 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|backs|backed|back(?:s|ed
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
                      r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
 _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion|percentage|rate)|by how much|to one decimal|exact|"
+                           r"^what (turnover|value|revenue|amount|budget|funding|growth|productivity|employment|sales|income) |"
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+([a-z][a-z&]*)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
-_SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,3}?[a-z&-]+)"
+_SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,5}?[a-z&-]+)"
                       r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected)\b|\s*\?|$)", re.I)
 # Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
 _FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",

@@ -256,3 +256,23 @@ def test_words_that_only_look_like_other_intents_do_not_refuse(bot, question):
 def test_where_does_the_claim_come_from_is_a_source_question(bot):
     answer = bot.answer("Where does the claim that Aachen's RWTH is ranked highly for engineering come from?")
     assert "Source cited by the report" in answer.text, answer.text
+
+
+def test_a_share_of_exports_is_no_answer_about_imports(bot):
+    answer = bot.answer("What percentage of world M&E imports does the UK take?")
+    assert answer.refused, answer.text
+
+
+def test_a_pointer_to_another_section_is_not_a_figure(bot):
+    answer = bot.answer("How much funding has the High Value Manufacturing Catapult given to machinery firms?")
+    assert answer.refused, answer.text
+
+
+def test_the_largest_value_of_a_ranked_panel(bot):
+    answer = bot.answer("Which country had the biggest M&E trade surplus in 2011?")
+    assert answer.text.startswith("Germany") and "127.3" in answer.text
+
+
+def test_a_which_district_question_is_not_answered_from_a_table_of_countries(bot):
+    answer = bot.answer("Which district ranks first for machinery repair employment?")
+    assert "Figure 2-2" not in _locators(answer) and "Table 2-2" not in _locators(answer), answer.text
