@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.evidence import Evidence, best_sentences, blocked, has_figure, unknown_counted
+from assistant.evidence import Evidence, best_sentences, has_figure, unknown_counted
 from assistant.query import Query
+from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
 from assistant.text import split_sentences
 from ingest.markup import superscript_refs
@@ -61,6 +62,7 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
     if best.following and (not has_figure(best.sentence) or best.sentence.rstrip().endswith(":")) and len(quote) < 300:
         quote = f"{best.sentence} {best.following}"  # a lead-in sentence needs the one that follows it
     parts = [f"{quote.strip()} {cites.cite(best.hit.chunk, quote)}"]
+    parts += explanatory_notes(query, quote, cites.loaded)
     if query.kind == "compare":
         second = next((e for e in evidence[1:] if e.hit.chunk.id != best.hit.chunk.id or e.sentence != best.sentence), None)
         if second and second.support >= settings.refusal_threshold and has_figure(second.sentence) \
@@ -69,64 +71,27 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
     return " ".join(parts)
 
 
+def explanatory_notes(query: Query, quote: str, loaded) -> list[str]:
+    """Footnotes of the quoted sentence that explain rather than cite ('Note that 30300 … is excluded …'),
+    when they speak to the question: the answer may be in them, and a reader should not have to look."""
+    from assistant.text import stems
+
+    asked = {s for s in query.stems if not s.isdigit()}
+    notes = []
+    for number in superscript_refs(quote):
+        source = loaded.sources.get(number)
+        if source is None or source.url or re.search(r"\((?:19|20)\d{2}\)", source.title[:80]):
+            continue  # a citation (a URL or "Author (2023) Title"), already listed among the sources
+        overlap = asked & set(stems(source.title))
+        if asked and len(overlap) >= max(2, len(asked) // 3):
+            notes.append(f"(Footnote {number}: {source.title})")
+    return notes
+
+
 def _numbers_enough(sentence: str) -> bool:
     from assistant.text import numbers_in
 
     return len(numbers_in(sentence)) >= 2
-
-
-def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, settings: Settings, evidence: list[Evidence]) -> str | None:
-    """Bullet points from the section the best passage belongs to, each with its citation."""
-    anchor = next((h.chunk for h in hits[:3] if h.chunk.kind in {"paragraph", "summary"}
-                   and not blocked(query, h.chunk, h.chunk.text)), None)
-    if anchor is None or not evidence or evidence[0].support < settings.refusal_threshold * 0.8:
-        return None
-    bullets = _bullets(anchor)
-    if len(bullets) >= 2:
-        marker = cites.cite(anchor, "")
-        intro = split_sentences(anchor.text)[0] if not anchor.text.lstrip().startswith("-") else ""
-        lines = [f"{intro} {marker}".strip() if intro else f"From {anchor.locator} {marker}:"]
-        lines += [f"- {b} {marker}" for b in bullets]
-        return "\n".join(lines)
-    run = _section_run(anchor, loaded.chunks)
-    lines = []
-    for chunk in run[:8]:
-        sentences = split_sentences(chunk.text)
-        bullets = _bullets(chunk)
-        if len(bullets) >= 2:  # a paragraph listing points: its points are the summary
-            marker = cites.cite(chunk, "")
-            lines.append(f"- {sentences[0]} {marker}")
-            lines += [f"  - {b} {marker}" for b in bullets]
-            continue
-        point = " ".join(sentences[:2]) if len(sentences[0]) < 160 else sentences[0]
-        lines.append(f"- {point} {cites.cite(chunk, point)}")
-    return "\n".join(lines) if lines else None
-
-
-def _bullets(chunk: Chunk) -> list[str]:
-    """The first sentence of each listed point; a short lead-in ('Geography.') keeps the sentence after it."""
-    items = [line.strip()[2:].strip() for line in chunk.text.splitlines() if line.strip().startswith("- ")]
-    out = []
-    for item in items:
-        sentences = split_sentences(item) or [item]
-        lead = sentences[0]
-        if len(lead.split()) < 6 and len(sentences) > 1:
-            lead = f"{lead} {sentences[1]}"
-        out.append(lead)
-    return out
-
-
-def _section_run(anchor: Chunk, chunks: list[Chunk]) -> list[Chunk]:
-    """Consecutive numbered paragraphs under the same heading as the anchor, in reading order."""
-    same_doc = [c for c in chunks if c.doc_id == anchor.doc_id and c.kind in {"paragraph", "summary", "text", "page"}]
-    index = next(i for i, c in enumerate(same_doc) if c.id == anchor.id)
-    start = index
-    while start > 0 and same_doc[start - 1].section == anchor.section:
-        start -= 1
-    end = index
-    while end + 1 < len(same_doc) and same_doc[end + 1].section == anchor.section:
-        end += 1
-    return same_doc[start:end + 1]
 
 
 def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loaded, cites: Citations,

@@ -103,9 +103,25 @@ def blocked(query: Query, chunk: Chunk, sentence: str) -> str | None:
     return None
 
 
-_NUMBER_WORDS = re.compile(r"\b(one(?! of)|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
+_NUMBER_WORDS = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|"
                            r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|half|double|twice|"
                            r"quarter|third of|majority)\b", re.I)
+
+
+_WANTS_PLACE = re.compile(r"^(?:where\b|(?:in )?which (?:region|regions|area|areas|nation|nations|part|parts|district|"
+                          r"districts|place|places|city|cities|locations?)\b)", re.I)
+
+
+def names_a_place(sentence: str, question: str) -> bool:
+    """True when a sentence names a proper noun the question does not (a region, a town), UK/GB/US aside."""
+    asked = question.lower()
+    for match in _NAME.finditer(strip_superscripts(sentence)):
+        if match.start() == 0:
+            continue  # capitalised only because it starts the sentence
+        name = match.group(1)
+        if name.lower() not in asked and name not in _NOT_NAMES and not re.fullmatch(r"UK|GB|US|LQs?|SIC|BRES|[A-Z]{2,5}", name):
+            return True
+    return False
 
 
 # "see Section 5", "Table 2-2", "paragraph 3.4": numbers that point somewhere, not figures.
@@ -128,6 +144,11 @@ def opposite_measure(query: Query, window: str) -> bool:
     return False
 
 
+# Words that state a count; "half", "a quarter" or "the majority" are shares, not counts.
+_COUNT_WORDS = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                          r"hundreds?|thousands?|dozens?)\b", re.I)
+
+
 def has_figure(sentence: str) -> bool:
     """True when a sentence states a number (digits or words like 'fifth') other than a year or a footnote."""
     plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
@@ -138,7 +159,7 @@ def counts_something(sentence: str) -> bool:
     """True when a sentence states a count, not only percentages or years ('how many' needs a count)."""
     plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
     return any(not YEAR.fullmatch(n.strip(" ,.;:")) and "%" not in n and "per cent" not in n
-               for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
+               for n in numbers_in(plain)) or bool(_COUNT_WORDS.search(plain))
 
 
 def topic_stems(query: Query) -> set[str]:
@@ -146,6 +167,14 @@ def topic_stems(query: Query) -> set[str]:
     aside = {stem(w) for w in GENERIC_COUNTS | GENERIC_SUBJECTS}
     aside |= {a.lower() for a in query.areas} | {"britain", "kingdom", "unit", "state"}
     return {s for s in query.stems if not s.isdigit() and s not in aside}
+
+
+def rarest(terms: set[str], frequency: dict[str, int], keep: int = 2) -> set[str]:
+    """The few terms the documents use least (words they never use are left out: they may be phrasing).
+
+    'global', 'machinery' and 'UK' are everywhere; 'imports' is what the question is really about."""
+    known = sorted((frequency[t], t) for t in terms if frequency.get(t))
+    return {t for _, t in known[:keep]}
 
 
 def _near_miss(query: Query, sentence: str, window: str, missing: list[str], counted_stem: str | None,
@@ -176,7 +205,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
     found: list[Evidence] = []
     names = names_in(query.text)
     counted_stem = stem(query.counted) if query.counted and query.counted not in GENERIC_COUNTS else None
-    topic = topic_stems(query)
+    topic = rarest(topic_stems(query), frequency)
     scores = sorted({h.score for h in hits[:limit]}, reverse=True)
     for hit in hits[:limit]:
         rank = scores.index(hit.score)  # a footnote ranks with the passage that cites it
@@ -210,6 +239,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 score += 0.15 if has_figure(sentence) else -0.3
             if _SHARE.search(query.text) and "%" in sentence:
                 score += 0.2  # a share or rate is answered by a percentage
+            if _WANTS_PLACE.search(query.text) and names_a_place(sentence, query.text):
+                score += 0.2  # "where is it concentrated?" is answered by a sentence that names somewhere
             following = sentences[i + 1] if i + 1 < len(sentences) else ""
             found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following,
                                   previous=sentences[i - 1] if i > 0 and _REFERS_BACK.match(sentence) else ""))

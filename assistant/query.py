@@ -36,10 +36,12 @@ _SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|c
                       r"obstacles|barriers|difficulties|hurdles|problems|issues|risks|criteria|"
                       r"why (?:has|have|is|are|was|were|did) .{1,80}\b(?:success\w*|succeed\w*|thriv\w*|work(?:ed|s)? well)|"
                       r"makes? up|made up of|consists? of|compris\w*|(?:what|which) (?:kinds|types|sorts|forms) of|"
-                      r"how (?:is|are|was|were) .{1,80}\brelevant|relevance)\b", re.I)
-# "How has X changed across the regions / over time / since 2015?": a trend over many values, not one comparison.
+                      r"how (?:is|are|was|were) .{1,80}\brelevant|relevance|^what are (?!the\b)\S+ \S+|"
+                      r"(?:compare|differ|vary|varies) across)\b", re.I)
+# "How has X changed across the regions / over time?": a trend over many values, not one comparison
+# ("… changed since 2015" alone may be one figure's change, so it is left to the compare rule).
 _TREND = re.compile(r"\bhow (?:has|have|did) .{1,80}\b(?:chang|evolv|develop|shift)\w*\b.{0,60}"
-                    r"\b(?:across|over time|over the (?:years|period|decade)|since|in each|by region)\b", re.I)
+                    r"\b(?:across|over time|over the (?:years|decades)|in each|by region)\b", re.I)
 _SOURCE = re.compile(r"\b(source|sources|cited|citation|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
                      r"which (report|evaluation|study|dataset|survey|analysis)|"
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"
@@ -51,7 +53,10 @@ _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion
                            r"^what (turnover|value|revenue|amount|budget|funding|growth|productivity|employment|sales|income) |"
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
-_COUNTED = re.compile(r"\b(?:how many|number of)\s+([a-z][a-z&]*)", re.I)
+# The counted noun ends its phrase: "how many advanced machinery enterprises were there" counts enterprises.
+_COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?[a-z][a-z&'’-]*)"
+                      r"(?=\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|can|could|in|across|of|at|for|by|"
+                      r"on|from|within|there|work|turn|attend|employed|live|took|take|between)\b|\s*[?,.]|\s*$)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
 _SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,5}?[a-z&-]+)"
                       r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected)\b|\s*\?|$)", re.I)
@@ -125,7 +130,11 @@ def analyse(question: str) -> Query:
     query.wants_number = bool(_WANTS_NUMBER.search(text))
     query.wants_entity = bool(_WHICH_ENTITY.search(text)) or text.lower().startswith(("which", "who"))
     counted = _COUNTED.search(text)
-    query.counted = counted.group(1).lower() if counted else None
+    # "how many times bigger" asks for a ratio; "the largest number of X" for a ranking: neither counts X.
+    ranking = counted and re.search(r"\b(largest|highest|most|smallest|lowest|greatest|biggest)\s+(total\s+)?$",
+                                    text[:counted.start()], re.I)
+    counted_words = counted.group(1).lower().split() if counted and not ranking else []
+    query.counted = counted_words[-1] if counted_words and counted_words[0] not in {"times", "of"} else None
     subject = _SUBJECT.search(text)
     subject_words = [w for w in subject.group(1).lower().split() if w not in _FILLERS] if subject else []
     query.subject = subject_words[-1].strip("'’") if subject_words else None

@@ -276,3 +276,21 @@ def test_the_largest_value_of_a_ranked_panel(bot):
 def test_a_which_district_question_is_not_answered_from_a_table_of_countries(bot):
     answer = bot.answer("Which district ranks first for machinery repair employment?")
     assert "Figure 2-2" not in _locators(answer) and "Table 2-2" not in _locators(answer), answer.text
+
+
+def test_a_where_question_is_answered_by_the_sentence_that_names_the_place(bot):
+    answer = bot.answer("In which region is metallurgy machinery employment most concentrated?")
+    assert "South West" in answer.text and not answer.refused, answer.text
+
+
+def test_an_explanatory_footnote_that_answers_the_question_is_shown(bot):
+    answer = bot.answer("Why is aerospace machinery manufacturing excluded from the advanced machinery SIC codes?")
+    assert "Footnote 10" in answer.text and "30300" in answer.text, answer.text
+
+
+def test_a_ranking_by_number_is_not_a_count(bot):
+    from assistant.query import analyse
+
+    assert analyse("Which region has the highest number of machinery installation firms?").counted is None
+    assert analyse("How many times larger is Japan's value added than Italy's?").counted is None
+    assert analyse("How many advanced machinery enterprises were there?").counted == "enterprises"
