@@ -1,0 +1,286 @@
+"""Section summaries: the key point of each passage, and every listed item, of the section a question is about.
+
+Extractive only: each bullet is a sentence or a list item's lead taken from one passage, with that
+passage's citation marker. The section comes from the passages retrieval ranks best; a neighbouring
+subsection joins it when it matches the question about as well.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from assistant.evidence import Evidence, blocked, context_text, support
+from assistant.query import Query
+from assistant.retrieve import idf
+from assistant.text import expand, split_sentences, stem, stems
+from ingest.records import Chunk, Hit
+from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.compose import Citations
+
+PROSE = {"paragraph", "summary", "text", "page"}
+CANDIDATES = 6  # top passages whose sections compete to be summarised
+MAX_LINES = 14  # bullets in one answer, list items included
+MAX_ITEMS = 10  # items taken from one list
+MAX_PASSAGES = 8  # passages taken from one section
+SAME_SECTION_BONUS = 0.03  # per other retrieved passage of the same section
+ASPECT_BONUS = 0.25  # a heading naming the kind of thing asked for
+HEADING_WEIGHT = 0.2  # times the share of the question's topic named by the heading
+INTRO_PASSAGES = 2  # a section with no more passages of its own than this introduces its subsections
+NEIGHBOUR_MARGIN = 0.06  # how close an adjacent subsection's best passage must score to join the summary
+SHORT_LEAD = 160  # a passage's first sentence shorter than this is often an introduction: keep the next one too
+SHORT_ITEM = 120  # a listed item's first sentence shorter than this is often a label or opener: keep the next one too
+
+_ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d{1,2}[.)])\s+(.*)$")
+_REFERRING = re.compile(r"^(This|These|That|Those|It|Its|They|Their|Such)\b")
+
+# Words a question uses for the kind of section it wants, and the heading words that name such a section.
+_ASPECTS: list[tuple[re.Pattern[str], set[str]]] = [
+    (re.compile(r"success|succeed|thriv|work(?:ed|s)? well|made it work|strengths", re.I), {"success", "strength"}),
+    (re.compile(r"challeng|obstacle|barrier|difficult|hurdle|problem|risk|threat|weakness|run into", re.I),
+     {"challeng", "barrier", "risk", "obstacl", "difficulti", "threat"}),
+    (re.compile(r"over time|histor|evol|origin|emerge|stages|developed", re.I),
+     {"histor", "stage", "growth", "evolut", "origin", "background"}),
+    (re.compile(r"lesson|implication|recommend|relevan|bear in mind|mean for", re.I),
+     {"implic", "lesson", "recommend", "conclus"}),
+    (re.compile(r"trend|driver", re.I), {"trend", "driver"}),
+]
+# Words that say a summary is wanted and of what kind, not what it is about.
+_CUES = {stem(w) for w in """summary summarise summarize overview outline key main trends drivers factors lessons
+    implications challenges obstacles barriers difficulties hurdles problems issues risks success successful succeed
+    stages themes points findings find explain explains briefing kinds types sorts forms make made consist comprise
+    relevant relevance important role why""".split()}
+
+
+@dataclass
+class Item:
+    """A listed item with the items nested under it."""
+
+    text: str
+    children: list[Item] = field(default_factory=list)
+
+
+def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, settings: Settings,
+                   evidence: list[Evidence]) -> str | None:
+    """Bullets from the section the question is about, in reading order, each with its citation; None when unsupported."""
+    if _off_topic(query, loaded):
+        return None
+    prose = sorted((c for c in loaded.chunks if c.kind in PROSE), key=lambda c: (c.doc_id, c.order))
+    runs = {h.chunk.id: _run(h.chunk, prose) for h in hits[:CANDIDATES] if h.chunk.kind in PROSE}
+    # Names and years must be in the section, not in each passage: "English devolution … AMPI" spans two paragraphs.
+    candidates = [h for h in hits[:CANDIDATES] if h.chunk.id in runs and not _section_blocked(query, runs[h.chunk.id])]
+    if not candidates:
+        return None
+    wanted = set().union(*(words for cue, words in _ASPECTS if cue.search(query.text)))
+    anchor = _anchor(query, candidates, runs, wanted, loaded)
+    if _support(query, runs[anchor.chunk.id], loaded) < settings.refusal_threshold * 0.8:
+        return None
+    scope = _with_neighbour(query, anchor, candidates, runs, prose, wanted)
+    scope = _focus(query, _window(anchor.chunk, scope, set(runs)), anchor.chunk)
+    lines: list[str] = []
+    for chunk in scope:
+        lines += _lines(chunk, cites)
+        if len(lines) >= MAX_LINES:
+            break
+    return "\n".join(lines[:MAX_LINES]) or None
+
+
+def _topic(query: Query) -> set[str]:
+    """What the question is about: its content words without the cue words."""
+    return {s for s in query.stems if s not in _CUES and not s.isdigit()}
+
+
+def _off_topic(query: Query, loaded) -> bool:
+    """True when half or more of what the question is about (cue words aside) never occurs in the documents."""
+    topic = _topic(query)
+    total = len(loaded.chunks)
+    known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
+    unknown = topic - set(known)
+    if not unknown:
+        return False
+    # An unknown word weighs like a typical word of the question (it may just be the user's phrasing).
+    typical = sorted(known.values())[len(known) // 2] if known else 1.0
+    return len(unknown) * typical >= 0.5 * (sum(known.values()) + len(unknown) * typical)
+
+
+def _merged(run: list[Chunk]) -> Chunk:
+    """A section's passages as one chunk, so that checks meant for one passage apply to the section."""
+    return run[0].model_copy(update={"text": "\n".join(c.text for c in run)})
+
+
+def _section_blocked(query: Query, run: list[Chunk]) -> bool:
+    merged = _merged(run)
+    return bool(blocked(query, merged, merged.text))
+
+
+def _support(query: Query, run: list[Chunk], loaded) -> float:
+    """How well the best sentence of the section, read within its section, supports the question (0-1)."""
+    merged = _merged(run)
+    total = len(loaded.chunks)
+    return max((support(query, sentence, merged, loaded.document_frequency, total)
+                for sentence in split_sentences(merged.text)), default=0.0)
+
+
+def _heading_words(chunk: Chunk) -> set[str]:
+    """Words of the heading a passage sits under."""
+    return set(stems(chunk.section.rsplit(" > ", 1)[-1] + " " + chunk.heading))
+
+
+def _aspect_words(chunk: Chunk) -> set[str]:
+    """Words naming the kind of section a passage is in; a summary box is whatever its text covers."""
+    words = _heading_words(chunk)
+    return words | set(stems(chunk.text)) if chunk.kind == "summary" else words
+
+
+def _anchor(query: Query, candidates: list[Hit], runs: dict[str, list[Chunk]], wanted: set[str], loaded) -> Hit:
+    """The best passage of the best section. A section scores by its best passage, a little more for each other
+    passage of it retrieved, and more when its heading names what the question is about ("Technology
+    developments") or the kind of thing it asks for ("Key challenges" for "what obstacles …")."""
+    total = len(loaded.chunks)
+    weights = {t: idf(t, loaded.document_frequency, total) for t in _topic(query)}
+    sections = [runs[h.chunk.id][0].id for h in candidates]
+
+    def score(index: int) -> float:
+        hit = candidates[index]
+        heading = _heading_words(hit.chunk)
+        named = sum(w for t, w in weights.items() if expand({t}) & heading) / (sum(weights.values()) or 1.0)
+        return (hit.score + SAME_SECTION_BONUS * (sections.count(sections[index]) - 1)
+                + ASPECT_BONUS * bool(wanted & _aspect_words(hit.chunk)) + HEADING_WEIGHT * named)
+
+    return candidates[max(range(len(candidates)), key=score)]  # max keeps the higher ranked passage on ties
+
+
+def _with_neighbour(query: Query, anchor: Hit, candidates: list[Hit], runs: dict[str, list[Chunk]],
+                    prose: list[Chunk], wanted: set[str]) -> list[Chunk]:
+    """The anchor's section, joined by an adjacent subsection whose passage scores about as well and whose
+    heading fits the question at least as well (both subsections then answer it)."""
+    run = runs[anchor.chunk.id]
+    terms = query.stems | wanted
+    fit = len(terms & _heading_words(anchor.chunk))
+    for hit in candidates:
+        other = runs[hit.chunk.id]
+        if hit.chunk.section == anchor.chunk.section or hit.score < anchor.score - NEIGHBOUR_MARGIN \
+                or len(terms & _heading_words(hit.chunk)) < max(1, fit):
+            continue
+        if _next(other[-1], prose) is run[0]:
+            return other + run
+        if _next(run[-1], prose) is other[0]:
+            return run + other
+    return run
+
+
+def _run(chunk: Chunk, prose: list[Chunk]) -> list[Chunk]:
+    """Consecutive passages of a document under the same heading as a chunk; when they only introduce
+    subsections ("Trends and drivers" then "Offshoring …"), the subsections too."""
+    index = next(i for i, c in enumerate(prose) if c.id == chunk.id)
+    start = end = index
+    while start > 0 and prose[start - 1].section == chunk.section and prose[start - 1].doc_id == chunk.doc_id:
+        start -= 1
+    while end + 1 < len(prose) and prose[end + 1].section == chunk.section and prose[end + 1].doc_id == chunk.doc_id:
+        end += 1
+    if end - start + 1 <= INTRO_PASSAGES:
+        while end + 1 < len(prose) and prose[end + 1].doc_id == chunk.doc_id \
+                and prose[end + 1].section.startswith(f"{chunk.section} > "):
+            end += 1
+    return prose[start:end + 1]
+
+
+def _next(chunk: Chunk, prose: list[Chunk]) -> Chunk | None:
+    index = next(i for i, c in enumerate(prose) if c.id == chunk.id)
+    return prose[index + 1] if index + 1 < len(prose) and prose[index + 1].doc_id == chunk.doc_id else None
+
+
+def _window(anchor: Chunk, run: list[Chunk], retrieved: set[str]) -> list[Chunk]:
+    """A long run (or an unnamed section, e.g. a PDF without an outline) is cut to the retrieved passages
+    and the anchor's neighbours, still in reading order."""
+    if len(run) <= MAX_PASSAGES:
+        return run
+    index = next(i for i, c in enumerate(run) if c.id == anchor.id)
+    near = {c.id for c in run[max(0, index - 1):index + 3]}
+    kept = [c for c in run if c.id in near or c.id in retrieved]
+    return kept[:MAX_PASSAGES]
+
+
+def _focus(query: Query, scope: list[Chunk], anchor: Chunk) -> list[Chunk]:
+    """Only the anchor when it introduces a list with words of the question no other passage of the section
+    uses ("… NGen's Cluster Accelerator", "what criteria …"): that list is the answer, the rest is context."""
+    lead, items = parse_list(anchor.text)
+    if len(scope) < 2 or not items:
+        return scope
+    others: set[str] = set()
+    for chunk in scope:
+        if chunk.id != anchor.id:
+            others |= set(stems(context_text(chunk)))
+    own = (query.stems - _CUES) & set(stems(lead))
+    return [anchor] if any(not expand({t}) & others for t in own) else scope
+
+
+def _lines(chunk: Chunk, cites: Citations) -> list[str]:
+    """One bullet for a passage's key point; a list it introduces follows as nested bullets."""
+    lead, items = parse_list(chunk.text)
+    marker = cites.cite(chunk, "")
+    out = []
+    point = _lead_in(lead) if items else key_point(chunk)
+    if point:
+        out.append(f"- {point} {marker}")
+    depth = "  " if point else ""
+    for item in items[:MAX_ITEMS]:
+        out.append(f"{depth}- {item_head(item.text)} {marker}")
+        out += [f"{depth}  - {item_head(child.text)} {marker}" for child in item.children[:MAX_ITEMS]]
+    return out
+
+
+def parse_list(text: str) -> tuple[str, list[Item]]:
+    """The prose before a passage's list, and its items (a more indented item nests under the one above;
+    an unmarked line continues the item above)."""
+    lead: list[str] = []
+    items: list[Item] = []
+    base: int | None = None
+    for line in text.splitlines():
+        match = _ITEM.match(line)
+        if match:
+            indent = len(match.group(1).expandtabs(4))
+            base = indent if base is None else base
+            if indent > base and items:
+                items[-1].children.append(Item(match.group(2).strip()))
+            else:
+                items.append(Item(match.group(2).strip()))
+        elif items and line.strip():
+            target = items[-1].children[-1] if items[-1].children else items[-1]
+            target.text = f"{target.text} {line.strip()}"
+        elif line.strip():
+            lead.append(line.strip())
+    if len(items) < 2:  # one dash line is prose, not a list
+        return text, []
+    return " ".join(lead), items
+
+
+def key_point(chunk: Chunk) -> str:
+    """A passage's topic sentence, with the next one when the first only introduces it."""
+    sentences = [s for s in split_sentences(chunk.text) if s[:1].isupper() or s[:1].isdigit() or not s[:1].isalpha()]
+    if not sentences:
+        return ""
+    if len(sentences) > 1 and (len(sentences[0]) < SHORT_LEAD or sentences[0].endswith(":")):
+        return f"{sentences[0]} {sentences[1]}"
+    return sentences[0]
+
+
+def _lead_in(lead: str) -> str:
+    """The sentence introducing a list (ending in ':'), with the sentence it refers back to or opens with."""
+    sentences = split_sentences(lead)
+    if len(sentences) <= 2:
+        return " ".join(sentences)
+    last = sentences[-1]
+    before = sentences[-2] if _REFERRING.match(last) else sentences[0]
+    return f"{before} {last}"
+
+
+def item_head(text: str) -> str:
+    """A listed item's first sentence; a label ('Geography.') or a short opener keeps the sentence after it."""
+    sentences = split_sentences(text) or [text]
+    if len(sentences) > 1 and len(sentences[0]) < SHORT_ITEM:
+        return f"{sentences[0]} {sentences[1]}"
+    return sentences[0]
