@@ -64,10 +64,14 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
     parts = [f"{quote.strip()} {cites.cite(best.hit.chunk, quote)}"]
     parts += explanatory_notes(query, quote, cites.loaded)
     if query.kind == "compare":
-        second = next((e for e in evidence[1:] if e.hit.chunk.id != best.hit.chunk.id or e.sentence != best.sentence), None)
-        if second and second.support >= settings.refusal_threshold and has_figure(second.sentence) \
-                and second.sentence != best.sentence and not _numbers_enough(best.sentence):
-            parts.append(f"{second.sentence.strip()} {cites.cite(second.hit.chunk, second.sentence)}")
+        sides = _sides(query)
+        unnamed = [side for side in sides if not _names(side, quote)]
+        second = next((e for e in evidence[1:] if e.sentence != best.sentence and has_figure(e.sentence)
+                       and e.support >= settings.refusal_threshold
+                       and (not unnamed or any(_names(side, f"{e.previous} {e.sentence}") for side in unnamed))), None)
+        if second and (unnamed or not _numbers_enough(best.sentence)):
+            text = f"{second.previous} {second.sentence}" if second.previous and unnamed else second.sentence
+            parts.append(f"{text.strip()} {cites.cite(second.hit.chunk, text)}")
     return " ".join(parts)
 
 
@@ -86,6 +90,20 @@ def explanatory_notes(query: Query, quote: str, loaded) -> list[str]:
         if asked and len(overlap) >= max(2, len(asked) // 3):
             notes.append(f"(Footnote {number}: {source.title})")
     return notes
+
+
+def _sides(query: Query) -> list[str]:
+    """What a comparison compares: the names and places it mentions ('China', 'UK')."""
+    from assistant.evidence import names_in
+
+    return names_in(query.text) + query.areas
+
+
+def _names(side: str, text: str) -> bool:
+    from assistant.evidence import area_pattern, _name_present
+
+    pattern = area_pattern(side)
+    return bool(re.search(pattern, text)) if pattern else _name_present(side, text)
 
 
 def _numbers_enough(sentence: str) -> bool:
@@ -174,7 +192,7 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
     if text is None and query.kind == "source":
         text = answer_source(query, evidence, hits, loaded, cites, settings)
     if text is None and query.kind == "summary":
-        text = answer_summary(query, hits, loaded, cites, settings, evidence)
+        text = answer_summary(query, hits, loaded, cites, settings)
     if text is None and query.kind in {"figure", "compare", "fact", "locator"}:
         from_tables = answer_from_tables(query, loaded, cites)
         if from_tables:

@@ -15,7 +15,7 @@ _REFERS_BACK = re.compile(r"^(This|These|That|Those|It|Its|They|Their|The|Such|H
 _DEFINITE = re.compile(r"\bthe (network|cluster|organisation|institute|association|company|firm|centre|programme|"
                        r"project|initiative|group|sector|region|strategy|report|fund)\b", re.I)
 _SECTION_SUBJECT = re.compile(r"^(?:[A-Z][a-z]+, )?" + _DEFINITE.pattern, re.I)
-_SHARE = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|rate)\b", re.I)
+_SHARE = re.compile(r"\b(shares?|proportions?|percentages?|per\s*cent|percent|rates?)\b", re.I)
 # Nouns that say a number is wanted but not of what ("what is the value of …"): the rest of the question does.
 GENERIC_SUBJECTS = {"value", "number", "figure", "total", "amount", "size", "level", "share", "proportion", "percentage",
                     "rate", "rank", "ranking", "position", "estimate", "count", "cost", "price", "sum", "average"}
@@ -162,9 +162,14 @@ def counts_something(sentence: str) -> bool:
                for n in numbers_in(plain)) or bool(_COUNT_WORDS.search(plain))
 
 
+# Words that ask to compare ("bigger", "faster"): how to answer, not what about.
+_COMPARING = {stem(w) for w in "bigger larger smaller higher lower greater faster slower more less times much compared "
+                               "comparison versus differ difference change changed rise fall grew grow shrink widen".split()}
+
+
 def topic_stems(query: Query) -> set[str]:
     """What a figure question is about once places, years and generic words are set aside."""
-    aside = {stem(w) for w in GENERIC_COUNTS | GENERIC_SUBJECTS}
+    aside = {stem(w) for w in GENERIC_COUNTS | GENERIC_SUBJECTS} | _COMPARING
     aside |= {a.lower() for a in query.areas} | {"britain", "kingdom", "unit", "state"}
     return {s for s in query.stems if not s.isdigit() and s not in aside}
 
@@ -182,6 +187,10 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
     """True when a sentence states a figure about something other than what was asked: never an answer."""
     if query.wants_number and any(str(y) not in window for y in query.years):
         return True  # the figure must be stated for the year asked about
+    # A comparison is answered by one sentence per side: each must name at least one of the sides.
+    names_here = len(names_in(query.text)) - len(missing) + len(asked)
+    if query.kind == "compare" and names_here:
+        missing = []
     if missing and (query.wants_number or query.kind in {"figure", "compare"}):
         return True  # a number about another body or place
     if counted_stem and not expand({counted_stem}) & set(stems(window)):
@@ -197,6 +206,8 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         return True  # "what was the productivity …": a figure of something else (a trade deficit) is no answer
     if query.counted and not counts_something(sentence):
         return True  # "how many jobs": a percentage is not a count
+    if query.kind == "compare" and names_here:
+        return False  # the sentence is about the other side of the comparison
     return bool(query.wants_number and query.areas and other and not asked)  # a GB figure is not a UK one
 
 
@@ -218,8 +229,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 continue
             # A sentence that refers back ("The AWK … attracts 1,200", "This accounts for 2.6%") speaks
             # about what the sentence before it names; the section path names a case study's subject.
-            refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence))
-                               and query.kind != "compare")
+            refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence)))
             # A sentence that refers back may name its subject in the sentence before or in the paragraph's first.
             window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
             # Numbers must name their subject in the sentence itself (a case study's heading is not
@@ -234,7 +244,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 continue
             value = support(query, sentence, chunk, frequency, total, window if refers_back else "")
             value += 0.1 * len(asked)
-            score = value + 0.25 / (1 + rank) + 0.05 * hit.score - 0.15 * len(missing)
+            # Missing a side of a comparison costs more: a sentence naming both sides answers it best.
+            score = value + 0.25 / (1 + rank) + 0.05 * hit.score - (0.35 if query.kind == "compare" else 0.15) * len(missing)
             if query.wants_number:
                 score += 0.15 if has_figure(sentence) else -0.3
             if _SHARE.search(query.text) and "%" in sentence:
@@ -246,6 +257,11 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                                   previous=sentences[i - 1] if i > 0 and _REFERS_BACK.match(sentence) else ""))
     found.sort(key=lambda e: -e.score)
     return found
+
+
+def area_pattern(area: str) -> str | None:
+    """How an area (UK, GB, US) is written in the documents, or None for other names."""
+    return AREA_PATTERNS.get(area)
 
 
 def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:

@@ -294,3 +294,8 @@ def test_a_ranking_by_number_is_not_a_count(bot):
     assert analyse("Which region has the highest number of machinery installation firms?").counted is None
     assert analyse("How many times larger is Japan's value added than Italy's?").counted is None
     assert analyse("How many advanced machinery enterprises were there?").counted == "enterprises"
+
+
+def test_a_comparison_of_values_stated_in_prose_quotes_one_sentence_per_side(bot):
+    answer = bot.answer("Compare the UK's and China's shares of global M&E exports in 2022.")
+    assert "18.6%" in answer.text and "2.6%" in answer.text and not answer.refused, answer.text
