@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import re
 
-from assistant.evidence import Evidence, best_sentences, has_figure, unknown_counted
+from assistant.evidence import (
+    Evidence,
+    area_pattern,
+    best_sentences,
+    has_figure,
+    name_present,
+    names_in,
+    unknown_counted,
+)
 from assistant.query import Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
@@ -94,16 +102,12 @@ def explanatory_notes(query: Query, quote: str, loaded) -> list[str]:
 
 def _sides(query: Query) -> list[str]:
     """What a comparison compares: the names and places it mentions ('China', 'UK')."""
-    from assistant.evidence import names_in
-
     return names_in(query.text) + query.areas
 
 
 def _names(side: str, text: str) -> bool:
-    from assistant.evidence import area_pattern, _name_present
-
     pattern = area_pattern(side)
-    return bool(re.search(pattern, text)) if pattern else _name_present(side, text)
+    return bool(re.search(pattern, text)) if pattern else name_present(side, text)
 
 
 def _numbers_enough(sentence: str) -> bool:

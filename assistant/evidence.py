@@ -53,7 +53,7 @@ def names_in(question: str) -> list[str]:
     return out
 
 
-def _name_present(name: str, text: str) -> bool:
+def name_present(name: str, text: str) -> bool:
     low = text.lower()
     for word in name.split():
         stem = word.lower()[: max(4, len(word) - 3)] if len(word) > 5 else word.lower()
@@ -98,7 +98,7 @@ def blocked(query: Query, chunk: Chunk, sentence: str) -> str | None:
         if str(year) not in context:
             return f"nothing for {year}"
     for name in names_in(query.text) if chunk.kind != "footnote" else []:  # a footnote's topic is its paragraph's
-        if not _name_present(name, context):
+        if not name_present(name, context):
             return f"nothing about {name}"
     return None
 
@@ -238,7 +238,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             # after; "one of the company's centres" further in does not (that company may be anyone).
             named_by_section = not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)
             scope = f"{window} {chunk.section} {chunk.heading}" if named_by_section else window
-            missing = [n for n in names if not _name_present(n, scope)]
+            missing = [n for n in names if not name_present(n, scope)]
             asked, other = area_mentions(query, window)
             if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic):
                 continue
