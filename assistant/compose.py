@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from assistant.evidence import (
+    DEMONSTRATIVE,
     Evidence,
     area_pattern,
     best_sentences,
@@ -65,7 +66,8 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
     if query.wants_number and not has_figure(best.sentence):
         return None
     quote = best.sentence
-    if best.previous and _REFERRING_START.match(best.sentence) and len(best.previous) < 300:
+    if best.previous and (_REFERRING_START.match(best.sentence) or DEMONSTRATIVE.search(best.sentence)) \
+            and len(best.previous) < 300:
         quote = f"{best.previous} {quote}"  # "This is 60% higher…" needs what "this" is
     if best.following and (not has_figure(best.sentence) or best.sentence.rstrip().endswith(":")) and len(quote) < 300:
         quote = f"{best.sentence} {best.following}"  # a lead-in sentence needs the one that follows it

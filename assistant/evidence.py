@@ -14,6 +14,9 @@ from ingest.records import Chunk, Hit
 _REFERS_BACK = re.compile(r"^(This|These|That|Those|It|Its|They|Their|The|Such|He|She|Here)\b")
 _DEFINITE = re.compile(r"\bthe (network|cluster|organisation|institute|association|company|firm|centre|programme|"
                        r"project|initiative|group|sector|region|strategy|report|fund)\b", re.I)
+# "… of employment in this subsector is …": the subsector is named in the sentence before.
+DEMONSTRATIVE = re.compile(r"\b(?:this|these) (?:sub-?sectors?|sectors?|industr(?:y|ies)|firms?|companies|market|"
+                            r"region|area|group|cluster|programme|initiative|organisation|network|figure|estimate)\b", re.I)
 _SECTION_SUBJECT = re.compile(r"^(?:[A-Z][a-z]+, )?" + _DEFINITE.pattern, re.I)
 _SHARE = re.compile(r"\b(shares?|proportions?|percentages?|per\s*cent|percent|rates?)\b", re.I)
 # Nouns that say a number is wanted but not of what ("what is the value of …"): the rest of the question does.
@@ -199,7 +202,7 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         return True  # "what percentage …": a sum of money is not a share
     if (query.wants_number or query.kind == "compare") and opposite_measure(query, window):
         return True  # a share of exports is no answer about imports
-    if query.wants_number and topic and not expand(topic) & set(stems(window)):
+    if (query.wants_number or query.kind == "compare") and topic and not expand(topic) & set(stems(window)):
         return True  # "how many people are employed in robotics …": a sentence about none of it
     if query.wants_number and query.subject and query.subject not in GENERIC_SUBJECTS \
             and not expand({stem(query.subject)}) & set(stems(window)):
@@ -229,7 +232,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 continue
             # A sentence that refers back ("The AWK … attracts 1,200", "This accounts for 2.6%") speaks
             # about what the sentence before it names; the section path names a case study's subject.
-            refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence)))
+            refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence)
+                                          or DEMONSTRATIVE.search(sentence)))
             # A sentence that refers back may name its subject in the sentence before or in the paragraph's first.
             window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
             # Numbers must name their subject in the sentence itself (a case study's heading is not
@@ -254,7 +258,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 score += 0.2  # "where is it concentrated?" is answered by a sentence that names somewhere
             following = sentences[i + 1] if i + 1 < len(sentences) else ""
             found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following,
-                                  previous=sentences[i - 1] if i > 0 and _REFERS_BACK.match(sentence) else ""))
+                                  previous=sentences[i - 1] if i > 0 and (_REFERS_BACK.match(sentence)
+                                                                           or DEMONSTRATIVE.search(sentence)) else ""))
     found.sort(key=lambda e: -e.score)
     return found
 

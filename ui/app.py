@@ -343,7 +343,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         panel_outputs = [panel, figures, chart]
         ask_outputs = [chatbot, question, answers, selected, *panel_outputs]
         ask_args = {"fn": ask_in_chat, "inputs": [question, chatbot, answers], "outputs": ask_outputs,
-                    "concurrency_id": "answer", **private}
+                    "concurrency_id": "answer", "concurrency_limit": settings.ui_answer_concurrency, **private}
         ask_button.click(**ask_args)
         question.submit(**ask_args)
         for button, text in suggestions:
@@ -366,7 +366,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                          concurrency_id="ingest", **private)
         ingests.change(load_page, None, page_outputs, **private)
         app.load(load_page, None, page_outputs, **private)
-        gr.api(ask_api, api_name="ask", concurrency_id="answer")
+        # Answering is read-only and thread-safe (the index loads under a lock), so several people are served
+        # at once; Gradio's default of one event at a time made everyone queue behind each other.
+        gr.api(ask_api, api_name="ask", concurrency_id="answer", concurrency_limit=settings.ui_answer_concurrency)
     return app
 
 
