@@ -27,6 +27,10 @@ from ingest.records import Answer, Chunk, Citation, FigureRow, Hit
 from ingest.settings import Settings
 
 NO_ANSWER = "The documents don't say"
+_WHY = re.compile(r"^(?:why|what (?:explains|caused|is the reason|was the reason)|how come)\b", re.I)
+# A passage that says the figure does not exist answers honestly, but it is still "the documents don't say".
+NOT_AVAILABLE = re.compile(r"\b(?:(?:is|are|was|were) not (?:available|published|collected|recorded|reported)|"
+                           r"no (?:consistent |comparable )?data (?:is|are) available|data (?:is|are) unavailable)\b", re.I)
 _REFERRING_START = re.compile(r"^(This|These|That|Those|It|Its|They|Their)\b")
 
 
@@ -71,6 +75,8 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
         quote = f"{best.previous} {quote}"  # "This is 60% higher…" needs what "this" is
     if best.following and (not has_figure(best.sentence) or best.sentence.rstrip().endswith(":")) and len(quote) < 300:
         quote = f"{best.sentence} {best.following}"  # a lead-in sentence needs the one that follows it
+    if _WHY.match(query.text) and best.following and best.following not in quote and len(quote) < 400:
+        quote = f"{quote} {best.following}"  # a reason often follows the sentence that states what happened
     parts = [f"{quote.strip()} {cites.cite(best.hit.chunk, quote)}"]
     parts += explanatory_notes(query, quote, cites.loaded)
     if query.kind == "compare":
@@ -185,7 +191,7 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
     """The answer for a question from its retrieved passages and the table records."""
     cites = Citations(loaded)
     total = len(loaded.chunks)
-    unknown = unknown_counted(query, loaded.document_frequency)
+    unknown = unknown_counted(query, loaded.document_frequency) if query.kind not in {"source", "summary"} else None
     if unknown:
         return refusal(query, hits, cites, f"anything about {unknown}: the word does not occur in them")
     # Footnotes qualify figures ("11,950 … in the UK"); for summaries they only crowd out paragraphs.
@@ -205,13 +211,32 @@ def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings)
             text, figures = from_tables
     if text is None:
         text = answer_from_sentences(query, evidence, cites, settings)
+        if text is not None and (query.wants_number or query.kind in {"figure", "compare"}) \
+                and not _WHY.match(query.text) and NOT_AVAILABLE.search(evidence[0].sentence):
+            return Answer(question=query.text, text=f"{NO_ANSWER} this; they state that the data is not available: {text}",
+                          refused=True, kind=query.kind, citations=cites.items)
     if text is None:
+        gap = _stated_gap(query, candidates)
+        if gap:  # the documents say outright that they have no such figure: quote them
+            sentence, chunk = gap
+            return Answer(question=query.text, kind=query.kind, refused=True, citations=cites.items,
+                          text=f"{NO_ANSWER} this; they note: “{sentence}” {cites.cite(chunk, sentence)}")
         return refusal(query, hits, cites, _why(query, loaded))
     documents = sorted({c.doc for c in cites.items})
     if documents != [loaded.report_title]:
         # Say which document a figure comes from whenever it is not (only) the bundled report.
         text += "\n\n" + "Documents: " + "; ".join(documents)
     return Answer(question=query.text, text=text, kind=query.kind, citations=cites.items, figures=figures)
+
+
+def _stated_gap(query: Query, hits: list[Hit]) -> tuple[str, Chunk] | None:
+    """A sentence saying data is not available for the body or place the question names."""
+    sides = _sides(query)
+    for hit in hits[:10]:
+        for sentence in split_sentences(hit.chunk.text):
+            if sides and NOT_AVAILABLE.search(sentence) and all(_names(side, sentence) for side in sides):
+                return sentence, hit.chunk
+    return None
 
 
 def _why(query: Query, loaded) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.query import AREA_PATTERNS, GENERIC_COUNTS, Query
+from assistant.query import AREA_PATTERNS, FILLERS, GENERIC_COUNTS, Query
 from assistant.retrieve import idf
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
 from ingest.markup import strip_superscripts
@@ -167,14 +167,23 @@ def counts_something(sentence: str) -> bool:
 
 # Words that ask to compare ("bigger", "faster"): how to answer, not what about.
 _COMPARING = {stem(w) for w in "bigger larger smaller higher lower greater faster slower more less times much compared "
-                               "comparison versus differ difference change changed rise fall grew grow shrink widen".split()}
+                               "comparison versus differ difference change changed rise fall grew grow grown shrink widen".split()}
 
 
 def topic_stems(query: Query) -> set[str]:
     """What a figure question is about once places, years and generic words are set aside."""
-    aside = {stem(w) for w in GENERIC_COUNTS | GENERIC_SUBJECTS} | _COMPARING
+    aside = {stem(w) for w in GENERIC_COUNTS | GENERIC_SUBJECTS | FILLERS} | _COMPARING
     aside |= {a.lower() for a in query.areas} | {"britain", "kingdom", "unit", "state"}
     return {s for s in query.stems if not s.isdigit() and s not in aside}
+
+
+_WORKING = re.compile(r"\b(work|works|working|employ|employs|employed|staff|on the payroll)\b", re.I)
+_CITATION = re.compile(r"https?://|\b(?:19|20)\d{2}\)|\((?:19|20)\d{2}\)|^ibid", re.I)
+
+
+def is_citation(text: str) -> bool:
+    """True for a footnote that names a source ('SPRI (2023) Basque …', a URL), not one that explains."""
+    return bool(_CITATION.search(text[:120]))
 
 
 def rarest(terms: set[str], frequency: dict[str, int], keep: int = 2) -> set[str]:
@@ -219,6 +228,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
     found: list[Evidence] = []
     names = names_in(query.text)
     counted_stem = stem(query.counted) if query.counted and query.counted not in GENERIC_COUNTS else None
+    if query.counted == "people" and _WORKING.search(query.text):
+        counted_stem = "employ"  # "how many people work at X" counts staff, not visitors or members
     topic = rarest(topic_stems(query), frequency)
     scores = sorted({h.score for h in hits[:limit]}, reverse=True)
     for hit in hits[:limit]:
@@ -226,6 +237,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
         chunk = hit.chunk
         if chunk.kind == "table":
             continue  # tables answer through their structured records, never as a quoted block
+        if chunk.kind == "footnote" and query.kind != "source" and is_citation(chunk.text):
+            continue  # a source's title ("AWK (2023) Co-hosts") answers where a claim comes from, nothing else
         sentences = split_sentences(chunk.text)
         for i, sentence in enumerate(sentences):
             if blocked(query, chunk, sentence):

@@ -42,7 +42,7 @@ _SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|c
 # ("… changed since 2015" alone may be one figure's change, so it is left to the compare rule).
 _TREND = re.compile(r"\bhow (?:has|have|did) .{1,80}\b(?:chang|evolv|develop|shift)\w*\b.{0,60}"
                     r"\b(?:across|over time|over the (?:years|decades)|in each|by region)\b", re.I)
-_SOURCE = re.compile(r"\b(source|sources|cited|citation|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
+_SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references for|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
                      r"which (report|evaluation|study|dataset|survey|analysis)|"
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"
                      r"where (?:does|do|did) the (?:[\w'’-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
@@ -58,10 +58,10 @@ _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?
                       r"(?=\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|can|could|in|across|of|at|for|by|"
                       r"on|from|within|there|work|turn|attend|employed|live|took|take|between)\b|\s*[?,.]|\s*$)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
-_SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,5}?[a-z&-]+)"
+_SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,8}?[a-z&-]+)"
                       r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected)\b|\s*\?|$)", re.I)
 # Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
-_FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",
+FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",
             "really", "today", "originally", "recently", "last", "ago"}
 _WHICH_ENTITY = re.compile(r"\b(which|what|who)\s+(country|countries|region|nation|firm|company|organisation|one)\b", re.I)
 
@@ -119,6 +119,7 @@ def _locators(text: str) -> list[str]:
 def analyse(question: str) -> Query:
     """Classify a question and pull out what retrieval and answering need."""
     text = " ".join(question.split())[:2000]
+    text = re.sub(r"\b(what|who|where|how)['’]s\b", r"\1 is", text, flags=re.I)  # "What's AMBA's turnover?"
     query = Query(text=text)
     query.stems = set(stems(text))
     query.expanded = expand(query.stems)
@@ -136,11 +137,12 @@ def analyse(question: str) -> Query:
     counted_words = counted.group(1).lower().split() if counted and not ranking else []
     query.counted = counted_words[-1] if counted_words and counted_words[0] not in {"times", "of"} else None
     subject = _SUBJECT.search(text)
-    subject_words = [w for w in subject.group(1).lower().split() if w not in _FILLERS] if subject else []
+    subject_words = [w for w in subject.group(1).lower().split() if w not in FILLERS] if subject else []
     query.subject = subject_words[-1].strip("'’") if subject_words else None
     define = _DEFINE.search(text)
     if _SOURCE.search(text):
         query.kind = "source"
+        query.wants_number = False  # "the source for the figures on …" asks for a source, not a figure
     elif define and not query.wants_number:
         query.kind = "definition"
         query.term = next(g for g in define.groups() if g).strip(" ?")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.evidence import Evidence, blocked, context_text, support
+from assistant.evidence import blocked, context_text, support
 from assistant.query import Query
 from assistant.retrieve import idf
 from assistant.text import expand, split_sentences, stem, stems
@@ -63,8 +63,7 @@ class Item:
     children: list[Item] = field(default_factory=list)
 
 
-def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, settings: Settings,
-                   evidence: list[Evidence]) -> str | None:
+def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, settings: Settings) -> str | None:
     """Bullets from the section the question is about, in reading order, each with its citation; None when unsupported."""
     if _off_topic(query, loaded):
         return None
@@ -75,17 +74,27 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     if not candidates:
         return None
     wanted = set().union(*(words for cue, words in _ASPECTS if cue.search(query.text)))
-    anchor = _anchor(query, candidates, runs, wanted, loaded)
-    if _support(query, runs[anchor.chunk.id], loaded) < settings.refusal_threshold * 0.8:
+    weights = {t: idf(t, loaded.document_frequency, len(loaded.chunks)) for t in _topic(query)}
+    anchor = _anchor(candidates, runs, wanted, weights)
+    if _support(query, anchor.chunk, runs[anchor.chunk.id], loaded) < settings.refusal_threshold * 0.8:
         return None
-    scope = _with_neighbour(query, anchor, candidates, runs, prose, wanted)
+    scope = _with_neighbour(anchor, candidates, runs, prose, wanted, weights)
     scope = _focus(query, _window(anchor.chunk, scope, set(runs)), anchor.chunk)
-    lines: list[str] = []
-    for chunk in scope:
-        lines += _lines(chunk, cites)
-        if len(lines) >= MAX_LINES:
-            break
-    return "\n".join(lines[:MAX_LINES]) or None
+    return "\n".join(_within_cap(scope, anchor.chunk, cites)) or None
+
+
+def _within_cap(scope: list[Chunk], anchor: Chunk, cites: Citations) -> list[str]:
+    """Each passage's bullets, in reading order, while they fit the cap; the anchor's always fit (its list is the answer)."""
+    blocks = [(chunk, _lines(chunk, cites)) for chunk in scope]
+    reserved = next(len(lines) for chunk, lines in blocks if chunk.id == anchor.id)
+    out: list[str] = []
+    for chunk, lines in blocks:
+        if chunk.id == anchor.id:
+            out += lines
+            reserved = 0
+        elif len(out) + len(lines) + reserved <= MAX_LINES:
+            out += lines
+    return out
 
 
 def _topic(query: Query) -> set[str]:
@@ -116,12 +125,12 @@ def _section_blocked(query: Query, run: list[Chunk]) -> bool:
     return bool(blocked(query, merged, merged.text))
 
 
-def _support(query: Query, run: list[Chunk], loaded) -> float:
-    """How well the best sentence of the section, read within its section, supports the question (0-1)."""
+def _support(query: Query, anchor: Chunk, run: list[Chunk], loaded) -> float:
+    """How well the anchor's best sentence, read within its whole section, supports the question (0-1)."""
     merged = _merged(run)
     total = len(loaded.chunks)
     return max((support(query, sentence, merged, loaded.document_frequency, total)
-                for sentence in split_sentences(merged.text)), default=0.0)
+                for sentence in split_sentences(anchor.text)), default=0.0)
 
 
 def _heading_words(chunk: Chunk) -> set[str]:
@@ -135,35 +144,38 @@ def _aspect_words(chunk: Chunk) -> set[str]:
     return words | set(stems(chunk.text)) if chunk.kind == "summary" else words
 
 
-def _anchor(query: Query, candidates: list[Hit], runs: dict[str, list[Chunk]], wanted: set[str], loaded) -> Hit:
-    """The best passage of the best section. A section scores by its best passage, a little more for each other
-    passage of it retrieved, and more when its heading names what the question is about ("Technology
-    developments") or the kind of thing it asks for ("Key challenges" for "what obstacles …")."""
-    total = len(loaded.chunks)
-    weights = {t: idf(t, loaded.document_frequency, total) for t in _topic(query)}
+def _heading_fit(chunk: Chunk, wanted: set[str], weights: dict[str, float]) -> tuple[bool, float]:
+    """Whether a passage's heading names the kind of thing asked for ("Key challenges" for "what obstacles …"),
+    and the IDF-weighted share of the question's topic it names ("Technology developments")."""
+    heading = _heading_words(chunk)
+    named = sum(w for t, w in weights.items() if expand({t}) & heading) / (sum(weights.values()) or 1.0)
+    return bool(wanted & _aspect_words(chunk)), named
+
+
+def _anchor(candidates: list[Hit], runs: dict[str, list[Chunk]], wanted: set[str], weights: dict[str, float]) -> Hit:
+    """The best passage of the best section: a section scores by its best passage, a little more for each
+    other passage of it retrieved, and more when its heading fits the question."""
     sections = [runs[h.chunk.id][0].id for h in candidates]
 
     def score(index: int) -> float:
-        hit = candidates[index]
-        heading = _heading_words(hit.chunk)
-        named = sum(w for t, w in weights.items() if expand({t}) & heading) / (sum(weights.values()) or 1.0)
-        return (hit.score + SAME_SECTION_BONUS * (sections.count(sections[index]) - 1)
-                + ASPECT_BONUS * bool(wanted & _aspect_words(hit.chunk)) + HEADING_WEIGHT * named)
+        aspect, named = _heading_fit(candidates[index].chunk, wanted, weights)
+        return (candidates[index].score + SAME_SECTION_BONUS * (sections.count(sections[index]) - 1)
+                + ASPECT_BONUS * aspect + HEADING_WEIGHT * named)
 
     return candidates[max(range(len(candidates)), key=score)]  # max keeps the higher ranked passage on ties
 
 
-def _with_neighbour(query: Query, anchor: Hit, candidates: list[Hit], runs: dict[str, list[Chunk]],
-                    prose: list[Chunk], wanted: set[str]) -> list[Chunk]:
+def _with_neighbour(anchor: Hit, candidates: list[Hit], runs: dict[str, list[Chunk]], prose: list[Chunk],
+                    wanted: set[str], weights: dict[str, float]) -> list[Chunk]:
     """The anchor's section, joined by an adjacent subsection whose passage scores about as well and whose
     heading fits the question at least as well (both subsections then answer it)."""
     run = runs[anchor.chunk.id]
-    terms = query.stems | wanted
-    fit = len(terms & _heading_words(anchor.chunk))
+    aspect, named = _heading_fit(anchor.chunk, wanted, weights)
     for hit in candidates:
         other = runs[hit.chunk.id]
+        other_aspect, other_named = _heading_fit(hit.chunk, wanted, weights)
         if hit.chunk.section == anchor.chunk.section or hit.score < anchor.score - NEIGHBOUR_MARGIN \
-                or len(terms & _heading_words(hit.chunk)) < max(1, fit):
+                or other_aspect < aspect or other_named < named or not (other_aspect or other_named):
             continue
         if _next(other[-1], prose) is run[0]:
             return other + run
@@ -194,14 +206,20 @@ def _next(chunk: Chunk, prose: list[Chunk]) -> Chunk | None:
 
 
 def _window(anchor: Chunk, run: list[Chunk], retrieved: set[str]) -> list[Chunk]:
-    """A long run (or an unnamed section, e.g. a PDF without an outline) is cut to the retrieved passages
-    and the anchor's neighbours, still in reading order."""
+    """A long run is cut, still in reading order: over subsections, to the section's own passages and the first
+    of each subsection (an overview), then retrieved ones; in one unnamed stretch (a PDF without an outline),
+    to the anchor's neighbours and the retrieved passages."""
     if len(run) <= MAX_PASSAGES:
         return run
-    index = next(i for i, c in enumerate(run) if c.id == anchor.id)
-    near = {c.id for c in run[max(0, index - 1):index + 3]}
-    kept = [c for c in run if c.id in near or c.id in retrieved]
-    return kept[:MAX_PASSAGES]
+    firsts = [c for i, c in enumerate(run) if i == 0 or c.section != run[i - 1].section]
+    if len(firsts) > 1:
+        first = [c for c in run if c.section == run[0].section] + firsts
+    else:
+        index = next(i for i, c in enumerate(run) if c.id == anchor.id)
+        first = run[max(0, index - 1):index + 3]
+    ranked = [anchor.id] + [c.id for c in first] + [c.id for c in run if c.id in retrieved]
+    kept = set(list(dict.fromkeys(ranked))[:MAX_PASSAGES])  # the anchor first, then by priority, no repeats
+    return [c for c in run if c.id in kept]
 
 
 def _focus(query: Query, scope: list[Chunk], anchor: Chunk) -> list[Chunk]:
@@ -230,12 +248,14 @@ def _lines(chunk: Chunk, cites: Citations) -> list[str]:
     for item in items[:MAX_ITEMS]:
         out.append(f"{depth}- {item_head(item.text)} {marker}")
         out += [f"{depth}  - {item_head(child.text)} {marker}" for child in item.children[:MAX_ITEMS]]
+    if len(items) > MAX_ITEMS:  # say what was left out rather than cut a list silently
+        out.append(f"{depth}- … {len(items) - MAX_ITEMS} more listed in {chunk.locator} {marker}")
     return out
 
 
 def parse_list(text: str) -> tuple[str, list[Item]]:
-    """The prose before a passage's list, and its items (a more indented item nests under the one above;
-    an unmarked line continues the item above)."""
+    """The prose before a passage's list, and its items (a more indented item nests under the one above when
+    that one introduces it with ':' or the indent is clear; an unmarked line continues the item above)."""
     lead: list[str] = []
     items: list[Item] = []
     base: int | None = None
@@ -244,7 +264,7 @@ def parse_list(text: str) -> tuple[str, list[Item]]:
         if match:
             indent = len(match.group(1).expandtabs(4))
             base = indent if base is None else base
-            if indent > base and items:
+            if items and (indent >= base + 2 or (indent > base and (items[-1].children or items[-1].text.endswith(":")))):
                 items[-1].children.append(Item(match.group(2).strip()))
             else:
                 items.append(Item(match.group(2).strip()))
@@ -260,7 +280,9 @@ def parse_list(text: str) -> tuple[str, list[Item]]:
 
 def key_point(chunk: Chunk) -> str:
     """A passage's topic sentence, with the next one when the first only introduces it."""
-    sentences = [s for s in split_sentences(chunk.text) if s[:1].isupper() or s[:1].isdigit() or not s[:1].isalpha()]
+    sentences = split_sentences(chunk.text)
+    if sentences and sentences[0][:1].islower():
+        sentences = sentences[1:]  # a page passage split mid-sentence: its first words end a sentence begun before
     if not sentences:
         return ""
     if len(sentences) > 1 and (len(sentences[0]) < SHORT_LEAD or sentences[0].endswith(":")):

@@ -299,3 +299,14 @@ def test_a_ranking_by_number_is_not_a_count(bot):
 def test_a_comparison_of_values_stated_in_prose_quotes_one_sentence_per_side(bot):
     answer = bot.answer("Compare the UK's and China's shares of global M&E exports in 2022.")
     assert "18.6%" in answer.text and "2.6%" in answer.text and not answer.refused, answer.text
+
+
+def test_a_passage_saying_the_data_is_not_available_is_an_honest_refusal(bot):
+    answer = bot.answer("How many advanced machinery jobs are there in Northern Ireland?")
+    assert answer.refused and "not available" in answer.text, answer.text
+
+
+def test_a_source_title_is_never_quoted_as_a_fact(bot):
+    answer = bot.answer("Who are the co-hosts of the AWK conference?")
+    assert "Siemens" in answer.text and not answer.text.startswith("AWK (2023)"), answer.text
+
