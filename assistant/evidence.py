@@ -100,7 +100,10 @@ def blocked(query: Query, chunk: Chunk, sentence: str) -> str | None:
     for year in query.years:
         if str(year) not in context:
             return f"nothing for {year}"
-    for name in names_in(query.text) if chunk.kind != "footnote" else []:  # a footnote's topic is its paragraph's
+    names = names_in(query.text) if chunk.kind != "footnote" else []  # a footnote's topic is its paragraph's
+    if query.kind == "compare" and any(name_present(name, context) for name in names):
+        return None  # a passage about one side of a comparison
+    for name in names:
         if not name_present(name, context):
             return f"nothing about {name}"
     return None
@@ -186,6 +189,14 @@ def is_citation(text: str) -> bool:
     return bool(_CITATION.search(text[:120]))
 
 
+def _since_covers(query: Query, window: str) -> bool:
+    """'Between 2015 and 2023' is what 'since 2015' means in a report whose latest data is 2023."""
+    if len(query.years) != 2:
+        return False
+    first, last = sorted(query.years)
+    return bool(re.search(rf"\bsince {first}\b", window)) and str(last) not in window and last >= 2020
+
+
 def rarest(terms: set[str], frequency: dict[str, int], keep: int = 2) -> set[str]:
     """The few terms the documents use least (words they never use are left out: they may be phrasing).
 
@@ -197,7 +208,7 @@ def rarest(terms: set[str], frequency: dict[str, int], keep: int = 2) -> set[str
 def _near_miss(query: Query, sentence: str, window: str, missing: list[str], counted_stem: str | None,
                asked: list[str], other: list[str], topic: set[str] = frozenset()) -> bool:
     """True when a sentence states a figure about something other than what was asked: never an answer."""
-    if query.wants_number and any(str(y) not in window for y in query.years):
+    if query.wants_number and any(str(y) not in window for y in query.years) and not _since_covers(query, window):
         return True  # the figure must be stated for the year asked about
     # A comparison is answered by one sentence per side: each must name at least one of the sides.
     names_here = len(names_in(query.text)) - len(missing) + len(asked)

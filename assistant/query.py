@@ -27,6 +27,7 @@ _FIGURE = re.compile(r"\b(how (many|much|large|big)|what (was|is|were|are) the (
                      r"\blq\b|location quotient|worth|exports?|imports?|trade balance|turnover|cagr|per cent|percent|%|rank|"
                      r"grant|funding|budget|investment|receive)", re.I)
 _COMPARE = re.compile(r"\b(compare|compared|versus|vs\.?|larger|smaller|bigger|higher|lower|more than|less than|"
+                      r"which (?:has|had|have|is|was|employs?|gets?) (?:more|fewer|less)|"
                       r"difference|differ|ratio|times|faster|slower|change|changed|fall|fell|drop|dropped|rise|rose|"
                       r"increase|decrease|grow faster|or the)\b", re.I)
 _SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|challenges|themes)|what are the|summar\w*|overview|outline|"
@@ -37,11 +38,14 @@ _SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|c
                       r"why (?:has|have|is|are|was|were|did) .{1,80}\b(?:success\w*|succeed\w*|thriv\w*|work(?:ed|s)? well)|"
                       r"makes? up|made up of|consists? of|compris\w*|(?:what|which) (?:kinds|types|sorts|forms) of|"
                       r"how (?:is|are|was|were) .{1,80}\brelevant|relevance|^what are (?!the\b)\S+ \S+|"
-                      r"(?:compare|differ|vary|varies) across)\b", re.I)
-# "How has X changed across the regions / over time?": a trend over many values, not one comparison
-# ("… changed since 2015" alone may be one figure's change, so it is left to the compare rule).
-_TREND = re.compile(r"\bhow (?:has|have|did) .{1,80}\b(?:chang|evolv|develop|shift)\w*\b.{0,60}"
-                    r"\b(?:across|over time|over the (?:years|decades)|in each|by region)\b", re.I)
+                      r"(?:compare|differ|vary|varies) across|(?:main|key|biggest|major|principal) (?:challenge|issue|problem|"
+                      r"risk|barrier|lesson|finding|driver|trend|factor|strength|weakness)|"
+                      # what it has achieved, and what each of several things does
+                      r"what (?:have|has) .{1,80}\b(?:achieved|delivered|accomplished)|what does each|what each \w+ does)\b", re.I)
+# "How has X changed across the regions / over time?", "How is X spread across the regions?": a pattern over
+# many values, not one comparison ("… changed since 2015" alone may be one figure's change: the compare rule's).
+_TREND = re.compile(r"^(?=.*\bhow\b)(?=.*\b(?:chang|evolv|develop|shift|spread|distribut|var(?:y|ies|ied))\w*\b)"
+                    r"(?=.*\b(?:across|over time|over the (?:years|decades)|in each|by region)\b)", re.I)
 _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references for|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
                      r"which (report|evaluation|study|dataset|survey|analysis)|"
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"

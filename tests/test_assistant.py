@@ -310,3 +310,14 @@ def test_a_source_title_is_never_quoted_as_a_fact(bot):
     answer = bot.answer("Who are the co-hosts of the AWK conference?")
     assert "Siemens" in answer.text and not answer.text.startswith("AWK (2023)"), answer.text
 
+
+
+def test_a_comparison_of_two_bodies_from_two_paragraphs(bot):
+    answer = bot.answer("Which has more members, the VDW or AFM?")
+    assert "300" in answer.text and "800" in answer.text and not answer.refused, answer.text
+    assert {"4.6", "4.18"} <= set(_locators(answer))
+
+
+def test_since_a_year_covers_a_range_to_the_latest_data(bot):
+    answer = bot.answer("By how much did installation and repair employment in Scotland fall between 2015 and 2023?")
+    assert "13%" in answer.text and not answer.refused, answer.text
