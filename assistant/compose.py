@@ -21,12 +21,14 @@ from assistant.evidence import (
 from assistant.query import Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
-from assistant.text import split_sentences
+from assistant.text import split_sentences, stem, stems
 from ingest.markup import superscript_refs
 from ingest.records import Answer, Chunk, Citation, FigureRow, Hit
 from ingest.settings import Settings
 
 NO_ANSWER = "The documents don't say"
+# "What training institute was created …", "Which body runs …": the noun the answer must name.
+_WH_NOUN = re.compile(r"^(?:what|which)\s+(?:[a-z-]+\s+)?([a-z-]+)\s+(?:was|were|is|are|did|does|do|has|have|had)\b", re.I)
 _WHY = re.compile(r"^(?:why|what (?:explains|caused|is the reason|was the reason)|how come)\b", re.I)
 # A passage that says the figure does not exist answers honestly, but it is still "the documents don't say".
 NOT_AVAILABLE = re.compile(r"\b(?:(?:is|are|was|were) not (?:available|published|collected|recorded|reported)|"
@@ -77,6 +79,11 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
         quote = f"{best.sentence} {best.following}"  # a lead-in sentence needs the one that follows it
     if _WHY.match(query.text) and best.following and best.following not in quote and len(quote) < 400:
         quote = f"{quote} {best.following}"  # a reason often follows the sentence that states what happened
+    asked_for = _WH_NOUN.match(query.text)
+    if asked_for and best.following and best.following not in quote and len(quote) < 400:
+        wanted = stem(asked_for.group(1))
+        if wanted not in stems(quote) and wanted in stems(best.following):
+            quote = f"{quote} {best.following}"  # "what training institute …": the next sentence names it
     parts = [f"{quote.strip()} {cites.cite(best.hit.chunk, quote)}"]
     parts += explanatory_notes(query, quote, cites.loaded)
     if query.kind == "compare":
@@ -94,8 +101,6 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
 def explanatory_notes(query: Query, quote: str, loaded) -> list[str]:
     """Footnotes of the quoted sentence that explain rather than cite ('Note that 30300 … is excluded …'),
     when they speak to the question: the answer may be in them, and a reader should not have to look."""
-    from assistant.text import stems
-
     asked = {s for s in query.stems if not s.isdigit()}
     notes = []
     for number in superscript_refs(quote):

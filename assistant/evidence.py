@@ -16,7 +16,8 @@ _DEFINITE = re.compile(r"\bthe (network|cluster|organisation|institute|associati
                        r"project|initiative|group|sector|region|strategy|report|fund)\b", re.I)
 # "… of employment in this subsector is …": the subsector is named in the sentence before.
 DEMONSTRATIVE = re.compile(r"\b(?:this|these) (?:sub-?sectors?|sectors?|industr(?:y|ies)|firms?|companies|market|"
-                            r"region|area|group|cluster|programme|initiative|organisation|network|figure|estimate)\b", re.I)
+                            r"region|area|group|cluster|programme|initiative|organisation|network|figure|estimate|businesses|business|"
+                            r"enterprises|jobs|workers|organisations|institutes?)\b", re.I)
 _SECTION_SUBJECT = re.compile(r"^(?:[A-Z][a-z]+, )?" + _DEFINITE.pattern, re.I)
 _SHARE = re.compile(r"\b(shares?|proportions?|percentages?|per\s*cent|percent|rates?)\b", re.I)
 # Nouns that say a number is wanted but not of what ("what is the value of …"): the rest of the question does.

@@ -30,7 +30,8 @@ SAME_SECTION_BONUS = 0.03  # per other retrieved passage of the same section
 ASPECT_BONUS = 0.25  # a heading naming the kind of thing asked for
 HEADING_WEIGHT = 0.2  # times the share of the question's topic named by the heading
 INTRO_PASSAGES = 2  # a section with no more passages of its own than this introduces its subsections
-NEIGHBOUR_MARGIN = 0.06  # how close an adjacent subsection's best passage must score to join the summary
+NEIGHBOUR_MARGIN = 0.15  # how close an adjacent subsection's best passage must score to join the summary
+LONE_SENTENCES = 5  # a section of one passage without a list: its first sentences, one bullet each
 SHORT_LEAD = 160  # a passage's first sentence shorter than this is often an introduction: keep the next one too
 SHORT_ITEM = 120  # a listed item's first sentence shorter than this is often a label or opener: keep the next one too
 
@@ -85,6 +86,8 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
 
 def _within_cap(scope: list[Chunk], anchor: Chunk, cites: Citations) -> list[str]:
     """Each passage's bullets, in reading order, while they fit the cap; the anchor's always fit (its list is the answer)."""
+    if len(scope) == 1 and not parse_list(anchor.text)[1]:
+        return _sentence_lines(anchor, cites)
     blocks = [(chunk, _lines(chunk, cites)) for chunk in scope]
     reserved = next(len(lines) for chunk, lines in blocks if chunk.id == anchor.id)
     out: list[str] = []
@@ -251,6 +254,15 @@ def _lines(chunk: Chunk, cites: Citations) -> list[str]:
     if len(items) > MAX_ITEMS:  # say what was left out rather than cut a list silently
         out.append(f"{depth}- … {len(items) - MAX_ITEMS} more listed in {chunk.locator} {marker}")
     return out
+
+
+def _sentence_lines(chunk: Chunk, cites: Citations) -> list[str]:
+    """A section of one prose passage: its key point alone would be a one-line summary, so its first sentences."""
+    marker = cites.cite(chunk, "")
+    sentences = split_sentences(chunk.text)
+    if sentences and sentences[0][:1].islower():
+        sentences = sentences[1:]  # a page passage split mid-sentence
+    return [f"- {sentence} {marker}" for sentence in sentences[:LONE_SENTENCES]]
 
 
 def parse_list(text: str) -> tuple[str, list[Item]]:

@@ -12,7 +12,7 @@ a an the of and or to in on for by with at from as is are was were be been being
 what which who whom whose when where why how does do did doing done has have had having will would can could should
 may might must shall there their them they than then into over under about across between per each any all some such
 me my i we our you your give tell show please according report documents document say says said also much many
-number figure value total exact exactly one place decimal what's whats since
+number figure value total exact exactly one place decimal what's whats since rather instead whether both either neither
 """.split())
 
 # Words a staff member may use for the report's own terms. Keys and values are stems of words.

@@ -321,3 +321,8 @@ def test_a_comparison_of_two_bodies_from_two_paragraphs(bot):
 def test_since_a_year_covers_a_range_to_the_latest_data(bot):
     answer = bot.answer("By how much did installation and repair employment in Scotland fall between 2015 and 2023?")
     assert "13%" in answer.text and not answer.refused, answer.text
+
+
+def test_the_sentence_that_names_what_was_asked_for_is_included(bot):
+    answer = bot.answer("Which training institute was set up when Spain joined the European Economic Community?")
+    assert "IMG Training Institute" in answer.text, answer.text
