@@ -40,8 +40,10 @@ browser:
 test: install browser
 	$(PY) -m pytest -q
 
-eval: ingest
+eval: ingest  # the dev questions, then two held-out sets written later from other parts of the report
 	$(AMPI) eval
+	$(AMPI) eval tests/eval/probe.jsonl --no-baseline --out eval-results/probe
+	$(AMPI) eval tests/eval/probe2.jsonl --no-baseline --out eval-results/probe2
 
 bench: ingest
 	$(PY) bench/bench_ingest.py
