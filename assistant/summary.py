@@ -1,8 +1,9 @@
 """Section summaries: the key point of each passage, and every listed item, of the section a question is about.
 
 Extractive only: each bullet is a sentence or a list item's lead taken from one passage, with that
-passage's citation marker. The section comes from the passages retrieval ranks best; a neighbouring
-subsection joins it when it matches the question about as well.
+passage's citation marker. The section comes from the passages retrieval ranks best (and its heading);
+a neighbouring subsection joins it when it matches the question about as well. A section of one prose
+passage gives that passage's first sentences; a long section, an overview of its subsections.
 """
 
 from __future__ import annotations
@@ -259,10 +260,13 @@ def _lines(chunk: Chunk, cites: Citations) -> list[str]:
 def _sentence_lines(chunk: Chunk, cites: Citations) -> list[str]:
     """A section of one prose passage: its key point alone would be a one-line summary, so its first sentences."""
     marker = cites.cite(chunk, "")
+    return [f"- {sentence} {marker}" for sentence in _sentences(chunk)[:LONE_SENTENCES]]
+
+
+def _sentences(chunk: Chunk) -> list[str]:
+    """A passage's sentences; a page passage split mid-sentence loses the words ending a sentence begun before."""
     sentences = split_sentences(chunk.text)
-    if sentences and sentences[0][:1].islower():
-        sentences = sentences[1:]  # a page passage split mid-sentence
-    return [f"- {sentence} {marker}" for sentence in sentences[:LONE_SENTENCES]]
+    return sentences[1:] if sentences and sentences[0][:1].islower() else sentences
 
 
 def parse_list(text: str) -> tuple[str, list[Item]]:
@@ -292,9 +296,7 @@ def parse_list(text: str) -> tuple[str, list[Item]]:
 
 def key_point(chunk: Chunk) -> str:
     """A passage's topic sentence, with the next one when the first only introduces it."""
-    sentences = split_sentences(chunk.text)
-    if sentences and sentences[0][:1].islower():
-        sentences = sentences[1:]  # a page passage split mid-sentence: its first words end a sentence begun before
+    sentences = _sentences(chunk)
     if not sentences:
         return ""
     if len(sentences) > 1 and (len(sentences[0]) < SHORT_LEAD or sentences[0].endswith(":")):

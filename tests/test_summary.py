@@ -39,6 +39,10 @@ def _cited(answer) -> list[str]:
     "How are the R&D Roadmap and the Innovation Strategy relevant to AMPI?",
     "How has installation and repair employment changed across the regions?",
     "Summarise the Aachen case study.",
+    "How is installation and repair employment distributed across the regions?",
+    "What is the biggest challenge for NGen?",
+    "What has the Cluster Accelerator achieved?",
+    "Which research centres serve the Basque cluster, and what does each do?",
 ])
 def test_summary_requests_are_recognised(question):
     assert analyse(question).kind == "summary"
@@ -97,6 +101,7 @@ def test_a_heading_naming_what_is_asked_for_wins(bot):
     answer = bot.answer("What difficulties does the Basque machine tool cluster face?")
     assert not answer.refused
     assert _cited(answer) == ["4.24"], answer.text
+    assert len(_bullets(answer.text)) >= 3 and "China" in answer.text  # a one-paragraph section: its sentences
 
 
 def test_names_may_sit_in_different_paragraphs_of_the_section(bot):
