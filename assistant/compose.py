@@ -92,7 +92,8 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
         second = next((e for e in evidence[1:] if e.sentence != best.sentence and has_figure(e.sentence)
                        and e.support >= settings.refusal_threshold
                        and (not unnamed or any(_names(side, f"{e.previous} {e.sentence}") for side in unnamed))), None)
-        if second and (unnamed or not _numbers_enough(best.sentence)):
+        # With one side ("how has UK productivity changed"), a second sentence must add figures to a best one that has none.
+        if second and (unnamed or (not _numbers_enough(best.sentence) and (len(sides) >= 2 or has_figure(best.sentence)))):
             text = f"{second.previous} {second.sentence}" if second.previous and unnamed else second.sentence
             parts.append(f"{text.strip()} {cites.cite(second.hit.chunk, text)}")
     return " ".join(parts)

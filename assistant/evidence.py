@@ -41,27 +41,30 @@ class Evidence:
     previous: str = ""  # the sentence this one refers back to ("This is 60% higher …")
 
 
+_SHARED_TERMS = {"m&e", "uk", "gb", "us", "oecd", "uk's", "us's"}
+
+
 def names_in(question: str) -> list[str]:
     """Proper names and acronyms the question depends on ('Sweden', 'AMPI', 'Danobat')."""
     out = []
     for match in _NAME.finditer(question):
-        words = [w for w in match.group(1).split() if w not in _NOT_NAMES]
+        # Areas and shared terms are handled by their own rules, also inside a run ("UK M&E productivity").
+        words = [w for w in match.group(1).split() if w not in _NOT_NAMES and w.lower() not in _SHARED_TERMS]
         if match.start() == 0 and words and words[0] == match.group(1).split()[0] and not words[0].isupper():
             words = words[1:]  # the first word is capitalised because it starts the question ("Summarise …")
         if not words:
             continue
         name = " ".join(words)
-        if name.lower() in {"m&e", "uk", "gb", "us", "oecd"}:
-            continue  # areas and shared terms are handled by their own rules
         out.append(name)
     return out
 
 
 def name_present(name: str, text: str) -> bool:
+    """Every word of the name starts a word of the text ('Canadian' finds 'Canada', 'Italian' never 'digital')."""
     low = text.lower()
     for word in name.split():
         stem = word.lower()[: max(4, len(word) - 3)] if len(word) > 5 else word.lower()
-        if stem not in low:
+        if not re.search(rf"(?<![a-z0-9]){re.escape(stem)}", low):
             return False
     return True
 

@@ -326,3 +326,11 @@ def test_since_a_year_covers_a_range_to_the_latest_data(bot):
 def test_the_sentence_that_names_what_was_asked_for_is_included(bot):
     answer = bot.answer("Which training institute was set up when Spain joined the European Economic Community?")
     assert "IMG Training Institute" in answer.text, answer.text
+
+
+def test_names_match_whole_words_only(bot):
+    from assistant.evidence import name_present, names_in
+
+    assert not name_present("Italian", "digital and capital investment")
+    assert name_present("Canadian", "NGen is Canada's cluster")
+    assert names_in("How has UK M&E productivity changed since 2011?") == []
