@@ -120,6 +120,7 @@ class Assistant:
             raise NoDocument(f"no indexed document matches '{doc}'; `ampi status` lists them")
         hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
         result = compose(query, hits, loaded, self.embedder, self.settings)
+        result.question = " ".join(question.split())[:2000]  # as asked: analyse() rewrites "what's" for matching
         result.retrieved = hits[: self.settings.top_k]
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result

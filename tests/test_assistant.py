@@ -334,3 +334,8 @@ def test_names_match_whole_words_only(bot):
     assert not name_present("Italian", "digital and capital investment")
     assert name_present("Canadian", "NGen is Canada's cluster")
     assert names_in("How has UK M&E productivity changed since 2011?") == []
+
+
+def test_the_record_keeps_the_question_as_asked(bot):
+    question = "What's the source of the trade balance figures?"
+    assert answer_record(bot.answer(question))["question"] == question
