@@ -18,6 +18,7 @@ from assistant.evidence import (
     names_in,
     unknown_counted,
 )
+from assistant.figures import GENERIC
 from assistant.query import Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
@@ -141,11 +142,11 @@ def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loade
         if chunk.kind == "footnote":
             sources = [f"footnote {chunk.locator.split()[-1]}: {chunk.text}"]
         if not sources:
-            table = _nearby_table(chunk, loaded.chunks)
+            table = _nearby_table(chunk, loaded.chunks, query)
             if table is not None:
                 marker = cites.cite(table, "")
                 return (f"{item.sentence} {cites.cite(chunk, item.sentence)}\n\nThe figures come from "
-                        f"{table.locator}, whose source is: {table.table.source if table.table else ''} {marker}")
+                        f"{table.locator}, whose source is: {_table_source(table)} {marker}")
             continue
         marker = cites.cite(chunk, item.sentence)
         listed = "\n".join(f"- {s}" for s in sources)
@@ -153,10 +154,32 @@ def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loade
     return None
 
 
-def _nearby_table(chunk: Chunk, chunks: list[Chunk]) -> Chunk | None:
-    near = [c for c in chunks if c.doc_id == chunk.doc_id and c.table is not None and c.table.source
-            and abs(c.order - chunk.order) <= 3]
-    return min(near, key=lambda c: abs(c.order - chunk.order)) if near else None
+def _nearby_table(chunk: Chunk, chunks: list[Chunk], query: Query | None = None) -> Chunk | None:
+    """The table or chart near a passage (within three) that names its source: the one whose title fits the
+    question best, then the one the passage points to ('the chart below'), then the closest."""
+    asked = (query.stems - GENERIC) if query else set()
+    near = [c for c in chunks if c.doc_id == chunk.doc_id and _table_source(c) and abs(c.order - chunk.order) <= 3
+            and (c.table is not None or asked & set(stems(c.text)))]  # a chart without data must be on the topic
+    if not near:
+        return None
+    pointing = 1 if re.search(r"\bbelow\b", chunk.text) else -1 if re.search(r"\babove\b", chunk.text) else 0
+
+    def fit(c: Chunk) -> tuple:
+        title = set(stems(c.text.splitlines()[0] if c.text else ""))
+        direction = pointing and (c.order - chunk.order) * pointing > 0
+        return (-len(asked & title), not direction, abs(c.order - chunk.order))
+
+    return min(near, key=fit)
+
+
+def _table_source(chunk: Chunk) -> str:
+    """A table's Source line; charts without data rows keep it only in their text."""
+    if chunk.table is not None and chunk.table.source:
+        return chunk.table.source
+    if chunk.kind != "table":
+        return ""
+    line = next((x for x in chunk.text.splitlines() if x.startswith("Source:")), "")
+    return line.removeprefix("Source:").strip()
 
 
 def answer_definition(query: Query, loaded, cites: Citations) -> str | None:

@@ -339,3 +339,8 @@ def test_names_match_whole_words_only(bot):
 def test_the_record_keeps_the_question_as_asked(bot):
     question = "What's the source of the trade balance figures?"
     assert answer_record(bot.answer(question))["question"] == question
+
+
+def test_the_source_of_a_chart_without_data_is_its_source_line(bot):
+    answer = bot.answer("Where does the data on advanced machinery enterprises by region come from?")
+    assert "SQW analysis of UK Business Counts" in answer.text and "Figure 3-4" in answer.text, answer.text
