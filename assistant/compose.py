@@ -14,6 +14,7 @@ from assistant.evidence import (
     area_pattern,
     best_sentences,
     has_figure,
+    is_citation,
     name_present,
     names_in,
     unknown_counted,
@@ -107,7 +108,7 @@ def explanatory_notes(query: Query, quote: str, loaded) -> list[str]:
     notes = []
     for number in superscript_refs(quote):
         source = loaded.sources.get(number)
-        if source is None or source.url or re.search(r"\((?:19|20)\d{2}\)", source.title[:80]):
+        if source is None or source.url or is_citation(source.title):
             continue  # a citation (a URL or "Author (2023) Title"), already listed among the sources
         overlap = asked & set(stems(source.title))
         if asked and len(overlap) >= max(2, len(asked) // 3):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.figures import COMPARING
 from assistant.query import AREA_PATTERNS, FILLERS, GENERIC_COUNTS, Query
 from assistant.retrieve import idf
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
@@ -172,9 +173,10 @@ def counts_something(sentence: str) -> bool:
                for n in numbers_in(plain)) or bool(_COUNT_WORDS.search(plain))
 
 
-# Words that ask to compare ("bigger", "faster"): how to answer, not what about.
-_COMPARING = {stem(w) for w in "bigger larger smaller higher lower greater faster slower more less times much compared "
-                               "comparison versus differ difference change changed rise fall grew grow grown shrink widen".split()}
+# Words that ask to compare ("bigger", "faster"): how to answer, not what about. The table lookup's list
+# plus the inflected forms a stemmed question carries.
+_COMPARING = COMPARING | {stem(w) for w in "greater times compared comparison difference changed grew grow grown "
+                                           "shrink widen".split()}
 
 
 def topic_stems(query: Query) -> set[str]:

@@ -52,19 +52,20 @@ def build_index_in_child(settings: Settings, paths: list[Path] | None = None, pa
                                   password, messages))
     child.start()
     limit = timeout_s or settings.ingest_timeout_s
+    subject = ", ".join(Path(p).name for p in paths) if paths else "the corpus folder"
     deadline = time.monotonic() + limit
     finished = False
     try:
         while True:
             if time.monotonic() > deadline:
-                raise StoreError(f"the ingest did not finish within {limit:g} s and was stopped; "
-                                 "the previous index is unchanged")
+                raise StoreError(f"{subject}: the ingest did not finish within {limit:g} s and was stopped; "
+                                 "the previous index is unchanged (a larger AMPI_INGEST_TIMEOUT_S allows longer)")
             try:
                 kind, payload = messages.get(timeout=0.5)
             except queue.Empty:
                 if not child.is_alive():
-                    raise StoreError(f"the ingest process ended unexpectedly (exit code {child.exitcode}); "
-                                     "the previous index is unchanged") from None
+                    raise StoreError(f"{subject}: the ingest process ended unexpectedly (exit code {child.exitcode}); "
+                                     "the previous index is unchanged; try adding it again") from None
                 continue
             if kind == "progress" and progress:
                 progress(*payload)
