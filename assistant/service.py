@@ -20,7 +20,7 @@ from index.builder import keyword_dir
 from index.embedder import Embedder, get_embedder
 from index.keyword import KeywordIndex
 from index.store import ChromaStore
-from ingest.errors import NoDocument, NoIndex
+from ingest.errors import NoDocument, NoIndex, StoreError
 from ingest.records import Answer, Chunk
 from ingest.settings import Settings, offline_environment
 from ingest.sources import Source, registry_from_manifest
@@ -118,7 +118,14 @@ class Assistant:
         docs = self.matching_documents(doc) if doc else None
         if doc and not docs:
             raise NoDocument(f"no indexed document matches '{doc}'; `ampi status` lists them")
-        hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
+        try:
+            hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
+        except StoreError:
+            # An ingest switched generations while this question was under way: ask once more on the new one.
+            if self.store.current_name() == loaded.name:
+                raise
+            loaded = self.index()
+            hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
         result = compose(query, hits, loaded, self.embedder, self.settings)
         result.question = " ".join(question.split())[:2000]  # as asked: analyse() rewrites "what's" for matching
         result.retrieved = hits[: self.settings.top_k]

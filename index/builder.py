@@ -18,7 +18,9 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from index.embedder import get_embedder, model_name
+from index import staging
 from index.keyword import KeywordIndex
+from index.library import added_paths, document_roots, remember_added, uploads_dir
 from index.store import ChromaStore
 from ingest.errors import IngestError, StoreError
 from ingest.loader import SUPPORTED, check_file, load_document
@@ -73,11 +75,10 @@ def role_of(path: Path, settings: Settings) -> str:
 
 
 def discover(settings: Settings, paths: list[Path], remembered: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files to index: the corpus folder, files ingested by path before (while they exist), new paths."""
+    """Files to index: the corpus folder, uploads, files ingested by path before (while they exist), new paths."""
     found: dict[str, Path] = {}
     problems: list[tuple[str, str]] = []
-    roots = [settings.corpus_dir] + [Path(p) for p in remembered] + list(paths)
-    for root in roots:
+    for root in document_roots(settings, remembered, paths):
         if root.is_dir():
             for file in sorted(root.rglob("*")):
                 # The folder's own README and hidden files are notes, not documents.
@@ -118,10 +119,48 @@ def ingest_lock(settings: Settings, progress: Callable[[str, int, int], None] | 
 
 
 def build_index(settings: Settings, paths: list[Path] | None = None, password: str | None = None,
-                progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
-    """Ingest the corpus folder and `paths` into a new generation, then switch queries to it."""
+                progress: Callable[[str, int, int], None] | None = None,
+                staged: list[tuple[Path, Path]] | None = None) -> IngestReport:
+    """Ingest the corpus folder and `paths` into a new generation, then switch queries to it.
+
+    `staged` holds (staged copy, target) pairs of uploads: each replaces its target only if the
+    ingest succeeds and the new file is indexed; otherwise the target keeps its previous bytes.
+    """
     with ingest_lock(settings, progress):
-        return _build_index(settings, paths, password, progress)
+        recover_interrupted(settings)
+        if not staged:
+            return _build_index(settings, paths, password, progress)
+        journals = [staging.swap_in(copy, target) for copy, target in staged]
+        targets = [target for _, target in staged]
+        try:
+            report = _build_index(settings, list(paths or []) + targets, password, progress)
+        except BaseException:
+            for journal in journals:
+                staging.roll_back(journal)
+            raise
+        refused = {p for p, _ in report.skipped + report.duplicates}
+        for journal, target in zip(journals, targets, strict=True):
+            if str(target) in refused:
+                staging.roll_back(journal)
+            else:
+                staging.settle(journal)
+        if any(str(t) in refused and str(t.resolve()) in report.removed for t in targets):
+            # The refused file had replaced an indexed one: index the restored bytes again (vectors are reused).
+            _build_index(settings, [], password, None)
+        return report
+
+
+def recover_interrupted(settings: Settings) -> list[Path]:
+    """Settle or roll back upload swaps a killed ingest left behind; call while holding the ingest lock."""
+    if not uploads_dir(settings).is_dir():
+        return []
+    try:
+        store = ChromaStore(settings)
+        current = store.current_name()
+        served = {d["path"]: d["doc_id"] for d in store.manifest(current).get("documents", [])} if current else {}
+    except StoreError:
+        served = {}
+    return staging.recover(uploads_dir(settings), lambda p: served.get(str(p.resolve())), _file_hash)
 
 
 def _build_index(settings: Settings, paths: list[Path] | None, password: str | None,
@@ -137,9 +176,12 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
     report.rebuilt = bool(current) and not reusable
     _drop_abandoned(store, settings, keep=current)
 
-    explicit = sorted(set(old_manifest.get("explicit_paths", [])) |
-                      {str(p.resolve()) for p in paths if p.exists() and settings.corpus_dir.resolve() not in p.resolve().parents})
-    files, problems = discover(settings, paths, old_manifest.get("explicit_paths", []))
+    # Paths added in earlier runs are recorded outside the index (older indexes kept them in the manifest).
+    remembered = sorted(set(added_paths(settings)) | set(old_manifest.get("explicit_paths", [])))
+    inside = [settings.corpus_dir.resolve(), uploads_dir(settings).resolve()]
+    explicit = sorted(set(remembered) | {str(p.resolve()) for p in paths
+                                         if p.exists() and not any(r == p.resolve() or r in p.resolve().parents for r in inside)})
+    files, problems = discover(settings, paths, remembered)
     report.skipped.extend(problems)
     old_docs = {d["path"]: d for d in old_manifest.get("documents", [])} if reusable else {}
     # Files already indexed come first, then the corpus folder: a new copy of a document is the
@@ -199,6 +241,7 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
     if reusable and not report.changed:
         # Nothing to embed or switch; only refresh what the manifest says about skipped files.
         store.write_manifest(current, {**old_manifest, "skipped": report.skipped, "explicit_paths": explicit})
+        remember_added(settings, explicit)
         report.collection = current
         report.chunks_total = sum(len(d.chunks) for d in documents.values())
         report.seconds = time.perf_counter() - started
@@ -223,9 +266,8 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
                              "the previous index is unchanged") from exc
         raise
     store.switch_to(name)
-    if current:
-        store.delete_generation(current)
-        shutil.rmtree(keyword_dir(settings, current), ignore_errors=True)
+    _drop_abandoned(store, settings, keep=name)  # the one just replaced stays while questions may still read it
+    remember_added(settings, explicit)
     report.collection = name
     report.chunks_total = len(all_chunks)
     report.seconds = time.perf_counter() - started
@@ -233,9 +275,10 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
 
 
 def _drop_abandoned(store: ChromaStore, settings: Settings, keep: str | None) -> None:
-    """Remove generations left by interrupted ingests (never the one serving)."""
+    """Remove generations left by interrupted ingests, and replaced ones once their grace period is over."""
+    retired = store.retired()
     for name in store.generations():
-        if name != keep:
+        if name != keep and time.time() - retired.get(name, 0.0) >= settings.generation_grace_s:
             store.delete_generation(name)
             shutil.rmtree(keyword_dir(settings, name), ignore_errors=True)
 

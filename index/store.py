@@ -108,8 +108,25 @@ class ChromaStore:
         return name
 
     def switch_to(self, name: str) -> None:
-        """Point queries at a complete generation (one metadata write: all or nothing)."""
-        self._pointer().modify(metadata={"current": name, "switched_at": time.time()})
+        """Point queries at a complete generation (one metadata write: all or nothing).
+
+        The generation it replaces is recorded as retired, with the time: questions already under way
+        still read it, so it is deleted only by a later ingest, after `generation_grace_s`.
+        """
+        pointer = self._pointer()
+        meta = pointer.metadata or {}
+        now = time.time()
+        retired = {n: t for n, t in self.retired().items() if n in self.generations()}
+        if meta.get("current") and meta["current"] != name:
+            retired[meta["current"]] = now
+        pointer.modify(metadata={"current": name, "switched_at": now, "retired": json.dumps(retired)})
+
+    def retired(self) -> dict[str, float]:
+        """Replaced generations and when they were replaced."""
+        try:
+            return json.loads((self._pointer().metadata or {}).get("retired") or "{}")
+        except ValueError:
+            return {}
 
     # -- generations --------------------------------------------------------------------------
     def new_generation(self, settings_key: str, manifest: dict[str, Any]) -> str:

@@ -19,8 +19,38 @@ from ingest.errors import AmpiError, StoreError
 from ingest.settings import Settings
 
 
-def _run(settings_json: str, paths: list[str] | None, password: str | None, messages) -> None:
+def _die_with_parent(parent: int) -> None:
+    """End this child when the app that started it dies (`kill -9` included), before it can switch the index.
+
+    PR_SET_PDEATHSIG has the kernel send SIGKILL when the parent goes; the watchdog thread covers a
+    parent that died before the call and systems without prctl.
+    """
+    import ctypes
+    import os
+    import signal
+    import threading
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.2)
+
+    threading.Thread(target=watch, name="ampi-parent-watch", daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _run(settings_json: str, paths: list[str] | None, password: str | None, messages,
+         staged: list[tuple[str, str]] | None = None, parent: int | None = None) -> None:
     """Child entry point: build, then send ('done', report) or ('error', exception); progress on the way."""
+    if parent is not None:
+        _die_with_parent(parent)
     from index.builder import build_index
 
     settings = Settings.model_validate_json(settings_json)
@@ -30,7 +60,8 @@ def _run(settings_json: str, paths: list[str] | None, password: str | None, mess
 
     try:
         report = build_index(settings, paths=[Path(p) for p in paths] if paths is not None else None,
-                             password=password, progress=progress)
+                             password=password, progress=progress,
+                             staged=[(Path(a), Path(b)) for a, b in staged] if staged else None)
         messages.put(("done", report.model_dump_json()))
     except AmpiError as exc:
         messages.put(("error", (type(exc).__name__, str(exc))))
@@ -41,18 +72,25 @@ def _run(settings_json: str, paths: list[str] | None, password: str | None, mess
 
 def build_index_in_child(settings: Settings, paths: list[Path] | None = None, password: str | None = None,
                          progress: Callable[[str, int, int], None] | None = None,
-                         timeout_s: float | None = None) -> IngestReport:
-    """build_index in a fresh process; same result and errors, and a hang ends after timeout_s."""
+                         timeout_s: float | None = None, staged: list[tuple[Path, Path]] | None = None) -> IngestReport:
+    """build_index in a fresh process; same result and errors, and a hang ends after timeout_s.
+
+    The child dies with this process. If it is stopped or dies half-way, a staged upload it had
+    swapped in is rolled back here at once, so the file on disk is again the one the index serves.
+    """
+    import os
+
     from ingest import errors
 
     context = multiprocessing.get_context("spawn")  # never fork a process that holds Chroma and torch threads
     messages = context.Queue()
     child = context.Process(target=_run, name="ampi-ingest", daemon=True,
                             args=(settings.model_dump_json(), [str(p) for p in paths] if paths is not None else None,
-                                  password, messages))
+                                  password, messages, [(str(a), str(b)) for a, b in staged or []], os.getpid()))
     child.start()
     limit = timeout_s or settings.ingest_timeout_s
-    subject = ", ".join(Path(p).name for p in paths) if paths else "the corpus folder"
+    named = list(paths or []) + [target for _, target in staged or []]
+    subject = ", ".join(Path(p).name for p in named) if named else "the corpus folder"
     deadline = time.monotonic() + limit
     finished = False
     try:
@@ -82,3 +120,8 @@ def build_index_in_child(settings: Settings, paths: list[Path] | None = None, pa
             child.kill()  # stopped before it could switch the pointer: the previous index keeps serving
             child.join()
         messages.close()
+        if staged and not finished:
+            from index.builder import ingest_lock, recover_interrupted
+
+            with ingest_lock(settings):
+                recover_interrupted(settings)

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     ui_password_file: Path | None = Field(None, description="File of user:password lines; when set, the UI requires login.")
     max_upload_mb: float = Field(25.0, description="Largest file accepted by the UI upload.")
     ui_answer_concurrency: int = Field(4, ge=1, description="Questions the UI answers at the same time.")
+    generation_grace_s: float = Field(120.0, description="A replaced index generation is kept this long for questions under way.")
     ingest_timeout_s: float = Field(1800.0, description="An ingest started from the UI is stopped after this long.")
     llm_base_url: str | None = Field(None, description="Optional OpenAI-compatible endpoint; never required.")
 

@@ -69,6 +69,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _clear_ampi(monkeypatch)
     monkeypatch.setenv("AMPI_DATA_DIR", str(tmp_path / "ampi-data"))
     monkeypatch.setenv("AMPI_INDEX_DIR", str(tmp_path / "ampi-data" / "index"))
+    # Replaced generations go at once, so tests can count them; test_staging checks the default grace period.
+    monkeypatch.setenv("AMPI_GENERATION_GRACE_S", "0")
     return tmp_path
 
 

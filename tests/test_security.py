@@ -268,10 +268,12 @@ def test_hostile_upload_names_and_users_stay_inside_data_dir(tmp_path):
             assert uploads in target.resolve().parents, (user, name, target)
             assert len(target.resolve().relative_to(uploads).parts) == 2, (user, name, target)  # <user>/<file>
             try:
-                copied = accept_upload(settings, user, source, name=name)
+                upload = accept_upload(settings, user, source, name=name)
             except UploadRejected:  # refused with a message (an OSError here would fail the test)
                 continue
-            assert copied.resolve().parent.parent == uploads and copied.read_text(encoding="utf-8").startswith("# Notes")
+            assert upload.target.resolve().parent.parent == uploads
+            assert uploads in upload.staged.resolve().parents
+            assert upload.staged.read_text(encoding="utf-8").startswith("# Notes")
     created = {p for p in tmp_path.rglob("*")} - outside_before
     assert all(uploads == p.resolve() or uploads in p.resolve().parents or p.resolve() in uploads.parents for p in created)
 

@@ -37,7 +37,8 @@ from ui.render import (  # noqa: E402
     passage_view,
     sources_html,
 )
-from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, upload_target  # noqa: E402
+from index.staging import discard  # noqa: E402
+from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, remember_name  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -227,11 +228,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         if not file_path:
             gr.Warning("Choose a file first.")
             return gr.update(), gr.update(), ingests
-        target = None
+        upload = None
         try:
-            source = Path(file_path)
-            existed = upload_target(settings, user_of(request), source.name).exists()
-            target = accept_upload(settings, user_of(request), source)
+            upload = accept_upload(settings, user_of(request), Path(file_path))
 
             def report_progress(name: str, done: int, total: int) -> None:
                 step = ("Embedding passages" if name == "embedding chunks"
@@ -240,16 +239,19 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
 
             progress(0, desc="Starting the ingest")
             # In a child process: a failed or stuck ingest must never reach the process that answers questions.
-            report = build_index_in_child(settings, paths=[target], password=password or None, progress=report_progress)
+            # The stored file is replaced only if the new one is indexed (see index.staging).
+            report = build_index_in_child(settings, staged=[(upload.staged, upload.target)],
+                                          password=password or None, progress=report_progress)
         except Exception as exc:
-            if target is not None and not existed:
-                target.unlink(missing_ok=True)  # a failed ingest leaves nothing behind
+            if upload is not None:
+                discard(upload.staged)
             gr.Warning(f"Could not add the file: {_problem(exc, file_path)}")
             return gr.update(), gr.update(), ingests
+        target = upload.target
         if any(p == str(target) for p, _ in report.skipped + report.duplicates):
-            if not existed:
-                target.unlink(missing_ok=True)  # otherwise every later ingest would retry it
             gr.Warning(f"{target.name} was not added; see the report below.")
+        else:
+            remember_name(upload)
         return ingest_summary(report, target), documents_frame(assistant), ingests + 1
 
     def ask_api(question: str) -> dict:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
-import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from index.library import uploads_dir
+from index.staging import stage_copy
 from ingest.errors import AmpiError
 from ingest.settings import Settings
 from ui.feedback import safe_name
@@ -29,14 +33,65 @@ def clean_filename(name: str) -> str:
     return f"{stem}.{suffix.lower()}" if dot and re.fullmatch(r"[A-Za-z0-9]{1,8}", suffix) else stem
 
 
+NAMES = ".names.json"  # the user's original file names -> stored names (hidden: never ingested)
+
+
+@dataclass(frozen=True)
+class StagedUpload:
+    """An accepted upload: a staged copy, and the stored file it becomes once its ingest succeeds."""
+
+    staged: Path
+    target: Path
+    original: str
+
+
+def _stored_names(folder: Path) -> dict[str, str]:
+    try:
+        return json.loads((folder / NAMES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def upload_target(settings: Settings, user: str, name: str) -> Path:
-    """Where an upload of that name is kept: data_dir/uploads/<user>/<clean name>."""
-    return Path(settings.data_dir) / "uploads" / safe_name(user) / clean_filename(name)
+    """Where an upload of that name is kept: data_dir/uploads/<user>/<stored name>.
+
+    A re-upload of the same original name replaces its own earlier file; a different name that
+    cleans to a taken one ('plan?v1.md' after 'plan*v1.md') gets a numbered name of its own.
+    """
+    folder = uploads_dir(settings) / safe_name(user)
+    original = re.split(r"[\\/]", name or "")[-1]
+    known = _stored_names(folder)
+    if original in known:
+        return folder / known[original]
+    clean = clean_filename(original)
+    if clean == original and clean not in known.values():
+        return folder / clean  # the same name as stored (an upload from before names were recorded)
+    stem, suffix = Path(clean).stem, Path(clean).suffix
+    candidate, number = clean, 2
+    while candidate in known.values() or (folder / candidate).exists():
+        candidate, number = f"{stem} ({number}){suffix}", number + 1
+    return folder / candidate
 
 
-def accept_upload(settings: Settings, user: str, source: Path, name: str | None = None) -> Path:
-    """Check type and size, then copy into data_dir/uploads/<user>/; raises UploadRejected."""
-    filename = clean_filename(name or source.name)
+def remember_name(upload: StagedUpload) -> None:
+    """Record which original name the stored file belongs to (after its ingest succeeded)."""
+    folder = upload.target.parent
+    known = _stored_names(folder)
+    if known.get(upload.original) == upload.target.name:
+        return
+    known[upload.original] = upload.target.name
+    temporary = folder / (NAMES + ".tmp")
+    temporary.write_text(json.dumps(known, indent=1), encoding="utf-8")
+    os.replace(temporary, folder / NAMES)
+
+
+def accept_upload(settings: Settings, user: str, source: Path, name: str | None = None) -> StagedUpload:
+    """Check type and size, then stage a copy beside its target; raises UploadRejected.
+
+    Nothing stored is touched here: the ingest swaps the staged copy in and keeps it only on success.
+    """
+    original = re.split(r"[\\/]", name or source.name)[-1]
+    filename = clean_filename(original)
     if Path(filename).suffix.lower() not in UPLOAD_TYPES:
         raise UploadRejected(f"{filename}: only PDF, Markdown (.md) and text (.txt) files can be added")
     size = source.stat().st_size
@@ -46,10 +101,8 @@ def accept_upload(settings: Settings, user: str, source: Path, name: str | None 
         raise UploadRejected(f"{filename}: {size / 1024 / 1024:.1f} MB is over the {settings.max_upload_mb:g} MB upload limit")
     if filename.endswith(".pdf") and source.read_bytes()[:5] != b"%PDF-":
         raise UploadRejected(f"{filename}: this is not a PDF file")
-    target = upload_target(settings, user, filename)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
-    return target
+    target = upload_target(settings, user, original)
+    return StagedUpload(staged=stage_copy(source, target), target=target, original=original)
 
 
 def ingest_summary(report: IngestReport, target: Path) -> str:
