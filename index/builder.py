@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from index.embedder import get_embedder, model_name
 from index import staging
+from index.embedder import get_embedder, model_name
 from index.keyword import KeywordIndex
 from index.library import added_paths, document_roots, remember_added, uploads_dir
 from index.store import ChromaStore

@@ -13,14 +13,15 @@ import time
 import warnings
 from pathlib import Path
 
+from test_index import numbered_markdown  # same folder
+from test_reliability_input import app_function, notes_settings
+
 from assistant.retrieve import retrieve
 from assistant.service import Assistant
 from index.builder import build_index
 from index.library import uploads_dir
 from index.store import ChromaStore
 from ingest.settings import REPO_ROOT, Settings
-from test_index import numbered_markdown  # same folder
-from test_reliability_input import app_function, notes_settings
 
 GOOD = "# Team notes\n\nThe steering group meets every second Tuesday in Halifax to review the pump retrofit.\n"
 NEWER = "# Team notes\n\nThe steering group now meets every first Monday in Huddersfield to review the gearbox trial.\n"

@@ -20,6 +20,7 @@ offline_environment()
 import gradio as gr  # noqa: E402
 
 from assistant.service import Assistant, answer_record  # noqa: E402
+from index.staging import discard  # noqa: E402
 from ingest.errors import AmpiError, NoIndex  # noqa: E402
 from ui import briefing as brief  # noqa: E402
 from ui.auth import load_users, user_of  # noqa: E402
@@ -37,7 +38,6 @@ from ui.render import (  # noqa: E402
     passage_view,
     sources_html,
 )
-from index.staging import discard  # noqa: E402
 from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, remember_name  # noqa: E402
 
 log = logging.getLogger(__name__)
