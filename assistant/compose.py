@@ -12,20 +12,16 @@ from assistant.evidence import (
     DEMONSTRATIVE,
     Evidence,
     area_pattern,
-    best_sentences,
     has_figure,
     is_citation,
     name_present,
     names_in,
-    unknown_counted,
 )
 from assistant.figures import GENERIC
 from assistant.query import Query
-from assistant.summary import answer_summary
-from assistant.table_answers import answer_from_tables
 from assistant.text import split_sentences, stem, stems
 from ingest.markup import superscript_refs
-from ingest.records import Answer, Chunk, Citation, FigureRow, Hit
+from ingest.records import Answer, Chunk, Citation, Hit
 from ingest.settings import Settings
 
 NO_ANSWER = "The documents don't say"
@@ -217,49 +213,7 @@ def refusal(query: Query, hits: list[Hit], cites: Citations, why: str = "") -> A
     return Answer(question=query.text, text=text, refused=True, kind=query.kind, related=related)
 
 
-def compose(query: Query, hits: list[Hit], loaded, embedder, settings: Settings) -> Answer:
-    """The answer for a question from its retrieved passages and the table records."""
-    cites = Citations(loaded)
-    total = len(loaded.chunks)
-    unknown = unknown_counted(query, loaded.document_frequency) if query.kind not in {"source", "summary"} else None
-    if unknown:
-        return refusal(query, hits, cites, f"anything about {unknown}: the word does not occur in them")
-    # Footnotes qualify figures ("11,950 … in the UK"); for summaries they only crowd out paragraphs.
-    candidates = hits if query.kind == "summary" else with_footnotes(hits, loaded)
-    evidence = best_sentences(query, candidates, loaded.document_frequency, total, limit=12 if candidates is not hits else 6)
-    figures: list[FigureRow] = []
-    text: str | None = None
-    if query.kind == "definition":
-        text = answer_definition(query, loaded, cites)
-    if text is None and query.kind == "source":
-        text = answer_source(query, evidence, hits, loaded, cites, settings)
-    if text is None and query.kind == "summary":
-        text = answer_summary(query, hits, loaded, cites, settings)
-    if text is None and query.kind in {"figure", "compare", "fact", "locator"}:
-        from_tables = answer_from_tables(query, loaded, cites)
-        if from_tables:
-            text, figures = from_tables
-    if text is None:
-        text = answer_from_sentences(query, evidence, cites, settings)
-        if text is not None and (query.wants_number or query.kind in {"figure", "compare"}) \
-                and not _WHY.match(query.text) and NOT_AVAILABLE.search(evidence[0].sentence):
-            return Answer(question=query.text, text=f"{NO_ANSWER} this; they state that the data is not available: {text}",
-                          refused=True, kind=query.kind, citations=cites.items)
-    if text is None:
-        gap = _stated_gap(query, candidates)
-        if gap:  # the documents say outright that they have no such figure: quote them
-            sentence, chunk = gap
-            return Answer(question=query.text, kind=query.kind, refused=True, citations=cites.items,
-                          text=f"{NO_ANSWER} this; they note: “{sentence}” {cites.cite(chunk, sentence)}")
-        return refusal(query, hits, cites, _why(query, loaded))
-    documents = sorted({c.doc for c in cites.items})
-    if documents != [loaded.report_title]:
-        # Say which document a figure comes from whenever it is not (only) the bundled report.
-        text += "\n\n" + "Documents: " + "; ".join(documents)
-    return Answer(question=query.text, text=text, kind=query.kind, citations=cites.items, figures=figures)
-
-
-def _stated_gap(query: Query, hits: list[Hit]) -> tuple[str, Chunk] | None:
+def stated_gap(query: Query, hits: list[Hit]) -> tuple[str, Chunk] | None:
     """A sentence saying data is not available for the body or place the question names."""
     sides = _sides(query)
     for hit in hits[:10]:
@@ -269,7 +223,7 @@ def _stated_gap(query: Query, hits: list[Hit]) -> tuple[str, Chunk] | None:
     return None
 
 
-def _why(query: Query, loaded) -> str:
+def why_refused(query: Query, loaded) -> str:
     """Name the year when the documents hold nothing at all for it; otherwise a plain 'this'."""
     missing = [y for y in query.years if str(y) not in loaded.document_frequency]
     return "anything for " + " or ".join(str(y) for y in missing) if missing else "this"

@@ -82,7 +82,7 @@ def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, setti
             + _kind_prior(query, chunk)
             + _document_prior(query, chunk, loaded.report_ids)
         )
-        hits.append(Hit(chunk=chunk, score=score))
+        hits.append(Hit(chunk=chunk, score=score, dense=similarity.get(chunk_id, 0.0)))
     hits.sort(key=lambda h: -h.score)
     return hits[: max(settings.top_k, 10)]
 

@@ -54,6 +54,7 @@ class Assistant:
         self._store: ChromaStore | None = None
         self._loaded: LoadedIndex | None = None
         self._lock = threading.Lock()
+        self._text_vectors: dict[str, np.ndarray] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -104,15 +105,38 @@ class Assistant:
         `doc` limits the search to documents whose title or file name contains it; `section` to
         sections whose path contains it (e.g. "Learning from elsewhere").
         """
-        from assistant.compose import compose
+        from assistant.chooser import compose
         from assistant.query import analyse
-        from assistant.retrieve import retrieve
 
         started = time.perf_counter()
         query = analyse(question)
         if query.empty:
             return Answer(question=question, text="Please type a question about the documents.", refused=True,
                           kind="empty", latency_ms=(time.perf_counter() - started) * 1000)
+        loaded, vector, hits = self.search(query, doc=doc, section=section)
+        result = compose(query, hits, loaded, self.settings, vector, self.embed_texts)
+        result.question = " ".join(question.split())[:2000]  # as asked: analyse() rewrites "what's" for matching
+        result.retrieved = hits[: self.settings.top_k]
+        result.latency_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Vectors of answer texts, remembered: the same passages come back for many questions."""
+        known = self._text_vectors  # shared by the UI's concurrent questions: read with get(), never index
+        vectors = {t: v for t in texts if (v := known.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.embed(missing), strict=True))
+            vectors.update(fresh)
+            if len(known) > 20_000:  # bound the memory a long-running server spends on it
+                known.clear()
+            known.update(fresh)
+        return np.stack([vectors[t] for t in texts])
+
+    def search(self, query, doc: str | None = None, section: str | None = None) -> tuple[LoadedIndex, np.ndarray, list]:
+        """The serving index, the question's vector and its retrieved passages, best first."""
+        from assistant.retrieve import retrieve
+
         loaded = self.index()
         vector = self.embedder.embed_query(query.search_text)
         docs = self.matching_documents(doc) if doc else None
@@ -126,11 +150,7 @@ class Assistant:
                 raise
             loaded = self.index()
             hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
-        result = compose(query, hits, loaded, self.embedder, self.settings)
-        result.question = " ".join(question.split())[:2000]  # as asked: analyse() rewrites "what's" for matching
-        result.retrieved = hits[: self.settings.top_k]
-        result.latency_ms = (time.perf_counter() - started) * 1000
-        return result
+        return loaded, vector, hits
 
     def matching_documents(self, name: str) -> set[str]:
         """Ids of indexed documents whose title or file name contains `name` (case-insensitive)."""

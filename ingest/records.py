@@ -111,6 +111,7 @@ class Hit(BaseModel):
 
     chunk: Chunk
     score: float = Field(description="Retrieval score after fusion and rerank; higher is better.")
+    dense: float = Field(0.0, description="Cosine similarity of question and passage (0 when only keyword search found it).")
 
 
 class Citation(BaseModel):

@@ -1,0 +1,254 @@
+"""Every answerer proposes; none is gated by a guess at the question's intent.
+
+Each answerer takes the same inputs (an `AnswerContext`) and returns a `Candidate` or None. The list
+of answerers is `ANSWERERS`, in one place; `chooser.choose` scores every candidate with the fitted
+weights and picks one, or the refusal, which is always proposed too. A wrong intent guess then costs
+a little score instead of the whole answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from assistant.arithmetic import compute, quantities
+from assistant.compose import (
+    NO_ANSWER,
+    NOT_AVAILABLE,
+    Citations,
+    answer_definition,
+    answer_from_sentences,
+    answer_source,
+    stated_gap,
+    why_refused,
+    with_footnotes,
+)
+from assistant.evidence import Evidence, best_sentences, unknown_counted
+from assistant.query import Query
+from assistant.summary import answer_summary
+from assistant.table_answers import answer_from_tables
+from assistant.text import split_sentences
+from ingest.records import FigureRow, Hit
+from ingest.settings import Settings
+
+
+@dataclass
+class Candidate:
+    """One proposed answer: its text, what it cites, and which answerer made it."""
+
+    answerer: str
+    text: str
+    cites: Citations
+    figures: list[FigureRow] = field(default_factory=list)
+    refused: bool = False
+    support: float = 0.0  # the answerer's own evidence strength (0 when it has none)
+
+
+@dataclass
+class AnswerContext:
+    """What every answerer may read: the question, the retrieved passages and the loaded index."""
+
+    query: Query
+    hits: list[Hit]
+    loaded: object
+    settings: Settings
+    vector: np.ndarray | None = None  # the question's embedding
+    embed: Callable[[list[str]], np.ndarray] | None = None  # embeds candidate texts (cached by the caller)
+
+    @cached_property
+    def with_notes(self) -> list[Hit]:
+        return with_footnotes(self.hits, self.loaded)
+
+    def evidence(self, query: Query | None = None, limit: int = 12) -> list[Evidence]:
+        """Best sentences of the passages (and their footnotes) for the question as read by `query`."""
+        query = query or self.query
+        key = (query.kind, query.wants_number, limit)
+        cache = self.__dict__.setdefault("_evidence", {})
+        if key not in cache:
+            cache[key] = best_sentences(query, self.with_notes, self.loaded.document_frequency,
+                                        len(self.loaded.chunks), limit=limit)
+        return cache[key]
+
+    def as_kind(self, kind: str, wants_number: bool | None = None) -> Query:
+        """The same question read as another kind (what that answerer needs to look for)."""
+        wants = self.query.wants_number if wants_number is None else wants_number
+        return dataclasses.replace(self.query, kind=kind, wants_number=wants)
+
+
+def _support(evidence: list[Evidence]) -> float:
+    return evidence[0].support if evidence else 0.0
+
+
+def propose_sentence(ctx: AnswerContext) -> Candidate | None:
+    """The best supporting sentence for the question as analysed (with the sentence it needs)."""
+    cites = Citations(ctx.loaded)
+    evidence = ctx.evidence()
+    text = answer_from_sentences(ctx.query, evidence, cites, ctx.settings)
+    return Candidate("sentence", text, cites, support=_support(evidence)) if text else None
+
+
+def propose_plain_sentence(ctx: AnswerContext) -> Candidate | None:
+    """The best sentence when the question is read as a plain fact (no number or comparison required)."""
+    if ctx.query.kind == "fact" and not ctx.query.wants_number:
+        return None  # the same as propose_sentence
+    query = ctx.as_kind("fact", wants_number=False)
+    cites = Citations(ctx.loaded)
+    evidence = ctx.evidence(query)
+    text = answer_from_sentences(query, evidence, cites, ctx.settings)
+    return Candidate("plain_sentence", text, cites, support=_support(evidence)) if text else None
+
+
+def propose_second_sentence(ctx: AnswerContext) -> Candidate | None:
+    """The next best sentence, when it is another one: the best is often the lead-in or a near miss."""
+    evidence = ctx.evidence()
+    rest = [e for e in evidence[1:] if e.sentence != evidence[0].sentence] if evidence else []
+    if not rest:
+        return None
+    cites = Citations(ctx.loaded)
+    text = answer_from_sentences(ctx.query, rest, cites, ctx.settings)
+    return Candidate("second_sentence", text, cites, support=_support(rest)) if text else None
+
+
+PROSE = {"paragraph", "summary", "text", "page"}
+PASSAGE_CHARS = 700  # a passage up to this long is quoted whole; a longer one around its best sentence
+
+
+def _passage_candidate(ctx: AnswerContext, rank: int) -> Candidate | None:
+    """The rank-th retrieved prose passage, quoted whole or as the three sentences around its best one."""
+    prose = [h for h in ctx.hits if h.chunk.kind in PROSE]
+    if len(prose) <= rank:
+        return None
+    chunk = prose[rank].chunk
+    quote = chunk.text.strip()
+    if len(quote) > PASSAGE_CHARS:
+        sentences = split_sentences(chunk.text)
+        best = next((e.sentence for e in ctx.evidence() if e.hit.chunk.id == chunk.id), None)
+        at = sentences.index(best) if best in sentences else 0
+        quote = " ".join(sentences[max(0, at - 1):at + 2])
+    cites = Citations(ctx.loaded)
+    return Candidate(f"passage_{rank + 1}", f"{quote} {cites.cite(chunk, quote)}", cites, support=prose[rank].score)
+
+
+def propose_first_passage(ctx: AnswerContext) -> Candidate | None:
+    """The best retrieved passage itself: the answer may span its sentences."""
+    return _passage_candidate(ctx, 0)
+
+
+def propose_second_passage(ctx: AnswerContext) -> Candidate | None:
+    """The second retrieved passage itself."""
+    return _passage_candidate(ctx, 1)
+
+
+def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
+    """A total, difference, ratio or change computed from figures the best sentences state, shown with them."""
+    evidence = [e for e in ctx.evidence() if quantities(e.sentence)]
+    if not evidence:
+        return None
+    used = [evidence[0]]
+    figures = quantities(evidence[0].sentence)
+    if len(figures) < 2:  # one figure per sentence: the next sentence may give the other side
+        other = next((e for e in evidence[1:] if e.sentence != evidence[0].sentence), None)
+        if other is None:
+            return None
+        used.append(other)
+        figures += quantities(other.sentence)
+    worked = compute(ctx.query.text, figures)
+    if not worked:
+        return None
+    cites = Citations(ctx.loaded)
+    stated = " ".join(f"“{e.sentence}” {cites.cite(e.hit.chunk, e.sentence)}" for e in used)
+    return Candidate("arithmetic", f"{worked}. Worked out from the figures stated: {stated}", cites,
+                     support=_support(used))
+
+
+def propose_table(ctx: AnswerContext) -> Candidate | None:
+    """A value, comparison, change or ranking from the typed table records."""
+    query = ctx.query if ctx.query.kind in {"figure", "compare", "fact", "locator"} else ctx.as_kind("figure")
+    cites = Citations(ctx.loaded)
+    found = answer_from_tables(query, ctx.loaded, cites)
+    if not found:
+        return None
+    text, figures = found
+    return Candidate("table", text, cites, figures=figures, support=1.0)
+
+
+def propose_source(ctx: AnswerContext) -> Candidate | None:
+    """The work a statement's footnote or a table's Source line names."""
+    query = ctx.as_kind("source", wants_number=False)
+    cites = Citations(ctx.loaded)
+    evidence = ctx.evidence(query)
+    text = answer_source(query, evidence, ctx.hits, ctx.loaded, cites, ctx.settings)
+    return Candidate("source", text, cites, support=_support(evidence)) if text else None
+
+
+def propose_summary(ctx: AnswerContext) -> Candidate | None:
+    """Cited bullets from the section the question is about."""
+    query = ctx.as_kind("summary", wants_number=False)
+    cites = Citations(ctx.loaded)
+    text = answer_summary(query, ctx.hits, ctx.loaded, cites, ctx.settings)
+    return Candidate("summary", text, cites, support=1.0) if text else None
+
+
+def propose_definition(ctx: AnswerContext) -> Candidate | None:
+    """An abbreviation's expansion from the glossary the documents define."""
+    if not ctx.query.term:
+        return None
+    cites = Citations(ctx.loaded)
+    text = answer_definition(ctx.query, ctx.loaded, cites)
+    return Candidate("definition", text, cites, support=1.0) if text else None
+
+
+def propose_refusal(ctx: AnswerContext) -> Candidate:
+    """'The documents don't say', quoting them when they say outright that the data is not available."""
+    cites = Citations(ctx.loaded)
+    query = ctx.query
+    unknown = unknown_counted(query, ctx.loaded.document_frequency) if query.kind not in {"source", "summary"} else None
+    if unknown:
+        return Candidate("refusal", f"{NO_ANSWER} anything about {unknown}: the word does not occur in them.",
+                         cites, refused=True)
+    evidence = ctx.evidence()
+    if evidence and NOT_AVAILABLE.search(evidence[0].sentence) and not re.match(r"why\b", query.text, re.I):
+        sentence, chunk = evidence[0].sentence, evidence[0].hit.chunk
+        return Candidate("refusal", f"{NO_ANSWER} this; they state that the data is not available: "
+                                    f"{sentence} {cites.cite(chunk, sentence)}", cites, refused=True)
+    gap = stated_gap(query, ctx.with_notes)
+    if gap:
+        sentence, chunk = gap
+        return Candidate("refusal", f"{NO_ANSWER} this; they note: “{sentence}” {cites.cite(chunk, sentence)}",
+                         cites, refused=True)
+    places = ", ".join(h.chunk.locator for h in ctx.hits[:3])
+    text = f"{NO_ANSWER} {why_refused(query, ctx.loaded)}." + (
+        f" The closest passages are {places} (shown as related, not as an answer)." if places else "")
+    return Candidate("refusal", text, cites, refused=True)
+
+
+# The answerers, in one place. Each sees the same context; the chooser decides among what they propose.
+ANSWERERS: list[tuple[str, Callable[[AnswerContext], Candidate | None]]] = [
+    ("table", propose_table),
+    ("sentence", propose_sentence),
+    ("plain_sentence", propose_plain_sentence),
+    ("second_sentence", propose_second_sentence),
+    ("passage_1", propose_first_passage),
+    ("passage_2", propose_second_passage),
+    ("arithmetic", propose_arithmetic),
+    ("source", propose_source),
+    ("summary", propose_summary),
+    ("definition", propose_definition),
+    ("refusal", propose_refusal),
+]
+ANSWERER_NAMES = [name for name, _ in ANSWERERS]
+
+
+def propose(ctx: AnswerContext) -> list[Candidate]:
+    """Every answerer's candidate (the refusal is always among them)."""
+    out = []
+    for _, answerer in ANSWERERS:
+        candidate = answerer(ctx)
+        if candidate is not None and candidate.text.strip():
+            out.append(candidate)
+    return out

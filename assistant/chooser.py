@@ -1,0 +1,235 @@
+"""Choose among the answerers' candidates with fitted weights, or refuse.
+
+Every candidate is described by the same named features: what the question looks like (an intent
+classifier over its embedding, the parsed question, how strongly retrieval and the best sentence
+support it) and what the candidate offers (how much of the question it covers, numbers and years
+asked for, where its citation ranked). A logistic model per answerer, fitted by `assistant/train.py`
+on labelled questions and stored in `assistant/weights.json`, turns them into the probability that
+the candidate is right; the most probable candidate wins, and the refusal is one of the candidates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
+from assistant.compose import NOT_AVAILABLE
+from assistant.evidence import name_present, names_in, unknown_counted
+from assistant.query import Query
+from assistant.retrieve import coverage, idf
+from assistant.text import expand, numbers_in, stems
+from ingest.records import Answer, Hit
+from ingest.settings import Settings
+
+WEIGHTS = Path(__file__).with_name("weights.json")
+INTENTS = ["figure", "table", "compare", "fact", "summary", "source", "unanswerable"]
+KINDS = ["figure", "compare", "summary", "source", "definition", "locator", "fact"]
+QUESTION_FEATURES = ([f"p_{t}" for t in INTENTS] + [f"kind_{k}" for k in KINDS] +
+                     ["wants_number", "top_score", "support", "oov", "unknown_word", "missing_year", "years",
+                      "not_available", "top_dense", "best_coverage", "least_rare_missing", "names", "unknown_words",
+                      "best_names_met"])
+CANDIDATE_FEATURES = ["coverage", "has_number", "years_met", "log_length", "citations", "cited_rank",
+                      "candidate_support", "passage_coverage", "rare_missing", "names_met", "cited_dense", "text_dense"]
+_MARKER = re.compile(r"\[\d+\]")
+
+
+@dataclass
+class Model:
+    """The fitted weights: an intent classifier over question vectors and one scorer per answerer."""
+
+    intent_coef: np.ndarray | None  # (len(INTENTS), dim)
+    intent_intercept: np.ndarray | None
+    coef: dict[str, np.ndarray]  # answerer -> weights over [1] + QUESTION_FEATURES + CANDIDATE_FEATURES
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float = 0.0  # the best answer must be at least this probable, or the answer is a refusal
+
+    def intents(self, vector: np.ndarray | None) -> np.ndarray:
+        """Probabilities of the question's intent (zeros when there is no classifier or no vector)."""
+        if self.intent_coef is None or vector is None:
+            return np.zeros(len(INTENTS))
+        logits = self.intent_coef @ vector + self.intent_intercept
+        logits = np.exp(logits - logits.max())
+        return logits / logits.sum()
+
+    def probability(self, answerer: str, features: np.ndarray) -> float:
+        """P(the candidate is right) under its answerer's weights."""
+        weights = self.coef.get(answerer)
+        if weights is None:
+            return 0.0
+        z = float(weights[0] + weights[1:] @ ((features - self.mean) / self.scale))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = WEIGHTS) -> Model | None:
+    """The fitted model, or None when none has been trained (the legacy order is used then)."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    intent = data.get("intent")
+    chooser = data["chooser"]
+    if chooser["question_features"] != QUESTION_FEATURES or chooser["candidate_features"] != CANDIDATE_FEATURES:
+        return None  # weights of another feature layout must never be applied to this one
+    return Model(intent_coef=np.asarray(intent["coef"]) if intent else None,
+                 intent_intercept=np.asarray(intent["intercept"]) if intent else None,
+                 coef={a: np.asarray(w) for a, w in chooser["coef"].items()},
+                 mean=np.asarray(chooser["mean"]), scale=np.asarray(chooser["scale"]),
+                 threshold=float(chooser.get("threshold", 0.0)))
+
+
+def _rare_missing(query: Query, text: str, frequency: dict[str, int], total: int) -> float:
+    """How rare (0-1, by IDF) the rarest question word a passage lacks is: 0 when it lacks none.
+
+    Words the documents never use are left out: they are phrasing ('ppl'), not the subject."""
+    have = set(stems(text))
+    missing = [idf(t, frequency, total) for t in query.stems
+               if frequency.get(t) and not t.isdigit() and t not in have and not (expand({t}) - {t}) & have]
+    return max(missing, default=0.0) / math.log(1 + total)
+
+
+def _names_met(query: Query, text: str) -> float:
+    names = names_in(query.text)
+    return sum(name_present(n, text) for n in names) / len(names) if names else 1.0
+
+
+def _passage_text(hit: Hit) -> str:
+    return f"{hit.chunk.search_text()} {hit.chunk.section} {hit.chunk.heading}"
+
+
+def question_features(ctx: AnswerContext, intents: np.ndarray) -> list[float]:
+    """Features of the question and its evidence, shared by all its candidates."""
+    query, loaded = ctx.query, ctx.loaded
+    frequency = loaded.document_frequency
+    total = len(loaded.chunks)
+    content = [s for s in query.stems if not s.isdigit()]
+    evidence = ctx.evidence()
+    top = ctx.hits[:5]
+    return (list(intents) + [float(query.kind == k) for k in KINDS] + [
+        float(query.wants_number),
+        ctx.hits[0].score if ctx.hits else 0.0,
+        evidence[0].support if evidence else 0.0,
+        sum(1 for s in content if not frequency.get(s)) / max(1, len(content)),
+        float(bool(unknown_counted(query, frequency))),
+        float(any(str(y) not in frequency for y in query.years)),
+        min(len(query.years), 2) / 2,
+        float(bool(evidence and NOT_AVAILABLE.search(evidence[0].sentence))),
+        max((h.dense for h in ctx.hits[:10]), default=0.0),
+        max((coverage(query, _passage_text(h), frequency, total) for h in top), default=0.0),
+        min((_rare_missing(query, _passage_text(h), frequency, total) for h in top), default=1.0),
+        min(len(names_in(query.text)), 3) / 3,
+        min(sum(1 for s in content if not frequency.get(s)), 3) / 3,
+        max((_names_met(query, _passage_text(h)) for h in top), default=0.0),
+    ])
+
+
+def candidate_features(candidate: Candidate, ctx: AnswerContext, similarity: float = 0.0) -> list[float]:
+    """Features of what one candidate offers for the question (`similarity`: question vs candidate text)."""
+    text = _MARKER.sub(" ", candidate.text)
+    ranks = {h.chunk.locator: n for n, h in enumerate(ctx.hits)}
+    cited = [ranks.get(c.locator, len(ctx.hits)) for c in candidate.cites.items]
+    total = len(ctx.loaded.chunks)
+    frequency = ctx.loaded.document_frequency
+    cited_hits = [ctx.hits[n] for n in cited if n < len(ctx.hits)]
+    passages = " ".join(_passage_text(h) for h in cited_hits) or text
+    if candidate.refused:
+        return [0.0] * 6 + [candidate.support, 0.0, 0.0, 0.0, 0.0, 0.0]
+    return [
+        coverage(ctx.query, text, frequency, total),
+        float(bool(numbers_in(text))),
+        float(all(str(y) in text for y in ctx.query.years)),
+        math.log1p(len(text)) / 8,
+        min(len(candidate.cites.items), 5) / 5,
+        1.0 / (1 + min(cited)) if cited else 0.0,
+        candidate.support,
+        coverage(ctx.query, passages, frequency, total),
+        _rare_missing(ctx.query, passages, frequency, total),
+        _names_met(ctx.query, f"{text} {passages}"),
+        max((h.dense for h in cited_hits), default=0.0),
+        similarity,
+    ]
+
+
+def feature_rows(ctx: AnswerContext, candidates: list[Candidate], intents: np.ndarray) -> list[np.ndarray]:
+    """One feature vector per candidate: the question's features, then the candidate's."""
+    shared = question_features(ctx, intents)
+    similarities = _similarities(ctx, candidates)
+    return [np.asarray(shared + candidate_features(c, ctx, s)) for c, s in zip(candidates, similarities, strict=True)]
+
+
+def _similarities(ctx: AnswerContext, candidates: list[Candidate]) -> list[float]:
+    """Cosine of the question and each candidate's text (its first 256 tokens), in one batch; 0 for refusals."""
+    if ctx.vector is None or ctx.embed is None:
+        return [0.0] * len(candidates)
+    texts = [_MARKER.sub(" ", c.text) for c in candidates if not c.refused]
+    vectors = iter(ctx.embed(texts) if texts else [])
+    return [0.0 if c.refused else float(np.dot(next(vectors), ctx.vector)) for c in candidates]
+
+
+def _legacy_pick(query: Query, candidates: list[Candidate]) -> Candidate:
+    """Without fitted weights: the answerer the parsed question points to, else a sentence, else refuse."""
+    by = {c.answerer: c for c in candidates}
+    order = {"definition": ["definition"], "source": ["source"], "summary": ["summary"]}.get(query.kind, [])
+    for name in order + ["table", "sentence", "refusal"]:
+        if name in by and (name != "table" or query.kind in {"figure", "compare", "fact", "locator"}):
+            return by[name]
+    return candidates[-1]
+
+
+def choose(ctx: AnswerContext, candidates: list[Candidate], vector: np.ndarray | None,
+           model: Model | None) -> tuple[Candidate, list[float]]:
+    """The most probable candidate and every candidate's probability (refusal included)."""
+    if model is None:
+        return _legacy_pick(ctx.query, candidates), []
+    rows = feature_rows(ctx, candidates, model.intents(vector))
+    scores = [model.probability(c.answerer, row) for c, row in zip(candidates, rows, strict=True)]
+    return pick(candidates, scores, model.threshold), scores
+
+
+def pick(candidates: list[Candidate], scores: list[float], threshold: float) -> Candidate:
+    """The most probable candidate; the refusal when it is the refusal or too improbable to state."""
+    best = int(np.argmax(scores))
+    if candidates[best].refused or scores[best] >= threshold:
+        return candidates[best]
+    return next((c for c in candidates if c.refused), candidates[best])
+
+
+def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: np.ndarray | None = None,
+            embed=None) -> Answer:
+    """The answer to a question: every answerer proposes, the fitted chooser picks one or refuses."""
+    ctx = AnswerContext(query=query, hits=hits, loaded=loaded, settings=settings, vector=vector, embed=embed)
+    candidates = propose(ctx)
+    chosen, _ = choose(ctx, candidates, vector, load_model())
+    if chosen.refused:
+        related = [h for h in hits[:3]]
+        from assistant.compose import Citations
+
+        shown = Citations(loaded)
+        return Answer(question=query.text, text=chosen.text, refused=True, kind=query.kind,
+                      citations=chosen.cites.items,
+                      related=[_related(shown, h) for h in related])
+    text = chosen.text
+    documents = sorted({c.doc for c in chosen.cites.items})
+    if documents and documents != [loaded.report_title]:
+        # Say which document a figure comes from whenever it is not (only) the bundled report.
+        text += "\n\n" + "Documents: " + "; ".join(documents)
+    return Answer(question=query.text, text=text, kind=query.kind, citations=chosen.cites.items, figures=chosen.figures)
+
+
+def _related(cites, hit: Hit):
+    from ingest.records import Citation
+
+    chunk = hit.chunk
+    return Citation(doc=chunk.doc_title, locator=chunk.locator, page=chunk.page, section=chunk.section,
+                    text=chunk.text, sources=cites.sources(chunk))
+
+
+__all__ = ["ANSWERER_NAMES", "CANDIDATE_FEATURES", "INTENTS", "QUESTION_FEATURES", "choose", "compose",
+           "feature_rows", "load_model"]
