@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 from index import staging
 from index.embedder import get_embedder, model_name
 from index.keyword import KeywordIndex
-from index.library import added_paths, document_roots, remember_added, uploads_dir
-from index.store import ChromaStore
-from ingest.errors import IngestError, StoreError
+from index.library import document_roots, forget_added, remember_added, remembered_paths, uploads_dir
+from index.store import ChromaStore, folder_failure
+from ingest.errors import IngestError, StoreError, shown
 from ingest.loader import SUPPORTED, check_file, load_document
 from ingest.records import Chunk, Document, content_hash
 from ingest.settings import BUNDLED_REPORT, Settings
@@ -82,18 +82,34 @@ def discover(settings: Settings, paths: list[Path], remembered: list[str]) -> tu
         if root.is_dir():
             for file in sorted(root.rglob("*")):
                 # The folder's own README and hidden files are notes, not documents.
-                if not file.is_file() or file.name.lower() == "readme.md" \
-                        or any(part.startswith(".") for part in file.relative_to(root).parts):
+                if file.name.lower() == "readme.md" or any(part.startswith(".") for part in file.relative_to(root).parts):
                     continue
-                if file.suffix.lower() in SUPPORTED:
+                if _links_outside(file, root):
+                    problems.append((str(file), f"{shown(file.name)}: a link to a {'folder' if file.is_dir() else 'file'} "
+                                                f"outside {shown(root)}; not followed (copy it into the folder to index it)"))
+                elif not file.is_file():
+                    continue
+                elif file.suffix.lower() in SUPPORTED:
                     found[str(file.resolve())] = file
                 else:
-                    problems.append((str(file), f"{file.name}: unsupported file type '{file.suffix or 'none'}' (use PDF, Markdown or text)"))
+                    problems.append((str(file), f"{shown(file.name)}: unsupported file type '{shown(file.suffix or 'none')}' "
+                                                "(use PDF, Markdown or text)"))
         elif root.is_file():
-            found[str(root.resolve())] = root
+            found[str(root.resolve())] = root  # a file named on the command line is read even through a link
         elif root in paths:
-            problems.append((str(root), "no such file or folder"))
+            problems.append((str(root), f"{shown(root)}: no such file or folder"))
     return [found[k] for k in sorted(found)], problems
+
+
+def _links_outside(file: Path, root: Path) -> bool:
+    """True for a symbolic link (to a file or folder) that leads out of the folder being ingested.
+
+    Following it would index whatever it points at (`/etc/passwd`) and quote it in answers.
+    """
+    if not file.is_symlink():
+        return False
+    target, inside = file.resolve(), root.resolve()
+    return target.exists() and target != inside and inside not in target.parents
 
 
 def _file_hash(path: Path) -> str:
@@ -106,8 +122,12 @@ def ingest_lock(settings: Settings, progress: Callable[[str, int, int], None] | 
 
     An flock is released by the kernel when its holder dies, so a killed ingest never leaves it stuck.
     """
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.index_dir / "ingest.lock", "a+") as handle:
+    try:
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(settings.index_dir / "ingest.lock", "a+")
+    except OSError as exc:  # a read-only folder or a full disk: say which, not a traceback
+        raise folder_failure(settings.index_dir, exc, "check the AMPI_INDEX_DIR setting") from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -150,6 +170,23 @@ def build_index(settings: Settings, paths: list[Path] | None = None, password: s
         return report
 
 
+def remove_document(settings: Settings, path: Path) -> tuple[str, IngestReport]:
+    """Forget a path given to `ampi ingest PATH`, then switch to a generation without its documents.
+
+    Returns the forgotten path and the report of that ingest (its `removed` lists the documents that left).
+    Raises NotRemovable (bundled report, corpus or upload file, file inside an added folder, unknown path).
+    """
+    with ingest_lock(settings):
+        recover_interrupted(settings)
+        store = ChromaStore(settings, writable=True)
+        current = store.current_name()
+        legacy = store.manifest(current).get("explicit_paths", []) if current else []
+        forgotten = forget_added(settings, path, legacy)
+        if not current:  # nothing indexed yet: forgetting the path is all there is to do
+            return forgotten, IngestReport()
+        return forgotten, _build_index(settings, [], None, None)
+
+
 def recover_interrupted(settings: Settings) -> list[Path]:
     """Settle or roll back upload swaps a killed ingest left behind; call while holding the ingest lock."""
     if not uploads_dir(settings).is_dir():
@@ -168,7 +205,7 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
     started = time.perf_counter()
     paths = [Path(p) for p in (paths or [])]
     report = IngestReport()
-    store = ChromaStore(settings)
+    store = ChromaStore(settings, writable=True)
     key = settings_key(settings)
     current = store.current_name()
     old_manifest = store.manifest(current) if current else {}
@@ -177,10 +214,10 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
     _drop_abandoned(store, settings, keep=current)
 
     # Paths added in earlier runs are recorded outside the index (older indexes kept them in the manifest).
-    remembered = sorted(set(added_paths(settings)) | set(old_manifest.get("explicit_paths", [])))
+    remembered = remembered_paths(settings, old_manifest.get("explicit_paths", []))
     inside = [settings.corpus_dir.resolve(), uploads_dir(settings).resolve()]
-    explicit = sorted(set(remembered) | {str(p.resolve()) for p in paths
-                                         if p.exists() and not any(r == p.resolve() or r in p.resolve().parents for r in inside)})
+    new_paths = {str(p.resolve()) for p in paths
+                 if p.exists() and not any(r == p.resolve() or r in p.resolve().parents for r in inside)}
     files, problems = discover(settings, paths, remembered)
     report.skipped.extend(problems)
     old_docs = {d["path"]: d for d in old_manifest.get("documents", [])} if reusable else {}
@@ -237,6 +274,7 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
         seen_paths.add(key_path)
         entries.append(_document_entry(doc, previous))
     report.removed = [p for p in old_docs if p not in seen_paths and not any(p == s[0] for s in report.skipped)]
+    explicit = _explicit_paths(set(remembered) | new_paths, {str(Path(s).resolve()) for s, _ in report.skipped}, seen_paths)
 
     if reusable and not report.changed:
         # Nothing to embed or switch; only refresh what the manifest says about skipped files.
@@ -272,6 +310,15 @@ def _build_index(settings: Settings, paths: list[Path] | None, password: str | N
     report.chunks_total = len(all_chunks)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _explicit_paths(paths: set[str], refused: set[str], served: set[str]) -> list[str]:
+    """The added paths to remember: all but files refused in this run that serve no earlier version.
+
+    A refused file is not a document: remembering it would report it as skipped on every later
+    `ampi ingest`, long after the run that refused it.
+    """
+    return sorted(p for p in paths if p not in refused or p in served)
 
 
 def _drop_abandoned(store: ChromaStore, settings: Settings, keep: str | None) -> None:

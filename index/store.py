@@ -3,13 +3,26 @@
 Every ingest writes a new *generation* (a fresh collection plus a small manifest collection) and
 only then moves the pointer to it, so a failed or killed ingest leaves the previous generation
 serving. The same code works against a local folder and a `chroma run` server.
+
+Reading never writes the index folder. Chroma writes to every folder it opens, even to read (a lock
+row in chroma.sqlite3 and the HNSW length files), so a reader opens a private copy of the folder
+(`IndexCopy`) and takes a new one when an ingest has changed the folder: questions work on a
+read-only folder or a full disk, and never change the index.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
+import os
+import shutil
+import tempfile
+import threading
 import time
+import weakref
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,17 +35,48 @@ log = logging.getLogger(__name__)
 
 POINTER = "pointer"
 MANIFEST_ID = "manifest"
+COPY_PREFIX = "ampi-index-copy-"
+COPY_ATTEMPTS = 8  # an ingest writing the folder while it is copied: copy again once it has paused
+
+
+def failure_kind(exc: BaseException) -> str | None:
+    """'read-only' or 'full' when an error comes from a read-only folder or a full disk, else None."""
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or any(
+            s in text for s in ("readonly database", "read-only file system", "permission denied")):
+        return "read-only"
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text or "no space left" in text:
+        return "full"
+    return None
+
+
+def folder_failure(folder: Path, exc: BaseException, otherwise: str, setting: str = "AMPI_INDEX_DIR") -> StoreError:
+    """One sentence for a folder that cannot be used: why (read-only, disk full, other) and what to do."""
+    detail = f"{type(exc).__name__}: {exc}"
+    kind = failure_kind(exc)
+    if kind == "read-only":
+        return StoreError(f"the folder {folder} is read-only ({detail}); make it writable or set {setting} "
+                          "to a folder you can write to")
+    if kind == "full":
+        return StoreError(f"the disk holding {folder} is full ({detail}); free some space there or set {setting} "
+                          "to a folder on another disk, then run the command again")
+    return StoreError(f"the folder {folder} is not usable ({detail}); {otherwise}")
+
+
+def _chroma_settings():
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
 def open_client(settings: Settings):
-    """A Chroma client for the settings: HttpClient when a host is set, else a PersistentClient."""
+    """A Chroma client for the settings that may write: HttpClient when a host is set, else a PersistentClient."""
     import chromadb
-    from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.server_mode:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=_chroma_settings())
         except Exception as exc:  # chromadb raises ValueError/ConnectError variants on connect
             raise StoreError(f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} ({exc})") from exc
     folder = settings.index_dir / "chroma"
@@ -42,11 +86,116 @@ def open_client(settings: Settings):
         from chromadb.api.client import SharedSystemClient
 
         SharedSystemClient.clear_system_cache()
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(folder), settings=_chroma_settings())
     except Exception as exc:
-        raise StoreError(f"the index folder {settings.index_dir} cannot be opened ({exc}); run `ampi ingest` to rebuild it") from exc
+        raise folder_failure(settings.index_dir, exc, "run `ampi ingest` to rebuild it") from exc
+
+
+# -- reading from a private copy -------------------------------------------------------------------
+def temp_root() -> Path:
+    """Where copies go: Python's temporary folder (TMPDIR, else /tmp, ...), or TMPDIR as set when none is usable."""
+    try:
+        return Path(tempfile.gettempdir())
+    except OSError:  # "no usable temporary directory": name the one the user would expect
+        return Path(os.environ.get("TMPDIR") or "/tmp")
+
+
+def _temp_failure(exc: BaseException) -> StoreError:
+    return folder_failure(temp_root(), exc, "set TMPDIR to another folder", "TMPDIR")
+
+
+def folder_signature(folder: Path) -> tuple:
+    """What changes whenever Chroma writes the folder: each file's size and time, and SQLite's commit counter."""
+    files = []
+    for parent, _dirs, names in os.walk(folder):  # os.walk skips what an ingest deletes meanwhile
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                info = os.stat(os.path.join(parent, name))
+                files.append((os.path.relpath(os.path.join(parent, name), folder), info.st_size, info.st_mtime_ns))
+    counter = b""
+    with contextlib.suppress(OSError), open(folder / "chroma.sqlite3", "rb") as handle:
+        handle.seek(24)  # file times can be too coarse to tell two quick writes apart; this counter cannot
+        counter = handle.read(4)
+    return tuple(sorted(files)), counter
+
+
+def _copy_folder(folder: Path, target: Path) -> None:
+    """Copy the files of `folder` into `target`; errors say whether reading the index or writing the copy failed."""
+    for parent, _dirs, names in os.walk(folder):
+        here = target / os.path.relpath(parent, folder)
+        for name in names:
+            try:
+                source = open(os.path.join(parent, name), "rb")  # opened apart from the copy: its errors mean the index
+            except FileNotFoundError:
+                continue  # deleted by an ingest meanwhile: the signature check copies again
+            except OSError as exc:
+                raise StoreError(f"the index folder {folder.parent} cannot be read ({type(exc).__name__}: {exc}); "
+                                 "give this user read access to it") from exc
+            with source:
+                try:
+                    here.mkdir(parents=True, exist_ok=True)
+                    with open(here / name, "wb") as copy:
+                        shutil.copyfileobj(source, copy)
+                except OSError as exc:
+                    raise _temp_failure(exc) from exc
+
+
+def _discard(client, path: Path) -> None:
+    with contextlib.suppress(Exception):  # already closed, or half-opened: only the files are left to remove
+        client.close()  # stops Chroma's system for this path, so its memory is returned
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def drop_stale_copies() -> None:
+    """Remove copies left by processes that were killed before they could clean up."""
+    for path in temp_root().glob(f"{COPY_PREFIX}*"):
+        pid = path.name.removeprefix(COPY_PREFIX).split("-", 1)[0]
+        try:
+            os.kill(int(pid), 0)  # signal 0 only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, PermissionError):  # not our name, or another user's live process
+            continue
+
+
+class IndexCopy:
+    """A private copy of a Chroma folder, opened read-write by Chroma; removed when no longer referenced."""
+
+    def __init__(self, folder: Path):
+        import chromadb
+
+        drop_stale_copies()
+        for attempt in range(COPY_ATTEMPTS):
+            self.signature = folder_signature(folder)
+            try:
+                self.path = Path(tempfile.mkdtemp(prefix=f"{COPY_PREFIX}{os.getpid()}-"))
+                _copy_folder(folder, self.path / "chroma")
+            except OSError as exc:  # from mkdtemp: _copy_folder raises StoreError itself
+                raise _temp_failure(exc) from exc
+            except BaseException:
+                shutil.rmtree(self.path, ignore_errors=True)
+                raise
+            if folder_signature(folder) == self.signature:
+                break
+            shutil.rmtree(self.path, ignore_errors=True)
+            time.sleep(0.05 * (attempt + 1))
+        else:
+            raise StoreError(f"the index folder {folder.parent} kept changing while it was read (an ingest is writing "
+                             "it); ask again in a moment")
+        try:
+            self.client = chromadb.PersistentClient(path=str(self.path / "chroma"), settings=_chroma_settings())
+        except Exception as exc:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise (_temp_failure(exc) if failure_kind(exc) else StoreError(
+                f"the index folder {folder.parent} cannot be read ({type(exc).__name__}: {exc}); "
+                "run `ampi ingest` to rebuild it")) from exc
+        self._finalizer = weakref.finalize(self, _discard, self.client, self.path)
+
+    def close(self) -> None:
+        """Close the copy's client and delete its files."""
+        self._finalizer()
 
 
 def chunk_metadata(chunk: Chunk, role: str) -> dict[str, Any]:
@@ -74,10 +223,37 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
 class ChromaStore:
     """Generations of chunk collections in one Chroma client, switched atomically by a pointer."""
 
-    def __init__(self, settings: Settings, client=None):
+    def __init__(self, settings: Settings, client=None, writable: bool = False):
+        """`writable` for an ingest: Chroma opens the folder itself. Otherwise a local folder is read from a copy."""
         self.settings = settings
-        self.client = client or open_client(settings)
         self.prefix = settings.collection_prefix
+        self._in_place = client is not None or writable or settings.server_mode
+        self._client = client or (open_client(settings) if self._in_place else None)
+        self._copies: list[IndexCopy] = []  # the newest last; the one before it may still serve a question under way
+        self._lock = threading.Lock()
+
+    @property
+    def client(self):
+        """The Chroma client: the folder or server itself, or (reading a local folder) the newest copy."""
+        if self._client is None:
+            self.refresh()
+        return self._client
+
+    def refresh(self) -> None:
+        """Reading a local folder: take a new copy when an ingest changed the folder since the last one."""
+        if self._in_place:
+            return
+        folder = self.settings.index_dir / "chroma"
+        if not (folder / "chroma.sqlite3").exists():
+            raise NoIndex(f"the index folder {self.settings.index_dir} is missing; run `ampi ingest` to build it")
+        with self._lock:
+            if self._copies and self._copies[-1].signature == folder_signature(folder):
+                return
+            copy = IndexCopy(folder)
+            for old in self._copies[:-1]:
+                old.close()
+            self._copies = [*self._copies[-1:], copy]
+            self._client = copy.client
 
     def where(self) -> str:
         """The index's location as people know it: a folder or a server address."""
@@ -86,26 +262,34 @@ class ChromaStore:
         return f"the index folder {self.settings.index_dir}"
 
     def _describe(self, exc: Exception) -> StoreError:
+        if isinstance(exc, StoreError):
+            return exc
+        if not self._in_place and failure_kind(exc):  # a reader writes only to its copy
+            return _temp_failure(exc)
         if self.settings.server_mode:
             return StoreError(f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port} is not "
                               f"answering ({type(exc).__name__}: {exc}); check that it is running")
-        return StoreError(f"the index folder {self.settings.index_dir} is not usable ({type(exc).__name__}: {exc}); "
-                          "run `ampi ingest` to rebuild it")
+        return folder_failure(self.settings.index_dir, exc, "run `ampi ingest` to rebuild it")
 
     # -- pointer ------------------------------------------------------------------------------
-    def _pointer(self):
-        return self.client.get_or_create_collection(f"{self.prefix}_{POINTER}", embedding_function=None,
-                                                    metadata={"current": ""})
+    def _pointer_metadata(self) -> dict[str, Any]:
+        """The pointer's metadata; empty until an ingest has switched one in (reading never creates it)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return self.client.get_collection(f"{self.prefix}_{POINTER}", embedding_function=None).metadata or {}
+        except NotFoundError:
+            return {}
 
     def current_name(self) -> str | None:
         """Name of the collection that currently serves queries, if any."""
         if not self.settings.server_mode and not (self.settings.index_dir / "chroma" / "chroma.sqlite3").exists():
             raise NoIndex(f"the index folder {self.settings.index_dir} is missing; run `ampi ingest` to build it")
         try:
-            name = (self._pointer().metadata or {}).get("current") or None
+            self.refresh()
+            return self._pointer_metadata().get("current") or None
         except Exception as exc:
             raise self._describe(exc) from exc
-        return name
 
     def switch_to(self, name: str) -> None:
         """Point queries at a complete generation (one metadata write: all or nothing).
@@ -113,7 +297,8 @@ class ChromaStore:
         The generation it replaces is recorded as retired, with the time: questions already under way
         still read it, so it is deleted only by a later ingest, after `generation_grace_s`.
         """
-        pointer = self._pointer()
+        pointer = self.client.get_or_create_collection(f"{self.prefix}_{POINTER}", embedding_function=None,
+                                                       metadata={"current": ""})
         meta = pointer.metadata or {}
         now = time.time()
         retired = {n: t for n, t in self.retired().items() if n in self.generations()}
@@ -124,7 +309,7 @@ class ChromaStore:
     def retired(self) -> dict[str, float]:
         """Replaced generations and when they were replaced."""
         try:
-            return json.loads((self._pointer().metadata or {}).get("retired") or "{}")
+            return json.loads(self._pointer_metadata().get("retired") or "{}")
         except ValueError:
             return {}
 
@@ -207,6 +392,7 @@ class ChromaStore:
 
     def generations(self) -> list[str]:
         """Names of all generation collections this project owns (complete or not)."""
+        self.refresh()
         names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
         return sorted(n for n in names if n.startswith(f"{self.prefix}_") and not n.endswith("_meta")
                       and n != f"{self.prefix}_{POINTER}")

@@ -19,3 +19,14 @@ class NoIndex(StoreError):
 
 class NoDocument(AmpiError):
     """A question was limited to a document that is not indexed."""
+
+
+class NotRemovable(AmpiError):
+    """`ampi remove` was given a path that is not a document added with `ampi ingest PATH`."""
+
+
+def shown(name: object) -> str:
+    """A file name as printed in a one-line reason: repr-style escaped when it holds a newline or other unprintable character."""
+    text = str(name)
+    # A newline would split a reason over two lines; an undecodable byte (a lone surrogate) would crash the print.
+    return text if text.isprintable() else repr(text)

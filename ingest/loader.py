@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ingest.errors import IngestError
+from ingest.errors import IngestError, shown
 from ingest.records import Document, content_hash
 from ingest.report_parser import looks_like_numbered_report, parse_report
 from ingest.settings import Settings
@@ -18,16 +18,16 @@ SUPPORTED = {".pdf", ".md", ".markdown", ".txt"}
 def check_file(path: Path, settings: Settings) -> None:
     """Reject unreadable, empty, oversized or unsupported files before reading them."""
     if path.suffix.lower() not in SUPPORTED:
-        raise IngestError(f"{path.name}: unsupported file type '{path.suffix or 'none'}' (use PDF, Markdown or text)")
+        raise IngestError(f"{shown(path.name)}: unsupported file type '{shown(path.suffix or 'none')}' (use PDF, Markdown or text)")
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise IngestError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+        raise IngestError(f"{shown(path.name)}: cannot be read ({exc.strerror or exc})") from exc
     if size == 0:
-        raise IngestError(f"{path.name}: empty file")
+        raise IngestError(f"{shown(path.name)}: empty file")
     limit = settings.max_file_mb * 1024 * 1024
     if size > limit:
-        raise IngestError(f"{path.name}: {size / 1024 / 1024:.0f} MB exceeds the {settings.max_file_mb:g} MB limit (AMPI_MAX_FILE_MB)")
+        raise IngestError(f"{shown(path.name)}: {size / 1024 / 1024:.0f} MB exceeds the {settings.max_file_mb:g} MB limit (AMPI_MAX_FILE_MB)")
 
 
 def decode_text(path: Path, data: bytes) -> str:
@@ -36,20 +36,20 @@ def decode_text(path: Path, data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise IngestError(f"{path.name}: damaged UTF-16 text (byte {exc.start})") from exc
+            raise IngestError(f"{shown(path.name)}: damaged UTF-16 text (byte {exc.start})") from exc
     if b"\x00" in data[:4096]:
-        raise IngestError(f"{path.name}: binary data, not text")
+        raise IngestError(f"{shown(path.name)}: binary data, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise IngestError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+        raise IngestError(f"{shown(path.name)}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
 
 
 def load_markdown_report(path: Path, text: str, doc_id: str) -> Document:
     """A report with numbered paragraphs, parsed for structure."""
     title, chunks, footnotes = parse_report(text, doc_id, "", str(path))
     if not chunks:
-        raise IngestError(f"{path.name}: no text found")
+        raise IngestError(f"{shown(path.name)}: no text found")
     return Document(id=doc_id, path=str(path), title=title, chunks=chunks, footnotes=footnotes)
 
 
@@ -64,10 +64,10 @@ def load_document(path: Path, settings: Settings, password: str | None = None) -
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise IngestError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+        raise IngestError(f"{shown(path.name)}: cannot be read ({exc.strerror or exc})") from exc
     text = decode_text(path, data)
     if not text.strip():
-        raise IngestError(f"{path.name}: empty file")
+        raise IngestError(f"{shown(path.name)}: empty file")
     if suffix in {".md", ".markdown"} and looks_like_numbered_report(text):
         return load_markdown_report(path, text, content_hash(data))
     from ingest.pdf_loader import load_text

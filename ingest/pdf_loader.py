@@ -14,7 +14,7 @@ from pathlib import Path
 from llama_index.core.node_parser import SentenceSplitter
 from pypdf import PdfReader
 
-from ingest.errors import IngestError
+from ingest.errors import IngestError, shown
 from ingest.records import Chunk, Document, content_hash
 from ingest.settings import Settings
 
@@ -38,12 +38,12 @@ def read_checked(path: Path, settings: Settings) -> bytes:
     try:
         size = path.stat().st_size
         if size == 0:
-            raise IngestError(f"{path.name}: empty file")
+            raise IngestError(f"{shown(path.name)}: empty file")
         if size > settings.max_file_mb * 1024 * 1024:
-            raise IngestError(f"{path.name}: {size / 1024 / 1024:.0f} MB exceeds the {settings.max_file_mb:g} MB limit (AMPI_MAX_FILE_MB)")
+            raise IngestError(f"{shown(path.name)}: {size / 1024 / 1024:.0f} MB exceeds the {settings.max_file_mb:g} MB limit (AMPI_MAX_FILE_MB)")
         return path.read_bytes()
     except OSError as exc:
-        raise IngestError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+        raise IngestError(f"{shown(path.name)}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def splitter(settings: Settings) -> SentenceSplitter:
@@ -151,12 +151,12 @@ def _pdf_title(reader: PdfReader, first_page: str, path: Path) -> str:
 def _open_pdf(path: Path, data: bytes, settings: Settings, password: str | None) -> PdfReader:
     """A readable (decrypted) PdfReader, or IngestError naming the reason."""
     if b"%PDF-" not in data[:1024]:  # the spec allows a little junk before the header
-        raise IngestError(f"{path.name}: not a valid PDF (no %PDF header)")
+        raise IngestError(f"{shown(path.name)}: not a valid PDF (no %PDF header)")
     try:
         reader = PdfReader(io.BytesIO(data))
         encrypted = reader.is_encrypted
     except Exception as exc:
-        raise IngestError(f"{path.name}: not a valid PDF ({exc or type(exc).__name__})") from exc
+        raise IngestError(f"{shown(path.name)}: not a valid PDF ({exc or type(exc).__name__})") from exc
     if not encrypted:
         return reader
     given = [p for p in (password, settings.pdf_password) if p]
@@ -165,10 +165,10 @@ def _open_pdf(path: Path, data: bytes, settings: Settings, password: str | None)
             if reader.decrypt(candidate):
                 return reader
         except Exception as exc:  # e.g. an unsupported cipher or a missing crypto library
-            raise IngestError(f"{path.name}: encrypted PDF cannot be opened ({exc})") from exc
+            raise IngestError(f"{shown(path.name)}: encrypted PDF cannot be opened ({exc})") from exc
     if given:
-        raise IngestError(f"{path.name}: wrong password for encrypted PDF; give the right one with --password or AMPI_PDF_PASSWORD")
-    raise IngestError(f"{path.name}: encrypted PDF; give the password with --password or AMPI_PDF_PASSWORD")
+        raise IngestError(f"{shown(path.name)}: wrong password for encrypted PDF; give the right one with --password or AMPI_PDF_PASSWORD")
+    raise IngestError(f"{shown(path.name)}: encrypted PDF; give the password with --password or AMPI_PDF_PASSWORD")
 
 
 def load_pdf(path: Path, settings: Settings, password: str | None = None) -> Document:
@@ -179,7 +179,9 @@ def load_pdf(path: Path, settings: Settings, password: str | None = None) -> Doc
         pages = reader.pages
         count = len(pages)
     except Exception as exc:
-        raise IngestError(f"{path.name}: not a valid PDF ({exc or type(exc).__name__})") from exc
+        raise IngestError(f"{shown(path.name)}: not a valid PDF ({exc or type(exc).__name__})") from exc
+    if count == 0:  # nothing to OCR either: the "scanned?" advice below would send people the wrong way
+        raise IngestError(f"{shown(path.name)}: the PDF has no pages")
     raw: list[str] = []
     failures = 0
     for number in range(count):
@@ -189,10 +191,10 @@ def load_pdf(path: Path, settings: Settings, password: str | None = None) -> Doc
             failures += 1
             log.warning("%s: page %d text not extracted: %s", path.name, number + 1, exc)
             raw.append("")
-    if count and failures == count:
-        raise IngestError(f"{path.name}: not a valid PDF (no page could be read)")
+    if failures == count:
+        raise IngestError(f"{shown(path.name)}: not a valid PDF (no page could be read)")
     if sum(len("".join(text.split())) for text in raw) < MIN_TEXT_CHARS:
-        raise IngestError(f"{path.name}: no extractable text (scanned?); run OCR first")
+        raise IngestError(f"{shown(path.name)}: no extractable text (scanned?); run OCR first")
 
     doc_id = content_hash(data)
     title = _pdf_title(reader, _strip_page_number(raw[0]), path)
@@ -227,7 +229,7 @@ def decode(path: Path, data: bytes) -> str:
         if not _CONTROL.search(text):
             return text
         break
-    raise IngestError(f"{path.name}: not UTF-8 text")
+    raise IngestError(f"{shown(path.name)}: not UTF-8 text")
 
 
 def _blocks(text: str) -> list[tuple[list[str], int, str]]:
@@ -256,7 +258,7 @@ def load_text(path: Path, settings: Settings) -> Document:
     data = read_checked(path, settings)
     text = decode(path, data)
     if not text.strip():
-        raise IngestError(f"{path.name}: empty file")
+        raise IngestError(f"{shown(path.name)}: empty file")
     blocks = _blocks(text)
     headings = sorted((level, order, trail[-1]) for order, (trail, level, _) in enumerate(blocks) if trail)
     first_line = next(line for line in text.splitlines() if line.strip())
@@ -275,6 +277,6 @@ def load_text(path: Path, settings: Settings) -> Document:
             locator = trail[-1] if trail else f"part {part}"
             chunks.append(_chunk(doc_id, title, path, len(chunks), locator, piece, kind="text", section=" > ".join(trail)))
     if not chunks:  # e.g. a Markdown file of headings only
-        raise IngestError(f"{path.name}: no text found")
+        raise IngestError(f"{shown(path.name)}: no text found")
     log.info("%s: %d chunks", path.name, len(chunks))
     return Document(id=doc_id, path=str(path), title=title, role="user", chunks=chunks)

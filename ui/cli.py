@@ -8,10 +8,12 @@ import logging
 import sys
 from pathlib import Path
 
-from ingest.errors import AmpiError
+from ingest.errors import AmpiError, shown
 from ingest.settings import REPO_ROOT, Settings, offline_environment
 
 EXIT_SKIPPED = 3
+
+log = logging.getLogger(__name__)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -44,14 +46,33 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(f"Indexed {report.chunks_total} chunks ({report.chunks_embedded} embedded now) in {report.seconds:.1f} s"
           + (" — settings changed, index rebuilt" if report.rebuilt else "")
           + ("" if report.changed else " — already up to date"))
+    return _print_changes(report)
+
+
+def _one_line(text: str) -> str:
+    """A reason on one line whatever an embedded library message holds."""
+    return " ".join(str(text).splitlines())
+
+
+def _print_changes(report) -> int:
+    """The files an ingest added, updated, removed, stored once or skipped; the exit code it calls for."""
     for label, paths in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         for path in paths:
-            print(f"  {label}: {path}")
+            print(f"  {label}: {shown(path)}")
     for path, original in report.duplicates:
-        print(f"  duplicate (stored once): {path} = {original}")
-    for _path, reason in report.skipped:
-        print(f"  skipped: {reason}", file=sys.stderr)
+        print(f"  duplicate (stored once): {shown(path)} = {shown(original)}")
+    for _path, reason in report.skipped:  # this run's only: each ingest reports what it could not read now
+        print(f"  skipped: {_one_line(reason)}", file=sys.stderr)
     return EXIT_SKIPPED if report.skipped else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.builder import remove_document
+
+    forgotten, report = remove_document(_settings(args), Path(args.path))
+    print(f"Removed {shown(forgotten)} from the documents added with `ampi ingest`"
+          + ("" if report.removed else "; no indexed document came from it"))
+    return _print_changes(report)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -66,7 +87,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         plural = {"summary": "summary boxes", "text": "unnumbered passages", "page": "page passages"}
         kinds = ", ".join(f"{n} {plural.get(k, k + 's') if n != 1 else k}" for k, n in sorted(doc["kinds"].items()))
         pages = f", {doc['pages']} pages" if doc.get("pages") else ""
-        print(f"- {doc['title']} [{doc['role']}] {Path(doc['path']).name}{pages}: {kinds}; ingested {doc['ingested_at']}")
+        print(f"- {doc['title']} [{doc['role']}] {shown(Path(doc['path']).name)}{pages}: {kinds}; ingested {doc['ingested_at']}")
         if doc["role"] == "report":
             chunks, _vectors = store.all_chunks()
             mine = [c for c in chunks if c.doc_id == doc["doc_id"]]
@@ -78,7 +99,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             for table in tables:
                 print(f"    {table}")
     for _path, reason in manifest.get("skipped", []):
-        print(f"  skipped last time: {reason}")
+        print(f"  skipped last time: {_one_line(reason)}")
     return 0
 
 
@@ -117,12 +138,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     assistant = Assistant(_settings(args))
     if args.jsonl:
-        for line in sys.stdin:
-            if not line.strip():
+        # Bytes, not text: a line that is not UTF-8 is one bad line, not a decoding error that ends the batch.
+        for number, raw in enumerate(sys.stdin.buffer, 1):
+            if not raw.strip():
                 continue
-            item = json.loads(line)
-            result = assistant.answer(str(item.get("question", "")), doc=args.doc, section=args.section)
-            print(json.dumps(answer_record(result, item.get("id")), ensure_ascii=False), flush=True)
+            item_id, question, error = _jsonl_item(raw, number)
+            if error is None:
+                try:
+                    record = answer_record(assistant.answer(question, doc=args.doc, section=args.section), item_id)
+                except AmpiError:
+                    raise  # the index or --doc: every line would fail the same way, so say it once
+                except Exception as exc:  # one odd question must not cost the rest of the batch
+                    log.debug("line %d could not be answered", number, exc_info=True)
+                    error = f"line {number} could not be answered ({type(exc).__name__}: {exc})"
+            _emit({"id": item_id, "error": error} if error else record)
         return 0
     question = " ".join(args.question)
     result = assistant.answer(question, doc=args.doc, section=args.section)
@@ -131,6 +160,46 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         _print_answer(result, answer_record(result))
     return 0
+
+
+def _json_kind(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true or false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _is_text(value: str) -> bool:
+    """False for a string with a lone surrogate (JSON allows "\\ud800"; it is not text and cannot be printed)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _jsonl_item(raw: bytes, number: int) -> tuple[object, str | None, str | None]:
+    """(id, question, None) for a good `ampi ask --jsonl` line, or (id, None, why the line cannot be asked)."""
+    try:
+        item = json.loads(raw.decode("utf-8-sig"))  # a BOM is allowed at the start of a line
+    except UnicodeDecodeError as exc:
+        return None, None, f"line {number} is not UTF-8 text (byte {exc.start + 1})"
+    except ValueError as exc:
+        return None, None, f"line {number} is not valid JSON ({getattr(exc, 'msg', exc)}, column {getattr(exc, 'colno', '?')})"
+    if not isinstance(item, dict):
+        return None, None, f'line {number} is {_json_kind(item)}, not an object like {{"id": "q1", "question": "..."}}'
+    item_id, question = item.get("id"), item.get("question")
+    if "question" not in item:
+        return item_id, None, f'line {number} has no "question"'
+    if not isinstance(question, str):
+        return item_id, None, f'line {number}: "question" is {_json_kind(question)}, not a string'
+    if not _is_text(question):
+        return item_id, None, f'line {number}: "question" holds a lone surrogate (such as \\ud800), which is not text'
+    return item_id, question, None
+
+
+def _emit(record: dict) -> None:
+    """One JSON object a line; an id holding a lone surrogate is written escaped rather than failing the print."""
+    text = json.dumps(record, ensure_ascii=False)
+    print(text if _is_text(text) else json.dumps(record), flush=True)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -164,6 +233,9 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("--password", help="password for encrypted PDFs")
     ingest.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     ingest.set_defaults(func=cmd_ingest)
+    remove = sub.add_parser("remove", help="remove a file or folder added with `ampi ingest PATH` from the index")
+    remove.add_argument("path", help="the file or folder as given to `ampi ingest`")
+    remove.set_defaults(func=cmd_remove)
     sub.add_parser("status", help="what is indexed: documents, paragraphs, tables, footnotes, pages").set_defaults(func=cmd_status)
     sub.add_parser("sources", help="the report's cited sources (footnotes) and which are present locally").set_defaults(func=cmd_sources)
     ask = sub.add_parser("ask", help="answer a question with citations")
