@@ -24,7 +24,8 @@ from assistant.compose import NOT_AVAILABLE
 from assistant.evidence import name_present, names_in, unknown_counted
 from assistant.query import Query
 from assistant.retrieve import coverage, idf
-from assistant.text import expand, numbers_in, stems
+from assistant.summary import off_topic
+from assistant.text import YEAR, expand, numbers_in, split_sentences, stems
 from ingest.records import Answer, Hit
 from ingest.settings import Settings
 
@@ -189,8 +190,39 @@ def choose(ctx: AnswerContext, candidates: list[Candidate], vector: np.ndarray |
     if model is None:
         return _legacy_pick(ctx.query, candidates), []
     rows = feature_rows(ctx, candidates, model.intents(vector))
-    scores = [model.probability(c.answerer, row) for c, row in zip(candidates, rows, strict=True)]
+    scores = [model.probability(c.answerer, row) if meets_constraints(c, ctx) else 0.0
+              for c, row in zip(candidates, rows, strict=True)]
     return pick(candidates, scores, model.threshold), scores
+
+
+def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
+    """What the question names must be met before any score counts: an answer about something else is no answer.
+
+    The refusal always qualifies. An answer needs every name the question gives (a country by any of its
+    names) in its text or the passages it cites, and a figure asked for a year must be stated beside it. A
+    question whose subject the documents never mention, or whose topic is mostly words they never use
+    (a typo of a word they use counts as that word), gets none.
+    """
+    if candidate.refused:
+        return True
+    query, loaded = ctx.query, ctx.loaded
+    if unknown_counted(query, loaded.document_frequency) or off_topic(query, loaded):
+        return False
+    passages = " ".join(f"{c.text} {c.section}" for c in candidate.cites.items)
+    text = _MARKER.sub(" ", candidate.text)
+    return _names_met(query, f"{text} {passages}") == 1.0 and _years_met(query, text)
+
+
+def _years_met(query: Query, text: str) -> bool:
+    """A figure asked for a year must be stated beside that year: a 2021 value is no answer for 2011."""
+    if not query.years or not (query.wants_number or query.kind in {"figure", "compare"}):
+        return True
+    for year in map(str, query.years):
+        if not any(year in sentence and any(n.strip(" ,.;:") != year and not YEAR.fullmatch(n.strip(" ,.;:"))
+                                            for n in numbers_in(sentence))
+                   for sentence in split_sentences(text)):
+            return False
+    return True
 
 
 def pick(candidates: list[Candidate], scores: list[float], threshold: float) -> Candidate:

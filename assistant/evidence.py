@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.figures import COMPARING
+from assistant.figures import ALIASES, COMPARING
 from assistant.query import AREA_PATTERNS, FILLERS, GENERIC_COUNTS, Query
 from assistant.retrieve import idf
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
@@ -64,10 +64,27 @@ def name_present(name: str, text: str) -> bool:
     """Every word of the name starts a word of the text ('Canadian' finds 'Canada', 'Italian' never 'digital')."""
     low = text.lower()
     for word in name.split():
-        stem = word.lower()[: max(4, len(word) - 3)] if len(word) > 5 else word.lower()
-        if not re.search(rf"(?<![a-z0-9]){re.escape(stem)}", low):
+        if not any(re.search(rf"(?<![a-z0-9]){re.escape(_prefix(form))}" + (r"(?![a-z])" if len(form) <= 3 else ""), low)
+                   for form in same_place(word)):
             return False
     return True
+
+
+def _prefix(word: str) -> str:
+    return word.lower()[: max(4, len(word) - 3)] if len(word) > 5 else word.lower()
+
+
+# Country names, demonyms and everyday names (general knowledge, not one report's): "British" is found by
+# "UK" or "Great Britain", "German" by "Germany". Short codes keep their word boundary.
+_PLACE_FORMS = {country: {country, *forms} for country, forms in ALIASES.items()}
+_PLACE_FORMS["uk"] |= {"britain", "british", "great britain", "gb"}
+_FORM_TO_PLACE = {form: country for country, forms in _PLACE_FORMS.items() for form in forms}
+
+
+def same_place(word: str) -> set[str]:
+    """The word and, for a country or its demonym, every other name of that country."""
+    country = _FORM_TO_PLACE.get(word.lower().rstrip("'’s") if word.lower().endswith(("'s", "’s")) else word.lower())
+    return _PLACE_FORMS[country] | {word} if country else {word}
 
 
 def context_text(chunk: Chunk) -> str:

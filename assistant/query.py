@@ -12,7 +12,8 @@ ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth":
             "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
 # Places and bodies the report distinguishes; Britain/GB and the UK are kept apart on purpose.
 AREA_ALIASES = {
-    "gb": "GB", "great britain": "GB", "britain": "GB",
+    # A bare "Britain" or "British" is everyday English for either: it sets no area constraint.
+    "gb": "GB", "great britain": "GB",
     "uk": "UK", "united kingdom": "UK",
     "us": "US", "usa": "US", "united states": "US", "america": "US",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,7 @@ class LoadedIndex:
     document_frequency: dict[str, int]
     report_ids: set[str]
     report_title: str
+    words: Counter  # the documents' words and how often they occur (spelling is corrected towards them)
 
 
 class Assistant:
@@ -84,6 +86,7 @@ class Assistant:
 
     def _load(self, name: str) -> LoadedIndex:
         from assistant.text import stems
+        from assistant.wording import vocabulary
 
         chunks, _ = self.store.all_chunks(name)
         manifest = self.store.manifest(name)
@@ -96,7 +99,8 @@ class Assistant:
                            manifest=manifest, sources={s.number: s for s in registry_from_manifest(manifest)},
                            glossary=glossary(chunks), document_frequency=frequency,
                            report_ids={d["doc_id"] for d in manifest.get("documents", []) if d["role"] == "report"},
-                           report_title=next((d["title"] for d in manifest.get("documents", []) if d["role"] == "report"), ""))
+                           report_title=next((d["title"] for d in manifest.get("documents", []) if d["role"] == "report"), ""),
+                           words=vocabulary([c.text for c in chunks]))
 
     # -- questions ----------------------------------------------------------------------------
     def answer(self, question: str, doc: str | None = None, section: str | None = None) -> Answer:
@@ -107,9 +111,10 @@ class Assistant:
         """
         from assistant.chooser import compose
         from assistant.query import analyse
+        from assistant.wording import normalise
 
         started = time.perf_counter()
-        query = analyse(question)
+        query = analyse(normalise(question, self.index().words))
         if query.empty:
             return Answer(question=question, text="Please type a question about the documents.", refused=True,
                           kind="empty", latency_ms=(time.perf_counter() - started) * 1000)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from assistant.evidence import blocked, context_text, support
@@ -67,7 +68,7 @@ class Item:
 
 def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, settings: Settings) -> str | None:
     """Bullets from the section the question is about, in reading order, each with its citation; None when unsupported."""
-    if _off_topic(query, loaded):
+    if off_topic(query, loaded):
         return None
     prose = sorted((c for c in loaded.chunks if c.kind in PROSE), key=lambda c: (c.doc_id, c.order))
     runs = {h.chunk.id: _run(h.chunk, prose) for h in hits[:CANDIDATES] if h.chunk.kind in PROSE}
@@ -106,12 +107,19 @@ def _topic(query: Query) -> set[str]:
     return {s for s in query.stems if s not in _CUES and not s.isdigit()}
 
 
-def _off_topic(query: Query, loaded) -> bool:
+def misspelt_known(term: str, frequency: dict[str, int]) -> bool:
+    """True when an unknown word is one typo away from a word the documents use ('machinari', 'enterpriz')."""
+    if len(term) < 5:
+        return False
+    return bool(get_close_matches(term, [t for t in frequency if abs(len(t) - len(term)) <= 2], n=1, cutoff=0.8))
+
+
+def off_topic(query: Query, loaded) -> bool:
     """True when half or more of what the question is about (cue words aside) never occurs in the documents."""
     topic = _topic(query)
     total = len(loaded.chunks)
     known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
-    unknown = topic - set(known)
+    unknown = {t for t in topic - set(known) if not misspelt_known(t, loaded.document_frequency)}
     if not unknown:
         return False
     # An unknown word weighs like a typical word of the question (it may just be the user's phrasing).

@@ -30,9 +30,11 @@ from assistant.chooser import (
     choose,
     feature_rows,
     load_model,
+    meets_constraints,
 )
 from assistant.evaluate import is_correct, load_items
 from assistant.query import analyse
+from assistant.wording import normalise
 from ingest.records import Answer
 from ingest.settings import REPO_ROOT, Settings
 
@@ -70,7 +72,7 @@ def gather(items: list[dict], settings: Settings) -> list[dict]:
     assistant = Assistant(settings)
     out = []
     for item in items:
-        query = analyse(item["question"])
+        query = analyse(normalise(item["question"], assistant.index().words))
         if query.empty:
             continue
         loaded, vector, hits = assistant.search(query)
@@ -148,7 +150,8 @@ def fit_threshold(rows: list[dict], intents: np.ndarray, c: float) -> float:
         for i in held:
             row = rows[i]
             feats = feature_rows(row["ctx"], row["candidates"], intents[i])
-            scores = [fold.probability(cand.answerer, f) for cand, f in zip(row["candidates"], feats, strict=True)]
+            scores = [fold.probability(cand.answerer, f) if meets_constraints(cand, row["ctx"]) else 0.0
+                      for cand, f in zip(row["candidates"], feats, strict=True)]
             scored.append((scores, row["right"], [cand.refused for cand in row["candidates"]]))
 
     def accuracy(threshold: float) -> float:

@@ -109,7 +109,7 @@ def test_unknown_subject_is_refused_plainly(bot):
 
 def test_ordinal_words_count_as_figures(bot):
     answer = bot.answer("What was the UK's rank in M&E value added among OECD countries?")
-    assert "ranked fifth" in answer.text and _locators(answer) == ["2.5"]
+    assert "ranked fifth" in answer.text and _locators(answer)[0] == "2.5"
 
 
 def test_sentence_referring_back_is_quoted_with_its_antecedent(bot):
@@ -144,7 +144,8 @@ def test_query_understanding():
     assert analyse("What does LQ mean?").kind == "definition"
     assert analyse("Summarise the key trends").kind == "summary"
     assert analyse("Where do the trade figures come from?").kind == "source"
-    assert analyse("Jobs in Britain").areas == ["GB"]
+    assert analyse("Jobs in Great Britain").areas == ["GB"]
+    assert analyse("Jobs in Britain").areas == []  # everyday "Britain" may mean the UK or GB: no constraint
     assert analyse("Jobs in the UK in US dollars").areas == ["UK"]
     assert analyse("See Table 2-2 and paragraph 3.4").locators == ["Table 2-2", "3.4"]
 

@@ -127,9 +127,12 @@ def test_accept_upload_checks_before_copying(tmp_path):
             accept_upload(settings, "alice", tmp_path / name)
     assert not uploads.exists()
     (tmp_path / "ok.md").write_text("# Notes\nSmall.", encoding="utf-8")
-    copied = accept_upload(settings, "../mallory", tmp_path / "ok.md", name="../../../escape.md")
-    assert copied.parent.parent == uploads and copied.parent.name.startswith("mallory-") and copied.name == "escape.md"
-    assert copied.read_text(encoding="utf-8").startswith("# Notes")
+    upload = accept_upload(settings, "../mallory", tmp_path / "ok.md", name="../../../escape.md")
+    target = upload.target
+    assert target.parent.parent == uploads and target.parent.name.startswith("mallory-") and target.name == "escape.md"
+    assert not target.exists(), "the stored file is replaced only once its ingest succeeded"
+    assert upload.staged.parent.parent.parent == target.parent and upload.staged.name == "escape.md"
+    assert upload.staged.read_text(encoding="utf-8").startswith("# Notes")
 
 
 def test_load_users(tmp_path):

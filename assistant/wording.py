@@ -1,0 +1,63 @@
+"""Chat wording read as plain English: common abbreviations spelt out, typos corrected towards the documents' words.
+
+The abbreviation table is general chat English (it holds for any report). Spelling is corrected only
+towards words the indexed documents use, weighted by how often they use them, so a new report brings
+its own vocabulary with it. Only the text used for matching changes; the question is shown as asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from difflib import get_close_matches
+
+# General chat shorthand (not one report's vocabulary).
+CHAT = {
+    "ppl": "people", "pple": "people", "approx": "approximately", "aprox": "approximately", "govt": "government",
+    "gov": "government", "govts": "governments", "rn": "now", "yr": "year", "yrs": "years", "num": "number",
+    "nums": "numbers", "no.": "number", "bc": "because", "b/c": "because", "coz": "because", "cuz": "because",
+    "tho": "though", "thru": "through", "w/": "with", "w/o": "without", "wat": "what", "wot": "what",
+    "whats": "what is", "hows": "how is", "wheres": "where is", "whos": "who is", "whys": "why is", "u": "you",
+    "ur": "your", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "info": "information",
+    "mfg": "manufacturing", "mfr": "manufacturer", "mfrs": "manufacturers", "mgmt": "management",
+    "dept": "department", "intl": "international", "natl": "national", "avg": "average", "pct": "per cent",
+    "bn": "billion", "mn": "million", "mil": "million", "stats": "statistics", "biz": "business",
+    "diff": "difference", "vs": "versus", "v": "versus", "abt": "about", "esp": "especially", "aka": "also known as",
+    "yoy": "year on year", "tbh": "", "btw": "", "lol": "", "pls.": "please", "im": "I am", "dont": "do not",
+    "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
+}
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z]")
+MIN_TYPO_LENGTH = 5  # shorter words have too many neighbours one letter away
+
+
+def vocabulary(texts: list[str]) -> Counter:
+    """How often the documents use each lowercase word."""
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text))
+    return counts
+
+
+def correct(word: str, words: Counter) -> str:
+    """The documents' most used word within one or two typos of `word`, or the word itself."""
+    low = word.lower()
+    if len(low) < MIN_TYPO_LENGTH or low in words:
+        return word
+    near = get_close_matches(low, [w for w in words if abs(len(w) - len(low)) <= 2 and w[0] == low[0]], n=3, cutoff=0.84)
+    return max(near, key=lambda w: words[w]) if near else word
+
+
+def normalise(question: str, words: Counter | None = None) -> str:
+    """The question with chat shorthand spelt out and typos corrected (towards `words`, when given)."""
+
+    def replace(match: re.Match) -> str:
+        token = match.group(0)
+        low = token.lower().rstrip(".") if token.lower() not in CHAT else token.lower()
+        if low in CHAT:
+            return CHAT[low]
+        if words is not None and token.isalpha() and not token.isupper():
+            return correct(token, words)
+        return token
+
+    text = _TOKEN.sub(replace, question)
+    return " ".join(text.split())

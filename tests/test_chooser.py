@@ -1,0 +1,60 @@
+"""The learned answer chooser: arithmetic on stated figures, the split by passage, the fitted weights, constraints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.answerers import ANSWERER_NAMES
+from assistant.arithmetic import compute, quantities
+from assistant.chooser import CANDIDATE_FEATURES, QUESTION_FEATURES, WEIGHTS, load_model
+from assistant.train import labelled_items, split_of
+
+
+def test_stated_figures_are_read_with_currency_scale_and_percent():
+    found = quantities("Productivity rose from £91,000 in 2011 to £102,000 in 2021, a rise of 12%.¹⁵")
+    assert [(q.value, q.currency, q.percent) for q in found] == [(91000, "£", False), (102000, "£", False), (12, "", True)]
+    assert [q.value for q in quantities("It allocated $26 million, against $292 million approved.")] == [26e6, 292e6]
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("How much did productivity rise between 2011 and 2021?", "£91,000 in 2011 and £102,000 in 2021",
+     ["£102,000 is £11,000 more than £91,000", "+12%"]),
+    ("What is the difference between the two allocations?", "$26 million versus $292 million",
+     ["$266 million more than $26 million", "11.2 times"]),
+    ("How many graduates in total across the four disciplines?", "over 350 mechanical, 240 industrial, 190 electronics and 170",
+     ["Together 950"]),
+])
+def test_arithmetic_on_figures_stated_in_prose(question, sentence, expected):
+    worked = compute(question, quantities(sentence))
+    assert worked and all(part in worked for part in expected), worked
+
+
+def test_no_arithmetic_without_an_operation_or_two_figures():
+    assert compute("What was productivity in 2021?", quantities("£91,000 in 2011 and £102,000 in 2021")) is None
+    assert compute("How much did it rise?", quantities("It reached £102,000 in 2021")) is None
+
+
+def test_split_keeps_each_passage_on_one_side_and_spreads_off_topic_questions():
+    items = [i for i in labelled_items() if i["id"].startswith("pool")]
+    sides: dict[str, set[str]] = {}
+    for item in items:
+        if item.get("group", "none") != "none":
+            sides.setdefault(item["group"], set()).add(item["split"])
+    assert all(len(s) == 1 for s in sides.values())
+    off_topic = [split_of(i) for i in items if i.get("group") == "none"]
+    assert len(set(off_topic)) == 2, "off-topic questions must not all land on one side"
+    validation = sum(i["split"] == "validation" for i in items)
+    assert 0.15 < validation / len(items) < 0.35
+
+
+def test_shipped_weights_fit_this_feature_layout_and_every_answerer():
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    assert data["chooser"]["question_features"] == QUESTION_FEATURES
+    assert data["chooser"]["candidate_features"] == CANDIDATE_FEATURES
+    model = load_model()
+    assert model is not None and 0.0 <= model.threshold < 1.0
+    assert set(model.coef) <= set(ANSWERER_NAMES) and "refusal" in model.coef
+    width = 1 + len(QUESTION_FEATURES) + len(CANDIDATE_FEATURES)
+    assert all(len(w) == width for w in model.coef.values())

@@ -1,0 +1,40 @@
+"""Chat wording: shorthand spelt out, typos corrected towards the documents' own words, countries by any name."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from assistant.evidence import name_present
+from assistant.wording import normalise, vocabulary
+
+WORDS = vocabulary(["Advanced machinery employs 135,000 people across 11,500 enterprises.",
+                    "The machinery sector employs people; machinery exports rose.",
+                    "Employees of the enterprises work in manufacturing."])
+
+
+def test_chat_shorthand_is_spelt_out():
+    assert normalise("how many ppl work there rn approx") == "how many people work there now approximately"
+    assert normalise("whats the no. of firms w/ exports") == "what is the number of firms with exports"
+
+
+def test_typos_are_corrected_towards_the_documents_words_only():
+    assert normalise("advanced machinary enterprizes", WORDS) == "advanced machinery enterprises"
+    assert normalise("employes in manufacturng", WORDS) in {"employees in manufacturing", "employs in manufacturing"}
+    # Words the documents do not use stay as typed: no guess from outside the documents.
+    assert normalise("tell me a joke about salaries", WORDS) == "tell me a joke about salaries"
+    # Acronyms and short words are never "corrected".
+    assert normalise("AMPI and the UK", WORDS) == "AMPI and the UK"
+
+
+def test_the_most_used_near_word_wins():
+    words = Counter({"exports": 50, "experts": 2})
+    assert normalise("exprts", words) == "exports"
+
+
+def test_countries_are_found_by_any_of_their_names():
+    assert name_present("British", "the UK ranked fifth")
+    assert name_present("Britain", "across Great Britain")
+    assert name_present("German", "Germany and Japan")
+    assert name_present("Dutch", "the Netherlands")
+    assert not name_present("American", "firms used robots")  # "us" is a whole word, never a prefix of "used"
+    assert not name_present("Swedish", "the Aachen cluster in Germany")
