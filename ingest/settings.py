@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -13,7 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Where data lives, which models to use and how retrieval and answers behave."""
 
-    model_config = SettingsConfigDict(env_prefix="AMPI_", extra="ignore")
+    # populate_by_name: a field with environment aliases (ui_password_file) is still set by its name in code.
+    model_config = SettingsConfigDict(env_prefix="AMPI_", extra="ignore", populate_by_name=True)
 
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="Folder of documents ingested by default.")
     data_dir: Path = Field(REPO_ROOT / ".ampi", description="Folder for feedback, briefings and uploads.")
@@ -33,7 +34,11 @@ class Settings(BaseSettings):
     ui_host: str = Field("127.0.0.1", description="Host the web UI binds to.")
     ui_port: int = Field(7860, description="Port of the web UI.")
     ui_users: str | None = Field(None, description="Comma-separated user:password pairs; when set, the UI requires login.")
-    ui_password_file: Path | None = Field(None, description="File of user:password lines; when set, the UI requires login.")
+    ui_password_file: Path | None = Field(None, validation_alias=AliasChoices("AMPI_UI_USERS_FILE", "AMPI_UI_PASSWORD_FILE"),
+                                          description="File of user:password or user:hash lines (AMPI_UI_USERS_FILE); when set, the UI requires login.")
+    ui_login_free_attempts: int = Field(5, ge=1, description="Failed logins of one user or one client address before each further attempt must wait.")
+    ui_login_max_wait_s: float = Field(300.0, gt=0, description="Longest wait between login attempts; it doubles from 1 s with each failure.")
+    ui_session_ttl_s: float = Field(3600.0, gt=0, description="A browser session unused this long is forgotten (its answers and selections).")
     max_upload_mb: float = Field(25.0, description="Largest file accepted by the UI upload.")
     ui_answer_concurrency: int = Field(4, ge=1, description="Questions the UI answers at the same time.")
     generation_grace_s: float = Field(120.0, description="A replaced index generation is kept this long for questions under way.")

@@ -82,7 +82,8 @@ def secured(tmp_path_factory):
         mp.setenv("AMPI_UI_USERS", USERS)  # read from the environment, as `ampi serve` does
         base = notes_settings(root)
         settings = Settings(corpus_dir=base.corpus_dir, data_dir=base.data_dir, index_dir=base.index_dir)
-    assert settings.ui_users == USERS and launch_options(settings)["auth"] == [("alice", "pw1"), ("bob", "pw2")]
+    assert settings.ui_users == USERS and load_users(settings) == [("alice", "pw1"), ("bob", "pw2")]
+    assert callable(launch_options(settings)["auth"])  # Gradio calls the login guard (ui.auth.LoginGuard)
     build_index(settings)
     assistant = Assistant(settings)
     app, url = serve(settings, assistant)

@@ -6,9 +6,8 @@
 
 from __future__ import annotations
 
-import html
 import logging
-import tempfile
+import os
 import uuid
 from pathlib import Path
 
@@ -16,26 +15,33 @@ from ingest.settings import Settings, offline_environment
 
 # Gradio starts its version check when imported or launched; the switch must be set before that.
 offline_environment()
+# Gradio keeps the last 10,000 events (one per API call) for its monitoring page and rebuilds a pandas table of
+# them after every event: memory and time that grow with traffic. 1,000 give the page the same percentiles.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
+import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from assistant.service import Assistant, answer_record  # noqa: E402
 from index.staging import discard  # noqa: E402
 from ingest.errors import AmpiError, NoIndex  # noqa: E402
+from ui import auth  # noqa: E402
 from ui import briefing as brief  # noqa: E402
-from ui.auth import load_users, user_of  # noqa: E402
+from ui.auth import user_of  # noqa: E402
 from ui.feedback import record_feedback  # noqa: E402
 from ui.render import (  # noqa: E402
     CSS,
     capitalize_columns,
     chat_message,
     documents_frame,
+    export_link,
     figures_frame,
     glossary_frame,
     intro_markdown,
     outline_choices,
     outline_items,
     passage_view,
+    report_passages,
     sources_html,
 )
 from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, remember_name  # noqa: E402
@@ -62,9 +68,17 @@ THEME = gr.themes.Default(primary_hue="blue", font=("ui-sans-serif", "system-ui"
 
 def launch_options(settings: Settings) -> dict:
     """Keyword arguments for Blocks.launch shared by `serve` and the tests (Gradio 6 takes css/theme here)."""
-    users = load_users(settings)
-    return {"auth": users or None, "auth_message": "Sign in to the AMPI document assistant." if users else None,
-            "share": False, "show_error": True, "css": CSS, "theme": THEME,
+    from starlette.middleware import Middleware
+
+    users = auth.load_users(settings)
+    guard = auth.LoginGuard(users, settings.ui_login_free_attempts, settings.ui_login_max_wait_s) if users else None
+    # app_kwargs go to the FastAPI app Gradio builds: the login guard's address middleware, the briefing
+    # download route, and a lifespan task that forgets idle sessions.
+    server = {"middleware": [Middleware(auth.ClientAddress)], "routes": [auth.export_route(settings)],
+              "lifespan": auth.session_expiry(settings.ui_session_ttl_s)}
+    return {"auth": guard.check if guard else None,
+            "auth_message": "Sign in to the AMPI document assistant." if users else None,
+            "share": False, "show_error": True, "css": CSS, "theme": THEME, "app_kwargs": server,
             "max_file_size": int(settings.max_upload_mb * 1024 * 1024), "footer_links": ["api", "settings"]}
 
 
@@ -83,12 +97,13 @@ def _problem(exc: Exception, subject: str) -> str:
     return "something went wrong; the details are in the server log"
 
 
-def _panel(answers: list[dict], index: int) -> tuple:
+def _panel(assistant: Assistant, answers: list[dict], index: int) -> tuple:
     """Sources panel, figures table and chart for the answer at `index` of this session."""
     answer = answers[index]["answer"] if 0 <= index < len(answers) else None
     frame = figures_frame(answer)
     units = set(frame["unit"])
-    return (sources_html(answer, index + 1, len(answers)),
+    report = report_passages(assistant, answer.citations + answer.related) if answer else set()
+    return (sources_html(answer, index + 1, len(answers), report),
             gr.Dataframe(value=capitalize_columns(frame), visible=len(frame) > 0,
                          label="Values in this answer" if len(frame) < 2 else "The same values as a table"),
             # Bars must start at zero: an axis fitted to the data hides small bars and exaggerates gaps.
@@ -96,12 +111,26 @@ def _panel(answers: list[dict], index: int) -> tuple:
                        y_lim=[min(0.0, float(frame["value"].min())), float(frame["value"].max()) * 1.08] if len(frame) else None))
 
 
-def _briefing_view(settings: Settings, user: str, keep: str | None = None) -> tuple:
+def _pinned_report(assistant: Assistant, items: list) -> set:
+    """Citation keys of the bundled report's passages among pinned items (their links stay live)."""
+    return report_passages(assistant, [c for item in items for c in item.answer.citations])
+
+
+def _briefing_view(settings: Settings, assistant: Assistant, user: str, keep: str | None = None) -> tuple:
     """Pinned-item picker and Markdown preview of a user's briefing."""
     items = brief.load_briefing(settings, user).items
     choices = [(f"{n}. {item.answer.question}", item.id) for n, item in enumerate(items, 1)]
     value = keep if keep in {item.id for item in items} else (items[0].id if items else None)
-    return gr.Radio(choices=choices, value=value), brief.to_markdown(items, user=user)
+    return gr.Radio(choices=choices, value=value), brief.to_markdown(items, user=user, report=_pinned_report(assistant, items))
+
+
+def _forget_call(app: gr.Blocks, request: gr.Request | None) -> None:
+    """The /ask API keeps nothing per call: drop its session now, on the event loop that owns the sessions."""
+    holder, session_hash = getattr(app, "state_holder", None), getattr(request, "session_hash", None)
+    try:
+        anyio.from_thread.run_sync(auth.forget_api_session, holder, session_hash)
+    except RuntimeError:  # called outside Gradio's worker threads: no event loop to hand it to
+        auth.forget_api_session(holder, session_hash)
 
 
 def own(answers: list[dict], request: gr.Request | None) -> list[dict]:
@@ -123,26 +152,26 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         question = (question or "").strip()
         if not question:
             gr.Warning("Type a question first.")
-            yield (history, question, answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+            yield (history, question, answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
             return
-        waiting = history + [{"role": "user", "content": html.escape(question, quote=False)},
+        waiting = history + [{"role": "user", "content": brief.markdown_text(question)},
                              {"role": "assistant", "content": SEARCHING}]
-        yield (waiting, "", answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+        yield (waiting, "", answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
         try:
             answer = assistant.answer(question)
         except Exception as exc:  # the chat goes back to how it was; the message says why
             gr.Warning(NO_INDEX if isinstance(exc, NoIndex) else f"Could not answer: {_problem(exc, question)}")
-            yield (history, question, answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+            yield (history, question, answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
             return
         answers = answers + [{"id": uuid.uuid4().hex[:12], "answer": answer, "user": user_of(request)}]
         waiting[-1] = {"role": "assistant", "content": chat_message(answer)}
-        yield (waiting, "", answers, len(answers) - 1, *_panel(answers, len(answers) - 1))
+        yield (waiting, "", answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
 
     def select_answer(answers: list[dict], evt: gr.SelectData, request: gr.Request):
         answers = own(answers, request)
         index = evt.index if isinstance(evt.index, int) else evt.index[0]
         index = min(index // 2, len(answers) - 1)  # messages alternate question, answer
-        return (index, *_panel(answers, index))
+        return (index, *_panel(assistant, answers, index))
 
     def rate(answers: list[dict], index: int, comment: str, rating: str, request: gr.Request):
         answers = own(answers, request)
@@ -164,11 +193,11 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         answers = own(answers, request)
         if not 0 <= index < len(answers):
             gr.Warning("Ask a question first; then pin its answer.")
-            return _briefing_view(settings, user_of(request))
+            return _briefing_view(settings, assistant, user_of(request))
         entry = answers[index]
         count = len(brief.pin(settings, user_of(request), entry["answer"], entry["id"]).items)
         gr.Info(duration=4, message=f"Pinned to your briefing ({count} item{'s' if count != 1 else ''}). Open the Briefing tab to export it.")
-        return _briefing_view(settings, user_of(request), keep=entry["id"])
+        return _briefing_view(settings, assistant, user_of(request), keep=entry["id"])
 
     def change_briefing(item_id: str | None, action: str, request: gr.Request):
         user = user_of(request)
@@ -176,7 +205,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             brief.remove(settings, user, item_id)
         elif item_id:
             brief.move(settings, user, item_id, -1 if action == "up" else 1)
-        return _briefing_view(settings, user, keep=item_id)
+        return _briefing_view(settings, assistant, user, keep=item_id)
 
     def item_up(item_id: str | None, request: gr.Request):
         return change_briefing(item_id, "up", request)
@@ -188,17 +217,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         return change_briefing(item_id, "remove", request)
 
     def show_briefing(request: gr.Request):
-        return _briefing_view(settings, user_of(request))
+        return _briefing_view(settings, assistant, user_of(request))
 
     def export_briefing(request: gr.Request):
         user = user_of(request)
         items = brief.load_briefing(settings, user).items
         if not items:
             gr.Warning("Nothing is pinned yet: pin answers from the Ask tab first.")
-            return gr.File(visible=False)
-        # Gradio serves files from its temp folder; a fresh folder per export keeps users apart.
-        path = brief.write_markdown(items, Path(tempfile.mkdtemp(prefix="ampi-briefing-")), user=user)
-        return gr.File(value=str(path), visible=True)
+            return gr.HTML(visible=False)
+        # Saved in the user's own folder and downloaded through auth.export_route, which serves it to them alone.
+        path = brief.save_export(settings, user, items, report=_pinned_report(assistant, items))
+        return gr.HTML(export_link(auth.export_url(path), path.name), visible=True)
 
     def load_page(request: gr.Request):
         try:
@@ -214,7 +243,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         first = next((value for label, value in choices if label[:1].isdigit()), choices[0][1] if choices else None)
         items, text = pick_section(first, outline)
         return (intro_markdown(docs), gr.Dropdown(choices=choices, value=first), outline, items, text,
-                glossary, documents_frame(assistant), *_briefing_view(settings, user_of(request)))
+                glossary, documents_frame(assistant), *_briefing_view(settings, assistant, user_of(request)))
 
     def pick_section(index: str | None, outline: list):
         items = outline[int(index)] if index is not None and int(index) < len(outline) else []
@@ -254,15 +283,18 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             remember_name(upload)
         return ingest_summary(report, target), documents_frame(assistant), ingests + 1
 
-    def ask_api(question: str) -> dict:
+    def ask_api(question: str, request: gr.Request) -> dict:
         """Answer one question; returns the JSON record of `ampi ask --json`."""
         try:
             return answer_record(assistant.answer(question), uuid.uuid4().hex[:12])
         except AmpiError as exc:
             raise gr.Error(str(exc)) from exc
+        finally:
+            _forget_call(app, request)
 
     private = {"api_visibility": "private"}
-    with gr.Blocks(title="AMPI document assistant", analytics_enabled=False) as app:
+    # delete_cache: Gradio's copies of uploads (and other cached files) go after a day, checked hourly.
+    with gr.Blocks(title="AMPI document assistant", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         answers = gr.State([])  # this browser session's answers: [{"id", "answer", "user"}]; read through own()
         selected = gr.State(-1)
         outline = gr.State([])
@@ -325,8 +357,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                             move_down = gr.Button("↓ Move down", size="sm", min_width=80)
                             drop = gr.Button("Remove", size="sm", min_width=80, variant="stop")
                         export_button = gr.Button("Export Markdown", variant="primary", elem_id="ampi-export")
-                        export_file = gr.File(label="Your briefing", visible=False, interactive=False,
-                                              elem_id="ampi-export-file")
+                        export_file = gr.HTML(visible=False, elem_id="ampi-export-file")
                     with gr.Column(scale=3):
                         preview = gr.Markdown(elem_id="ampi-briefing-preview", container=True, padding=True)
             with gr.Tab("Documents", id="documents"):
@@ -358,7 +389,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         move_up.click(item_up, [pinned], [pinned, preview], **private)
         move_down.click(item_down, [pinned], [pinned, preview], **private)
         drop.click(item_remove, [pinned], [pinned, preview], **private)
-        pinned.change(lambda: gr.File(visible=False), None, [export_file], **private)
+        pinned.change(lambda: gr.HTML(visible=False), None, [export_file], **private)
         export_button.click(export_briefing, None, [export_file], **private)
         section_pick.change(pick_section, [section_pick, outline], [item_pick, passage], **private)
         item_pick.change(lambda chunk_id: passage_view(assistant, chunk_id), [item_pick], [passage], **private)

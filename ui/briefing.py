@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -76,6 +77,42 @@ def describe_row(citation: Citation) -> str:
     return " | ".join(rows)
 
 
+# Document text goes into Markdown (chat, briefing preview, exported file) and must stay text there: no images that
+# fetch a URL, no links, no raw HTML. CommonMark lets a backslash escape any ASCII punctuation; these characters
+# start markup, and the rest are left alone so the text stays readable (figures like 'US$ (2021)', 'M&E').
+_MARKUP = re.compile(r"([\\`*_\[\]<>#|~])")
+# Entities ('&lt;img') would turn back into markup characters; GFM also links bare 'http://', 'www.' and e-mail addresses.
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)|(@)")
+_URL = re.compile(r"<?(https?://[^\s<>\"]*[^\s<>\".,;:)])>?")
+
+
+# A citation marker '[2]' stays as it is: with every other bracket escaped there is no link definition it could use.
+_MARKER = re.compile(r"(\[\d{1,3}\])(?![:(\[])")
+
+
+def markdown_text(text: str | None) -> str:
+    """Text that a Markdown renderer shows as written: no images, links, raw HTML or emphasis."""
+    parts = _MARKER.split(text or "")  # text, marker, text, marker, …
+    return "".join(part if n % 2 else _escape_markup(part) for n, part in enumerate(parts))
+
+
+def _escape_markup(text: str) -> str:
+    text = _ENTITY.sub(r"\\&", _MARKUP.sub(r"\\\1", text))
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(0), text)
+
+
+def markdown_links(text: str | None) -> str:
+    """Like markdown_text, but its http(s) addresses become links: only for the bundled report's own text."""
+    parts = _URL.split(text or "")  # text, url, text, url, …
+    return "".join(f"<{part}>" if n % 2 else markdown_text(part) for n, part in enumerate(parts))
+
+
+def citation_key(citation: Citation) -> tuple[str, str, str]:
+    """What identifies a cited passage in the index: document title, locator and text."""
+    return citation.doc, citation.locator, citation.text
+
+
 def source_text(source: str) -> str:
     """A cited source without the 'Source:' prefix tables carry, so lists never say 'Source: Source:'."""
     return re.sub(r"^\s*source:\s*", "", _one_line(source), flags=re.IGNORECASE)
@@ -140,41 +177,47 @@ def remove(settings: Settings, user: str | None, item_id: str) -> Briefing:
         return briefing
 
 
-def _citation_lines(number: int, citation: Citation) -> list[str]:
+def _citation_lines(number: int, citation: Citation, linked: bool = False) -> list[str]:
+    text = markdown_links if linked else markdown_text
     where = f"{citation.doc} — {describe_locator(citation.locator, citation.page)}"
     if citation.section:
-        where += f" ({citation.section})"
+        where += f" ({citation.section.replace(' > ', ' › ')})"  # '>' would need escaping in Markdown
     quote = describe_row(citation) or _preview(citation, 300)
-    lines = [f"- **[{number}]** {where}", f"  > {quote}"]
-    lines += [f"  - Source: {source_text(source)}" for source in citation.sources]
+    lines = [f"- **[{number}]** {markdown_text(where)}", f"  > {markdown_text(quote)}"]
+    lines += [f"  - Source: {text(source_text(source))}" for source in citation.sources]
     return lines
 
 
-def _item_lines(position: int, answer: Answer) -> list[str]:
-    lines = [f"## {position}. {_one_line(answer.question)}", "", answer.text.strip(), ""]
+def _item_lines(position: int, answer: Answer, report: Collection[tuple[str, str, str]]) -> list[str]:
+    lines = [f"## {position}. {markdown_text(_one_line(answer.question))}", "", markdown_text(answer.text.strip()), ""]
     if answer.refused and "don't say" not in answer.text.lower():
         lines += ["_The documents don't say._", ""]
     if answer.refused and answer.related:
         lines += ["Related passages (not an answer):", ""]
-        lines += [f"- {c.doc} — {describe_locator(c.locator, c.page)}: {_preview(c)}" for c in answer.related]
+        lines += [f"- {markdown_text(f'{c.doc} — {describe_locator(c.locator, c.page)}: {_preview(c)}')}" for c in answer.related]
         lines.append("")
     if answer.figures:
         lines += ["| Item | Value | Unit | Cited |", "|---|---:|---|---|"]
-        lines += [f"| {f.label} | {f.value:,.6g} | {f.unit} | {f.citation} |" for f in answer.figures]
+        lines += [f"| {markdown_text(f.label)} | {f.value:,.6g} | {markdown_text(f.unit)} | {markdown_text(f.citation)} |"
+                  for f in answer.figures]
         lines.append("")
     if answer.citations:
         lines += ["**Citations**", ""]
         for number, citation in enumerate(answer.citations, 1):
-            lines += _citation_lines(number, citation)
+            lines += _citation_lines(number, citation, linked=citation_key(citation) in report)
         lines.append("")
     return lines
 
 
 def to_markdown(items: list[BriefingItem], user: str | None = None, date: str | None = None,
-                title: str = "AMPI briefing") -> str:
-    """A briefing a reader who never saw the chat can follow: each answer, its citations, then all sources."""
+                title: str = "AMPI briefing", report: Collection[tuple[str, str, str]] = ()) -> str:
+    """A briefing a reader who never saw the chat can follow: each answer, its citations, then all sources.
+
+    Document text is written as text; only passages of the bundled report (`report`: their citation_key) keep
+    their web addresses as links.
+    """
     date = date or time.strftime("%d %B %Y")
-    by = f" by {user}" if user and user != "anonymous" else ""
+    by = f" by {markdown_text(user)}" if user and user != "anonymous" else ""
     lines = [f"# {title}", "",
              f"_Prepared {date}{by} with the AMPI document assistant: {len(items)} "
              f"question{'s' if len(items) != 1 else ''}, each answered "
@@ -182,19 +225,41 @@ def to_markdown(items: list[BriefingItem], user: str | None = None, date: str | 
              "each answer._", ""]
     if not items:
         lines += ["Nothing has been pinned yet.", ""]
-    sources: list[str] = []
+    sources: dict[str, bool] = {}  # source -> may link (cited by a report passage)
     for position, item in enumerate(items, 1):
-        lines += _item_lines(position, item.answer)
+        lines += _item_lines(position, item.answer, report)
         for citation in item.answer.citations:
-            sources += [source_text(s) for s in citation.sources if source_text(s) not in sources]
+            for source in map(source_text, citation.sources):
+                sources[source] = sources.get(source, False) or citation_key(citation) in report
     lines += ["## Sources", ""]
-    lines += [f"- {source}" for source in sources] or ["- No footnoted sources were cited."]
+    lines += [f"- {markdown_links(s) if linked else markdown_text(s)}" for s, linked in sources.items()] \
+        or ["- No footnoted sources were cited."]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_markdown(items: list[BriefingItem], folder: Path, user: str | None = None) -> Path:
+def export_folder(settings: Settings, user: str | None) -> Path:
+    """The folder holding one user's latest exported briefing (served to that user only)."""
+    return Path(settings.data_dir) / "exports" / safe_name(user)
+
+
+def save_export(settings: Settings, user: str | None, items: list[BriefingItem],
+                report: Collection[tuple[str, str, str]] = ()) -> Path:
+    """Write the user's briefing for download in place of their previous export."""
+    folder = export_folder(settings, user)
+    for old in folder.glob("ampi-briefing-*.md"):  # one export per user: the folder never grows
+        old.unlink(missing_ok=True)
+    return write_markdown(items, folder, user=user, report=report)
+
+
+def export_name(user: str | None) -> str:
+    """The file name a downloaded briefing gets: who and when."""
+    return f"ampi-briefing-{safe_name(user)}-{time.strftime('%Y-%m-%d')}.md"
+
+
+def write_markdown(items: list[BriefingItem], folder: Path, user: str | None = None,
+                   report: Collection[tuple[str, str, str]] = ()) -> Path:
     """Save the Markdown briefing in `folder` under a dated file name and return its path."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"ampi-briefing-{safe_name(user)}-{time.strftime('%Y-%m-%d')}.md"
-    path.write_text(to_markdown(items, user=user), encoding="utf-8")
+    path = folder / export_name(user)
+    path.write_text(to_markdown(items, user=user, report=report), encoding="utf-8")
     return path

@@ -1,12 +1,15 @@
 """HTML, Markdown and tables for the UI panels, built from answers and the index (no Gradio here).
 
-Every document or user string that goes into HTML is escaped here, so the page never renders raw document text.
+Every document or user string that goes into HTML is escaped here, and into Markdown goes through
+`markdown_text`, so the page never renders document text as markup: no images that fetch a URL, no raw HTML,
+and links only from the bundled report.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +18,7 @@ import pandas as pd
 from ingest.errors import AmpiError
 from ingest.records import Answer, Citation
 from ui import briefing as brief
+from ui.briefing import citation_key, markdown_text
 
 if TYPE_CHECKING:  # annotations only: rendering needs no model or index loaded
     from assistant.catalog import GlossaryEntry, OutlineSection
@@ -60,6 +64,31 @@ def _esc(text: str) -> str:
     return html.escape(text or "", quote=True)
 
 
+_URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:)]")
+
+
+def html_links(text: str) -> str:
+    """Escaped text whose http(s) addresses are links that open in a new tab, for the bundled report's own text."""
+    parts = _URL.split(text or "")
+    urls = [_esc(url) for url in _URL.findall(text or "")]
+    links = [f"<a href='{url}' target='_blank' rel='noopener noreferrer nofollow'>{url}</a>" for url in urls]
+    return "".join(_esc(part) + (links[n] if n < len(links) else "") for n, part in enumerate(parts))
+
+
+def report_passages(assistant: Assistant, citations: list[Citation]) -> set[tuple[str, str, str]]:
+    """The citation_key of each of `citations` that is a passage of the bundled report (role 'report').
+
+    Matched on the indexed passage, not the title alone: an upload can take any title it likes.
+    """
+    wanted = {citation_key(c) for c in citations}
+    try:
+        loaded = assistant.index()
+    except AmpiError:
+        return set()
+    return {key for chunk in loaded.chunks if chunk.doc_id in loaded.report_ids
+            and (key := (chunk.doc_title, chunk.locator, chunk.text)) in wanted}
+
+
 # -- passages and citations --------------------------------------------------------------------
 def highlight(text: str, quote: str) -> str:
     """Escaped passage text with the quoted sentence in <mark>; whitespace differences are tolerated."""
@@ -90,15 +119,19 @@ def passage_html(text: str, quote: str = "") -> str:
     return "".join(parts)
 
 
-def citation_html(citation: Citation, number: int | None = None) -> str:
-    """One citation card: number, locator, document, section path, passage and footnoted sources."""
+def citation_html(citation: Citation, number: int | None = None, linked: bool = False) -> str:
+    """One citation card: number, locator, document, section path, passage and footnoted sources.
+
+    `linked`: the passage is the bundled report's, so the web addresses of its sources may be clicked.
+    """
     label = f"<span class='ampi-n'>[{number}]</span>" if number else ""
     section = _esc(citation.section.replace(" > ", " › "))
     listed = {brief.source_text(s) for s in citation.sources}
     # A table's own 'Source:' line is listed below with the footnotes; showing it twice is noise.
     text = "\n".join(line for line in citation.text.splitlines()
                      if not (line.lower().startswith("source:") and brief.source_text(line) in listed))
-    sources = "".join(f"<li>Source: {_esc(brief.source_text(s))}</li>" for s in citation.sources)
+    show = html_links if linked else _esc
+    sources = "".join(f"<li>Source: {show(brief.source_text(s))}</li>" for s in citation.sources)
     return (f"<div class='ampi-cite'><div class='ampi-cite-head'>{label}"
             f"{_esc(brief.describe_locator(citation.locator, citation.page))}"
             f" <span class='ampi-section'>· {_esc(citation.doc)}</span></div>"
@@ -114,12 +147,16 @@ def passage_view(assistant: Assistant, chunk_id: str | None) -> str:
         return "<div class='ampi-empty'>Pick a paragraph or table to read it here.</div>"
     notes = [s.label() for s in assistant.footnotes_for(chunk)]
     return citation_html(Citation(doc=chunk.doc_title, locator=chunk.locator, page=chunk.page, section=chunk.section,
-                                  text=chunk.text, sources=notes))
+                                  text=chunk.text, sources=notes), linked=chunk.doc_id in assistant.index().report_ids)
 
 
 # -- answers -----------------------------------------------------------------------------------
-def sources_html(answer: Answer | None, position: int = 0, total: int = 0) -> str:
-    """The sources panel for one answer: its citations, or for a refusal the related passages."""
+def sources_html(answer: Answer | None, position: int = 0, total: int = 0,
+                 report: Collection[tuple[str, str, str]] = ()) -> str:
+    """The sources panel for one answer: its citations, or for a refusal the related passages.
+
+    `report`: citation keys of the bundled report's passages (see report_passages); only their links are live.
+    """
     if answer is None:
         return f"<div class='ampi-panel'>{EMPTY_PANEL}</div>"
     head = f"Answer {position} of {total} (click another answer in the chat to see its sources): " if total > 1 else ""
@@ -128,20 +165,27 @@ def sources_html(answer: Answer | None, position: int = 0, total: int = 0) -> st
         parts.append("<div class='ampi-refused'>The documents don't say.</div>")
         if answer.related:
             parts.append("<h4>Related passages (not an answer)</h4>")
-            parts += [citation_html(c) for c in answer.related]
+            parts += [citation_html(c, linked=citation_key(c) in report) for c in answer.related]
     else:
         parts.append("<h4>Citations</h4>")
-        parts += [citation_html(c, n) for n, c in enumerate(answer.citations, 1)]
+        parts += [citation_html(c, n, linked=citation_key(c) in report) for n, c in enumerate(answer.citations, 1)]
     return "".join(parts) + "</div>"
 
 
 def chat_message(answer: Answer) -> str:
-    """The answer as chat Markdown, with a one-line key to its citations."""
-    text = html.escape(answer.text, quote=False)
+    """The answer as chat Markdown, with a one-line key to its citations; the quoted text stays text."""
+    text = markdown_text(answer.text)
     if answer.refused:
         return f"{text}\n\n_Related passages are listed on the right; they are not an answer._"
     cited = " · ".join(f"[{n}] {brief.describe_locator(c.locator, c.page)}" for n, c in enumerate(answer.citations, 1))
-    return f"{text}\n\n_Cited: {html.escape(cited, quote=False)}_" if cited else text
+    return f"{text}\n\n_Cited: {markdown_text(cited)}_" if cited else text
+
+
+def export_link(url: str, name: str) -> str:
+    """The download link shown after a briefing export."""
+    url, name = _esc(url), _esc(name)
+    return (f"<div class='ampi-export'>Your briefing: <a href='{url}' download='{name}'>{name}</a>"
+            " <span class='ampi-section'>(only you can open this link)</span></div>")
 
 
 def figures_frame(answer: Answer | None) -> pd.DataFrame:
@@ -174,10 +218,10 @@ def intro_markdown(docs: list[dict]) -> str:
     counts = {"docs": f"{len(docs)} document{'s' if len(docs) != 1 else ''}",
               "chunks": f"{chunks} passage{'s' if chunks != 1 else ''}"}
     if report:
-        return INTRO.format(title=report["title"], **counts)
+        return INTRO.format(title=markdown_text(report["title"]), **counts)
     if docs:
         return ("## Indexed documents\nThe assistant searches {docs} ({chunks}): ".format(**counts)
-                + ", ".join(f"*{d.get('title', '')}*" for d in docs)
+                + ", ".join(f"*{markdown_text(d.get('title', ''))}*" for d in docs)
                 + ". The AMPI report itself is not indexed yet; run `ampi ingest` to add it.")
     return "## No documents indexed yet\nAdd a file in the **Documents** tab, or run `ampi ingest`."
 
