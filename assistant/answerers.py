@@ -144,6 +144,22 @@ def propose_second_passage(ctx: AnswerContext) -> Candidate | None:
     return _passage_candidate(ctx, 1)
 
 
+def propose_heading(ctx: AnswerContext) -> Candidate | None:
+    """A finding the documents put in a heading ('X is particularly concentrated in Y'), with its passage's best sentence.
+
+    Reports often state their main finding once, as the heading of the passages that support it."""
+    for hit in ctx.hits[:3]:
+        chunk = hit.chunk
+        if chunk.kind not in PROSE or len(chunk.heading.split()) < 5 or chunk.heading in chunk.text:
+            continue
+        best = next((e.sentence for e in ctx.evidence() if e.hit.chunk.id == chunk.id), None)
+        cites = Citations(ctx.loaded)
+        quote = best or split_sentences(chunk.text)[0]
+        return Candidate("heading", f"{chunk.heading.strip(' *')}. {quote} {cites.cite(chunk, quote)}", cites,
+                         support=hit.score)
+    return None
+
+
 def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
     """A total, difference, ratio or change computed from figures the best sentences state, shown with them."""
     evidence = [e for e in ctx.evidence() if quantities(e.sentence)]
@@ -236,6 +252,7 @@ ANSWERERS: list[tuple[str, Callable[[AnswerContext], Candidate | None]]] = [
     ("passage_1", propose_first_passage),
     ("passage_2", propose_second_passage),
     ("arithmetic", propose_arithmetic),
+    ("heading", propose_heading),
     ("source", propose_source),
     ("summary", propose_summary),
     ("definition", propose_definition),

@@ -234,10 +234,16 @@ def pick(candidates: list[Candidate], scores: list[float], threshold: float) -> 
 
 
 def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: np.ndarray | None = None,
-            embed=None) -> Answer:
-    """The answer to a question: every answerer proposes, the fitted chooser picks one or refuses."""
+            embed=None, within: set[tuple[str, str]] | None = None) -> Answer:
+    """The answer to a question: every answerer proposes, the fitted chooser picks one or refuses.
+
+    `within` limits answers to passages (document title, locator) of the documents or section asked for:
+    a candidate citing anything outside (a table of another document, say) is dropped, whatever answered it.
+    """
     ctx = AnswerContext(query=query, hits=hits, loaded=loaded, settings=settings, vector=vector, embed=embed)
     candidates = propose(ctx)
+    if within is not None:
+        candidates = [c for c in candidates if c.refused or all((i.doc, i.locator) in within for i in c.cites.items)]
     chosen, _ = choose(ctx, candidates, vector, load_model())
     if chosen.refused:
         related = [h for h in hits[:3]]

@@ -119,7 +119,12 @@ class Assistant:
             return Answer(question=question, text="Please type a question about the documents.", refused=True,
                           kind="empty", latency_ms=(time.perf_counter() - started) * 1000)
         loaded, vector, hits = self.search(query, doc=doc, section=section)
-        result = compose(query, hits, loaded, self.settings, vector, self.embed_texts)
+        within = None
+        if doc or section:  # every answer path keeps to the limits, tables included
+            docs = self.matching_documents(doc) if doc else None
+            within = {(c.doc_title, c.locator) for c in loaded.chunks if (docs is None or c.doc_id in docs)
+                      and (not section or section.lower() in c.section.lower())}
+        result = compose(query, hits, loaded, self.settings, vector, self.embed_texts, within)
         result.question = " ".join(question.split())[:2000]  # as asked: analyse() rewrites "what's" for matching
         result.retrieved = hits[: self.settings.top_k]
         result.latency_ms = (time.perf_counter() - started) * 1000

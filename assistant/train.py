@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -215,7 +216,9 @@ def main() -> None:
     fitted = _model(coef, bias, chooser)
     report(train, fitted, "train (fitted on)")
     data["validation"] = report(validation, fitted, "validation")
-    Path(WEIGHTS).write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    temporary = Path(WEIGHTS).with_suffix(".tmp")  # a running app must never read half a file
+    temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    os.replace(temporary, WEIGHTS)
     print(f"wrote {WEIGHTS}")
 
 

@@ -27,7 +27,7 @@ CHAT = {
     "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
 }
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z]")
-MIN_TYPO_LENGTH = 5  # shorter words have too many neighbours one letter away
+MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one letter away ("stand" is not "stands")
 
 
 def vocabulary(texts: list[str]) -> Counter:

@@ -237,3 +237,19 @@ def test_questions_under_way_survive_an_ingest_switch(tmp_path):
     (settings.corpus_dir / "last.md").write_text("# Last\n\nThe final note.\n", encoding="utf-8")
     final = build_index(expired)
     assert ChromaStore(settings).generations() == [final.collection]
+
+
+def test_document_and_section_limits_apply_to_every_answer_path(settings):
+    """`--doc good.md "Japan's value added?"` must not answer from the report's table (issue 9, item 13)."""
+    good = settings.corpus_dir / "good.md"
+    good.write_text("# Good notes\n\nThe steering group meets every second Tuesday in Halifax.\n", encoding="utf-8")
+    build_index(settings)
+    assistant = Assistant(settings)
+    question = "What was Japan's value added in 2021?"
+    unlimited = assistant.answer(question)
+    assert not unlimited.refused and "Table 2-2" in [c.locator for c in unlimited.citations]
+    limited = assistant.answer(question, doc="good.md")
+    assert limited.refused or all(c.doc == "Good notes" for c in limited.citations), limited.text
+    assert "155" not in limited.text
+    section = assistant.answer(question, section="Learning from elsewhere")
+    assert all("Learning from elsewhere" in c.section for c in section.citations), section.text
