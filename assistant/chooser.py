@@ -39,6 +39,7 @@ QUESTION_FEATURES = ([f"p_{t}" for t in INTENTS] + [f"kind_{k}" for k in KINDS] 
 CANDIDATE_FEATURES = ["coverage", "has_number", "years_met", "log_length", "citations", "cited_rank",
                       "candidate_support", "passage_coverage", "rare_missing", "names_met", "cited_dense", "text_dense"]
 _MARKER = re.compile(r"\[\d+\]")
+SIMILARITY_CHARS = 300
 
 
 @dataclass
@@ -166,10 +167,13 @@ def feature_rows(ctx: AnswerContext, candidates: list[Candidate], intents: np.nd
 
 
 def _similarities(ctx: AnswerContext, candidates: list[Candidate]) -> list[float]:
-    """Cosine of the question and each candidate's text (its first 256 tokens), in one batch; 0 for refusals."""
+    """Cosine of the question and each candidate's opening, in one batch; 0 for refusals.
+
+    Only the first SIMILARITY_CHARS characters are embedded: the opening says what a candidate is about,
+    and embedding whole passages for every question would cost more than the rest of the answer."""
     if ctx.vector is None or ctx.embed is None:
         return [0.0] * len(candidates)
-    texts = [_MARKER.sub(" ", c.text) for c in candidates if not c.refused]
+    texts = [_MARKER.sub(" ", c.text)[:SIMILARITY_CHARS] for c in candidates if not c.refused]
     vectors = iter(ctx.embed(texts) if texts else [])
     return [0.0 if c.refused else float(np.dot(next(vectors), ctx.vector)) for c in candidates]
 

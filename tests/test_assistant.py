@@ -109,7 +109,7 @@ def test_unknown_subject_is_refused_plainly(bot):
 
 def test_ordinal_words_count_as_figures(bot):
     answer = bot.answer("What was the UK's rank in M&E value added among OECD countries?")
-    assert "ranked fifth" in answer.text and _locators(answer)[0] == "2.5"
+    assert "ranked fifth" in answer.text and "2.5" in _locators(answer)
 
 
 def test_sentence_referring_back_is_quoted_with_its_antecedent(bot):
