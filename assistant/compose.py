@@ -21,7 +21,7 @@ from assistant.figures import GENERIC
 from assistant.query import Query
 from assistant.text import split_sentences, stem, stems
 from ingest.markup import superscript_refs
-from ingest.records import Answer, Chunk, Citation, Hit
+from ingest.records import Chunk, Citation, Hit
 from ingest.settings import Settings
 
 NO_ANSWER = "The documents don't say"
@@ -203,14 +203,6 @@ def with_footnotes(hits: list[Hit], loaded, top: int = 8) -> list[Hit]:
                 seen.add(chunk.id)
                 out.append(Hit(chunk=chunk, score=hit.score))
     return out + [h for h in hits[top:] if h.chunk.id not in seen]
-
-
-def refusal(query: Query, hits: list[Hit], cites: Citations, why: str = "") -> Answer:
-    related = [Citation(doc=h.chunk.doc_title, locator=h.chunk.locator, page=h.chunk.page, section=h.chunk.section,
-                        text=h.chunk.text, sources=cites.sources(h.chunk)) for h in hits[:3]]
-    places = ", ".join(c.locator for c in related)
-    text = f"{NO_ANSWER} {why or 'this'}." + (f" The closest passages are {places} (shown as related, not as an answer)." if places else "")
-    return Answer(question=query.text, text=text, refused=True, kind=query.kind, related=related)
 
 
 def stated_gap(query: Query, hits: list[Hit]) -> tuple[str, Chunk] | None:
