@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from assistant.catalog import GlossaryEntry, OutlineSection, glossary, outline
 from index.builder import keyword_dir
 from index.embedder import Embedder, get_embedder
 from index.keyword import KeywordIndex
+from index.library import uploads_dir
 from index.store import ChromaStore
 from ingest.errors import NoDocument, NoIndex, StoreError
 from ingest.records import Answer, Chunk
@@ -27,6 +30,9 @@ from ingest.settings import Settings, offline_environment
 from ingest.sources import Source, registry_from_manifest
 
 log = logging.getLogger(__name__)
+
+# In each user's uploads folder: the stored names uploaded as shared with everyone (hidden: never ingested).
+SHARED = ".shared.json"
 
 
 @dataclass
@@ -103,11 +109,12 @@ class Assistant:
                            words=vocabulary([c.text for c in chunks]))
 
     # -- questions ----------------------------------------------------------------------------
-    def answer(self, question: str, doc: str | None = None, section: str | None = None) -> Answer:
+    def answer(self, question: str, doc: str | None = None, section: str | None = None, user: str | None = None) -> Answer:
         """A grounded answer with citations, or a plain 'the documents don't say' with related passages.
 
         `doc` limits the search to documents whose title or file name contains it; `section` to
-        sections whose path contains it (e.g. "Learning from elsewhere").
+        sections whose path contains it (e.g. "Learning from elsewhere"); `user` (the uploads folder
+        of the person asking, see ui.uploads.user_folder; None for the CLI) to what they may see.
         """
         from assistant.chooser import compose
         from assistant.query import analyse
@@ -118,10 +125,11 @@ class Assistant:
         if query.empty:
             return Answer(question=question, text="Please type a question about the documents.", refused=True,
                           kind="empty", latency_ms=(time.perf_counter() - started) * 1000)
-        loaded, vector, hits = self.search(query, doc=doc, section=section)
+        loaded, vector, hits = self.search(query, doc=doc, section=section, user=user)
         within = None
-        if doc or section:  # every answer path keeps to the limits, tables included
-            docs = self.matching_documents(doc) if doc else None
+        hidden = self.hidden_documents(user)
+        if doc or section or hidden:  # every answer path keeps to the limits, tables included
+            docs = self.visible_ids(doc, user, hidden)
             within = {(c.doc_title, c.locator) for c in loaded.chunks if (docs is None or c.doc_id in docs)
                       and (not section or section.lower() in c.section.lower())}
         result = compose(query, hits, loaded, self.settings, vector, self.embed_texts, within)
@@ -143,13 +151,14 @@ class Assistant:
             known.update(fresh)
         return np.stack([vectors[t] for t in texts])
 
-    def search(self, query, doc: str | None = None, section: str | None = None) -> tuple[LoadedIndex, np.ndarray, list]:
-        """The serving index, the question's vector and its retrieved passages, best first."""
+    def search(self, query, doc: str | None = None, section: str | None = None,
+               user: str | None = None) -> tuple[LoadedIndex, np.ndarray, list]:
+        """The serving index, the question's vector and its retrieved passages (of what `user` may see), best first."""
         from assistant.retrieve import retrieve
 
         loaded = self.index()
         vector = self.embedder.embed_query(query.search_text)
-        docs = self.matching_documents(doc) if doc else None
+        docs = self.visible_ids(doc, user, self.hidden_documents(user))
         if doc and not docs:
             raise NoDocument(f"no indexed document matches '{doc}'; `ampi status` lists them")
         try:
@@ -162,11 +171,38 @@ class Assistant:
             hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
         return loaded, vector, hits
 
-    def matching_documents(self, name: str) -> set[str]:
-        """Ids of indexed documents whose title or file name contains `name` (case-insensitive)."""
+    def matching_documents(self, name: str, user: str | None = None) -> set[str]:
+        """Ids of documents `user` may see whose title or file name contains `name` (case-insensitive)."""
         wanted = name.lower()
-        return {d["doc_id"] for d in self.documents()
+        return {d["doc_id"] for d in self.documents(user)
                 if wanted in d["title"].lower() or wanted in d["path"].rsplit("/", 1)[-1].lower()}
+
+    def visible_ids(self, doc: str | None, user: str | None, hidden: set[str]) -> set[str] | None:
+        """The documents a search may use (None: all): those matching `doc`, less the ones hidden from `user`."""
+        if doc:
+            return self.matching_documents(doc, user)
+        if not hidden:
+            return None
+        return {d["doc_id"] for d in self.index().manifest.get("documents", [])} - hidden
+
+    def hidden_documents(self, user: str | None) -> set[str]:
+        """Ids of other users' uploads that `user` may not see: those not uploaded as shared with everyone.
+
+        The owner of an upload is the user folder it sits in; the corpus folder and paths given to
+        `ampi ingest PATH` belong to whoever runs the server, so everyone sees them.
+        """
+        root = uploads_dir(self.settings).resolve()
+        shared: dict[str, set[str]] = {}
+        hidden = set()
+        for entry in self.index().manifest.get("documents", []):
+            owner = upload_owner(Path(entry["path"]), root)
+            if owner is None or owner[0] == user:
+                continue
+            if owner[0] not in shared:
+                shared[owner[0]] = shared_names(root / owner[0])
+            if owner[1] not in shared[owner[0]]:
+                hidden.add(entry["doc_id"])
+        return hidden
 
     # -- browsing -----------------------------------------------------------------------------
     def outline(self) -> list[OutlineSection]:
@@ -175,9 +211,10 @@ class Assistant:
     def glossary(self) -> list[GlossaryEntry]:
         return self.index().glossary
 
-    def documents(self) -> list[dict]:
-        """Indexed documents with role, counts and when they were ingested."""
-        return self.index().manifest.get("documents", [])
+    def documents(self, user: str | None = None) -> list[dict]:
+        """Indexed documents `user` may see (see `answer`), with role, counts and when they were ingested."""
+        hidden = self.hidden_documents(user)
+        return [d for d in self.index().manifest.get("documents", []) if d["doc_id"] not in hidden]
 
     def sources(self) -> list[Source]:
         return list(self.index().sources.values())
@@ -189,6 +226,25 @@ class Assistant:
     def footnotes_for(self, chunk: Chunk) -> list[Source]:
         sources = self.index().sources
         return [sources[n] for n in chunk.footnotes if n in sources]
+
+
+def upload_owner(path: Path, root: Path) -> tuple[str, str] | None:
+    """(user folder, name inside it) of an uploaded file under `root`; None for any other document."""
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        return None
+    # A file put straight into the uploads folder (by hand, on the server) has no owner: like corpus files.
+    return (parts[0], "/".join(parts[1:])) if len(parts) > 1 else None
+
+
+def shared_names(folder: Path) -> set[str]:
+    """Names in one user's uploads folder uploaded as shared with everyone (unreadable: none, so nothing leaks)."""
+    try:
+        names = json.loads((folder / SHARED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
 
 
 def answer(question: str, settings: Settings) -> Answer:

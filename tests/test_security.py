@@ -290,7 +290,7 @@ def test_hostile_names_through_the_real_upload_and_add_routes(secured):
     cache_root = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
     assert cache_root in cached.resolve().parents
     status, done, said = alice.call("add_document", {"path": str(cached), "meta": {"_type": "gradio.FileData"},
-                                                     "orig_name": f"../../{escape.name}"}, "", 0)
+                                                     "orig_name": f"../../{escape.name}"}, "", 0, False)
     assert status == 200 and done["success"], (done, said)
     assert "Added" in json.dumps(done["output"]["data"][0])
     kept = settings.data_dir / "uploads" / "alice" / escape.name
@@ -298,7 +298,7 @@ def test_hostile_names_through_the_real_upload_and_add_routes(secured):
     # A payload naming a file outside Gradio's cache is refused before the handler runs.
     secret = settings.data_dir.parent / "server-only.md"
     secret.write_text(f"# Server only\n\n{SECRET} server file.\n", encoding="utf-8")
-    status, done, _ = alice.call("add_document", {"path": str(secret), "meta": {"_type": "gradio.FileData"}}, "", 0)
+    status, done, _ = alice.call("add_document", {"path": str(secret), "meta": {"_type": "gradio.FileData"}}, "", 0, False)
     assert status == 200 and not done["success"], done
     assert "was not uploaded by a user" in done["output"]["error"], done  # Gradio refuses it
     assert not (settings.data_dir / "uploads" / "alice" / "server-only.md").exists()

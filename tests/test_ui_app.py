@@ -31,9 +31,9 @@ class PacedAssistant(Assistant):
 
     delay = 0.0
 
-    def answer(self, question, doc=None, section=None):
+    def answer(self, question, doc=None, section=None, user=None):
         time.sleep(self.delay)
-        return super().answer(question, doc=doc, section=section)
+        return super().answer(question, doc=doc, section=section, user=user)
 
 
 def _free_port() -> int:

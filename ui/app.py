@@ -44,7 +44,7 @@ from ui.render import (  # noqa: E402
     report_passages,
     sources_html,
 )
-from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, remember_name  # noqa: E402
+from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, remember_name, remember_sharing, user_folder  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                              {"role": "assistant", "content": SEARCHING}]
         yield (waiting, "", answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
         try:
-            answer = assistant.answer(question)
+            answer = assistant.answer(question, user=user_folder(user_of(request)))
         except Exception as exc:  # the chat goes back to how it was; the message says why
             gr.Warning(NO_INDEX if isinstance(exc, NoIndex) else f"Could not answer: {_problem(exc, question)}")
             yield (history, question, answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
@@ -230,10 +230,13 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         return gr.HTML(export_link(auth.export_url(path), path.name), visible=True)
 
     def load_page(request: gr.Request):
+        viewer = user_folder(user_of(request))
         try:
-            docs = assistant.documents()
-            sections = assistant.outline()
-            glossary = glossary_frame(assistant.glossary())
+            docs = assistant.documents(viewer)
+            # Outline and glossary are built from every document: keep to those this user may see.
+            titles = {d["title"] for d in docs}
+            sections = [s for s in assistant.outline() if s.doc in titles]
+            glossary = glossary_frame([g for g in assistant.glossary() if g.doc in titles])
         except AmpiError as exc:
             if not isinstance(exc, NoIndex):  # an empty index is explained on the page itself
                 gr.Warning(str(exc))
@@ -241,16 +244,23 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         choices, outline = outline_choices(sections), outline_items(sections)
         # Open the outline at the first numbered section, so the browser is never an empty box.
         first = next((value for label, value in choices if label[:1].isdigit()), choices[0][1] if choices else None)
-        items, text = pick_section(first, outline)
+        items, text = pick_section(first, outline, request)
         return (intro_markdown(docs), gr.Dropdown(choices=choices, value=first), outline, items, text,
-                glossary, documents_frame(assistant), *_briefing_view(settings, assistant, user_of(request)))
+                glossary, documents_frame(assistant, viewer), *_briefing_view(settings, assistant, user_of(request)))
 
-    def pick_section(index: str | None, outline: list):
+    def show_passage(chunk_id: str | None, request: gr.Request):
+        """A passage of a document this user may see (ids come from the browser, so check them here)."""
+        chunk = assistant.chunk(chunk_id) if chunk_id else None
+        hidden = assistant.hidden_documents(user_folder(user_of(request))) if chunk else set()
+        return passage_view(assistant, None if chunk and chunk.doc_id in hidden else chunk_id)
+
+    def pick_section(index: str | None, outline: list, request: gr.Request):
         items = outline[int(index)] if index is not None and int(index) < len(outline) else []
         first = items[0][1] if items else None
-        return gr.Radio(choices=items, value=first), passage_view(assistant, first)
+        return gr.Radio(choices=items, value=first), show_passage(first, request)
 
-    def add_document(file_path: str | None, password: str, ingests: int, request: gr.Request,
+    # `share` comes after `request`: Gradio fills it from the checkbox, and older callers pass four arguments.
+    def add_document(file_path: str | None, password: str, ingests: int, request: gr.Request, share: bool = False,
                      progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker through this default)
         from index.worker import build_index_in_child
 
@@ -281,12 +291,14 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             gr.Warning(f"{target.name} was not added; see the report below.")
         else:
             remember_name(upload)
-        return ingest_summary(report, target), documents_frame(assistant), ingests + 1
+            remember_sharing(upload, bool(share))
+        viewer = user_folder(user_of(request))
+        return ingest_summary(report, target, bool(share)), documents_frame(assistant, viewer), ingests + 1
 
     def ask_api(question: str, request: gr.Request) -> dict:
         """Answer one question; returns the JSON record of `ampi ask --json`."""
         try:
-            return answer_record(assistant.answer(question), uuid.uuid4().hex[:12])
+            return answer_record(assistant.answer(question, user=user_folder(user_of(request))), uuid.uuid4().hex[:12])
         except AmpiError as exc:
             raise gr.Error(str(exc)) from exc
         finally:
@@ -367,6 +379,9 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                     with gr.Column(scale=2):
                         upload = gr.File(label="File to add", file_types=list(UPLOAD_TYPES), elem_id="ampi-upload")
                         password = gr.Textbox(label="PDF password (only for protected PDFs)", type="password")
+                        # Off by default: an upload is searched for its uploader alone unless they choose otherwise.
+                        share = gr.Checkbox(label="Share with everyone (others can search this file)", value=False,
+                                            elem_id="ampi-share")
                         add_button = gr.Button("Add to the index", variant="primary", elem_id="ampi-add")
                         ingest_result = gr.Markdown(elem_id="ampi-ingest-result")
                     with gr.Column(scale=3):
@@ -392,10 +407,10 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         pinned.change(lambda: gr.HTML(visible=False), None, [export_file], **private)
         export_button.click(export_briefing, None, [export_file], **private)
         section_pick.change(pick_section, [section_pick, outline], [item_pick, passage], **private)
-        item_pick.change(lambda chunk_id: passage_view(assistant, chunk_id), [item_pick], [passage], **private)
+        item_pick.change(show_passage, [item_pick], [passage], **private)
         page_outputs = [intro, section_pick, outline, item_pick, passage, glossary, documents, pinned, preview]
         # After an ingest the outline, glossary and intro may change too: reload them like a page load.
-        add_button.click(add_document, [upload, password, ingests], [ingest_result, documents, ingests], concurrency_limit=1,
+        add_button.click(add_document, [upload, password, ingests, share], [ingest_result, documents, ingests], concurrency_limit=1,
                          concurrency_id="ingest", **private)
         ingests.change(load_page, None, page_outputs, **private)
         app.load(load_page, None, page_outputs, **private)

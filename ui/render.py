@@ -200,10 +200,10 @@ def capitalize_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- what is indexed ---------------------------------------------------------------------------
-def documents_frame(assistant: Assistant) -> pd.DataFrame:
-    """Indexed documents for the status table."""
+def documents_frame(assistant: Assistant, user: str | None = None) -> pd.DataFrame:
+    """Indexed documents `user` (an uploads folder name) may see, for the status table."""
     try:
-        docs = assistant.documents()
+        docs = assistant.documents(user)
     except AmpiError:
         docs = []
     rows = [{"title": d.get("title", ""), "file": Path(d.get("path", "")).name, "role": ROLES.get(d.get("role"), d.get("role")),

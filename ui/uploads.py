@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.service import SHARED, shared_names, upload_owner
 from index.library import uploads_dir
 from index.staging import stage_copy
 from ingest.errors import AmpiError
@@ -52,13 +53,18 @@ def _stored_names(folder: Path) -> dict[str, str]:
         return {}
 
 
+def user_folder(user: str | None) -> str:
+    """The folder (under data_dir/uploads) of a logged-in user's uploads: also who owns them when searching."""
+    return safe_name(user)
+
+
 def upload_target(settings: Settings, user: str, name: str) -> Path:
     """Where an upload of that name is kept: data_dir/uploads/<user>/<stored name>.
 
     A re-upload of the same original name replaces its own earlier file; a different name that
     cleans to a taken one ('plan?v1.md' after 'plan*v1.md') gets a numbered name of its own.
     """
-    folder = uploads_dir(settings) / safe_name(user)
+    folder = uploads_dir(settings) / user_folder(user)
     original = re.split(r"[\\/]", name or "")[-1]
     known = _stored_names(folder)
     if original in known:
@@ -85,6 +91,18 @@ def remember_name(upload: StagedUpload) -> None:
     os.replace(temporary, folder / NAMES)
 
 
+def remember_sharing(upload: StagedUpload, shared: bool) -> None:
+    """Record whether everyone may search the stored file (after its ingest succeeded; the latest upload decides)."""
+    folder, name = upload.target.parent, upload.target.name
+    names = shared_names(folder)
+    if (name in names) == shared:
+        return
+    names = names | {name} if shared else names - {name}
+    temporary = folder / (SHARED + ".tmp")
+    temporary.write_text(json.dumps(sorted(names), indent=1), encoding="utf-8")
+    os.replace(temporary, folder / SHARED)
+
+
 def accept_upload(settings: Settings, user: str, source: Path, name: str | None = None) -> StagedUpload:
     """Check type and size, then stage a copy beside its target; raises UploadRejected.
 
@@ -105,17 +123,32 @@ def accept_upload(settings: Settings, user: str, source: Path, name: str | None 
     return StagedUpload(staged=stage_copy(source, target), target=target, original=original)
 
 
-def ingest_summary(report: IngestReport, target: Path) -> str:
-    """The ingest report in plain words, the uploaded file first."""
+def ingest_summary(report: IngestReport, target: Path, shared: bool = False) -> str:
+    """The ingest report in plain words, the uploaded file first; of other files, only those of the uploader.
+
+    The ingest reads every user's uploads: another user's file names and skip reasons are theirs alone.
+    """
     mine = str(target)
+    root = target.parent.parent.resolve()
+
+    def own(path: str) -> bool:  # the uploader's own uploads (skip reports of anything else are not theirs)
+        owner = upload_owner(Path(path), root)
+        return owner is not None and owner[0] == target.parent.name
+
+    def shown(path: str) -> bool:  # documents everyone sees, the uploader's, and uploads shared with everyone
+        owner = upload_owner(Path(path), root)
+        return owner is None or own(path) or owner[1] in shared_names(root / owner[0])
+
     lines = []
     for label, paths in (("Added", report.added), ("Updated", report.updated), ("Already indexed, unchanged", report.unchanged)):
         if mine in paths:
             lines.append(f"**{label}:** {target.name} — {report.chunks_total} passage"
-                         f"{'s' if report.chunks_total != 1 else ''} now searchable in all documents.")
-    lines += [f"**Not added:** {target.name} has the same content as {Path(o).name}." for p, o in report.duplicates if p == mine]
-    lines += [f"**Skipped:** {reason}" for p, reason in report.skipped]
-    others = [Path(p).name for p in report.added + report.updated if p != mine]
+                         f"{'s' if report.chunks_total != 1 else ''} now searchable in all documents "
+                         f"({'by everyone' if shared else 'only by you'}).")
+    lines += [f"**Not added:** {target.name} has the same content as "
+              f"{Path(o).name if shown(o) else 'a document already indexed'}." for p, o in report.duplicates if p == mine]
+    lines += [f"**Skipped:** {reason}" for p, reason in report.skipped if own(p)]
+    others = [Path(p).name for p in report.added + report.updated if p != mine and shown(p)]
     if others:
         lines.append(f"Also refreshed: {', '.join(others)}.")
     return "\n\n".join(lines) or "Nothing changed."
