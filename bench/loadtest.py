@@ -148,6 +148,23 @@ def client_loop(url: str, questions: list[str], seconds: float, seed: int, tally
             tally.add(elapsed)
 
 
+def ingest_during(seconds: float, count: int, folder: Path, tally: Tally, log: list[str]) -> None:
+    """`count` ingests spread over the run, each adding a new document: every one switches the index under load.
+
+    They go through `ampi ingest PATH` (its own process, as an upload's ingest is), and `main` removes the
+    documents again with `ampi remove` so the index ends as it began."""
+    for n in range(count):
+        time.sleep(seconds / (count + 1))
+        path = folder / f"loadtest-note-{n}.md"
+        path.write_text(f"# Load test note {n}\n\nShift log {n}: the test rig ran for {n + 1} hours.\n", encoding="utf-8")
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "ui.cli", "ingest", "--quiet", str(path)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+        log.append(f"ingest {n}: exit {done.returncode} in {time.perf_counter() - started:.1f} s")
+        if done.returncode != 0:
+            tally.add(0.0, error=f"ingest {n} failed: {done.stderr.strip()[-300:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -155,6 +172,7 @@ def main() -> None:
     parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "dev.jsonl"))
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "loadtest.json"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ingests", type=int, default=3, help="documents added (index switches) during the run")
     args = parser.parse_args()
     offline_environment()
 
@@ -173,9 +191,15 @@ def main() -> None:
     tally = Tally()
     try:
         rss_start = rss_mb(server.pid)
-        ready = threading.Barrier(args.clients)
+        ready = threading.Barrier(args.clients)  # the ingest thread does not wait on it
         threads = [threading.Thread(target=client_loop, args=(url, questions, args.seconds, args.seed + n, tally, ready),
                                     daemon=True, name=f"client-{n}") for n in range(args.clients)]
+        import tempfile
+
+        notes = Path(tempfile.mkdtemp(prefix="ampi-loadtest-"))
+        ingest_log: list[str] = []
+        threads.append(threading.Thread(target=ingest_during, args=(args.seconds, args.ingests, notes, tally, ingest_log),
+                                        daemon=True, name="ingests"))
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -187,6 +211,8 @@ def main() -> None:
         rss_end = rss_mb(server.pid)
     finally:
         stop_server(server)
+        for note in sorted(notes.glob("*.md")):
+            subprocess.run([sys.executable, "-m", "ui.cli", "remove", str(note)], cwd=ROOT, capture_output=True, timeout=600)
 
     answered = [s for s in tally.latencies if s > 0]
     result = {
@@ -203,6 +229,7 @@ def main() -> None:
         "latency_max_ms": round(max(answered) * 1000, 1) if answered else None,
         "server_rss_mb_start": rss_start,
         "server_rss_mb_end": rss_end,
+        "ingests_during_run": ingest_log,
         "error_examples": sorted(set(tally.errors))[:5],
         "mismatch_examples": tally.mismatches[:5],
         "host": "127.0.0.1",
