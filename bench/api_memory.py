@@ -25,9 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # also runnable without the editable install
 
-from loadtest import free_port, rss_mb, start_server, stop_server  # noqa: E402  (bench/ is this script's folder)
-
-from ingest.settings import Settings, offline_environment  # noqa: E402
+from loadtest import free_port, indexed_questions, rss_mb, start_server, stop_server  # noqa: E402  (bench/ is this script's folder)
 
 GOAL_MB = 50.0
 REQUEST_TIMEOUT = 60.0
@@ -83,15 +81,7 @@ def main() -> None:
     parser.add_argument("--questions", default=str(ROOT / "tests" / "eval" / "dev.jsonl"))
     parser.add_argument("--out", default=str(ROOT / "bench-results" / "api_memory.json"))
     args = parser.parse_args()
-    offline_environment()
-
-    from index.store import ChromaStore
-
-    settings = Settings()
-    if not ChromaStore(settings).current_name():
-        raise SystemExit(f"no index in {settings.index_dir}: run `ampi ingest` first (make bench does)")
-    questions = [json.loads(line)["question"] for line in Path(args.questions).read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+    questions = indexed_questions(args.questions, "bench")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()

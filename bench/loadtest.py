@@ -165,6 +165,17 @@ def ingest_during(seconds: float, count: int, folder: Path, tally: Tally, log: l
             tally.add(0.0, error=f"ingest {n} failed: {done.stderr.strip()[-300:]}")
 
 
+def indexed_questions(path: str, target: str) -> list[str]:
+    """The questions of a JSONL file, once an index exists (else exit saying which make target builds it)."""
+    offline_environment()
+    from index.store import ChromaStore
+
+    settings = Settings()
+    if not ChromaStore(settings).current_name():
+        raise SystemExit(f"no index in {settings.index_dir}: run `ampi ingest` first (make {target} does)")
+    return [json.loads(line)["question"] for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -174,15 +185,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--ingests", type=int, default=3, help="documents added (index switches) during the run")
     args = parser.parse_args()
-    offline_environment()
-
-    from index.store import ChromaStore
-
-    settings = Settings()
-    if not ChromaStore(settings).current_name():
-        raise SystemExit(f"no index in {settings.index_dir}: run `ampi ingest` first (make loadtest does)")
-    questions = [json.loads(line)["question"] for line in Path(args.questions).read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
+    questions = indexed_questions(args.questions, "loadtest")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
