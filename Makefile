@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run serve ingest test eval train bench loadtest browser clean
+.PHONY: install run serve ingest test eval train bench bench-embed loadtest browser clean
 
 install: $(STAMP)
 
@@ -45,6 +45,7 @@ eval: ingest  # regression sets (tuned on), the rewording check, then the held-o
 	$(AMPI) eval tests/eval/probe.jsonl --no-baseline --out eval-results/probe
 	$(AMPI) eval tests/eval/probe2.jsonl --no-baseline --out eval-results/probe2
 	$(AMPI) eval tests/eval/dev_reworded.jsonl --no-baseline --out eval-results/reworded
+	$(AMPI) eval tests/eval/conversations.jsonl --no-baseline --out eval-results/conversations
 	$(PY) -m assistant.train --check
 
 # Refit the answer chooser on the pool's train split (writes assistant/weights.json; scikit-learn needed).
@@ -56,6 +57,11 @@ bench: ingest
 	$(PY) bench/bench_query.py
 	$(PY) bench/memory.py
 	$(PY) bench/api_memory.py
+	$(PY) bench/bench_startup.py
+
+# Ingest embedding: batch sizes 8/16/32/64, length-sorted batches, 1 and 2 threads (≈ 5-10 min).
+bench-embed: ingest
+	$(PY) bench/bench_embed.py
 
 loadtest: ingest
 	$(PY) bench/loadtest.py

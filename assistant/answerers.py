@@ -28,10 +28,11 @@ from assistant.compose import (
     why_refused,
     with_footnotes,
 )
-from assistant.evidence import Evidence, best_sentences, unknown_counted
+from assistant.evidence import Evidence, best_sentences, unknown_counted, unknown_reference
 from assistant.query import Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
+from assistant.table_ops import operate, years_given
 from assistant.text import split_sentences
 from ingest.records import FigureRow, Hit
 from ingest.settings import Settings
@@ -193,6 +194,17 @@ def propose_table(ctx: AnswerContext) -> Candidate | None:
     return Candidate("table", text, cites, figures=figures, support=1.0)
 
 
+def propose_table_operation(ctx: AnswerContext) -> Candidate | None:
+    """An operation over a table's rows: extremes, top n, filters, counts, ratios, changes between panels."""
+    cites = Citations(ctx.loaded)
+    tables = [c for c in ctx.loaded.chunks if c.table is not None]
+    found = operate(ctx.query, tables, lambda chunk: cites.cite(chunk, "\n".join(r.text for r in chunk.table.rows[:3])))
+    if not found:
+        return None
+    text, figures = found
+    return Candidate("table_operation", text, cites, figures=figures, support=1.0)
+
+
 def propose_source(ctx: AnswerContext) -> Candidate | None:
     """The work a statement's footnote or a table's Source line names."""
     query = ctx.as_kind("source", wants_number=False)
@@ -227,6 +239,15 @@ def propose_refusal(ctx: AnswerContext) -> Candidate:
     if unknown:
         return Candidate("refusal", f"{NO_ANSWER} anything about {unknown}: the word does not occur in them.",
                          cites, refused=True)
+    missing = unknown_reference(query, ctx.loaded.chunks)
+    if missing:
+        closest = list(dict.fromkeys(h.chunk.section for h in ctx.hits[:6] if h.chunk.section))[:3]
+        offer = f" The closest sections are: {'; '.join(closest)}." if closest else ""
+        return Candidate("refusal", f"{NO_ANSWER} this: they have no {missing}.{offer}", cites, refused=True)
+    tables = [c for c in ctx.loaded.chunks if c.table is not None]
+    given = years_given(query, tables, lambda chunk: cites.cite(chunk, "\n".join(r.text for r in chunk.table.rows[:3])))
+    if given:  # a near miss by year: say what the documents do give
+        return Candidate("refusal", f"{NO_ANSWER} this; {given}", cites, refused=True)
     evidence = ctx.evidence()
     if evidence and NOT_AVAILABLE.search(evidence[0].sentence) and not re.match(r"why\b", query.text, re.I):
         sentence, chunk = evidence[0].sentence, evidence[0].hit.chunk
@@ -246,6 +267,7 @@ def propose_refusal(ctx: AnswerContext) -> Candidate:
 # The answerers, in one place. Each sees the same context; the chooser decides among what they propose.
 ANSWERERS: list[tuple[str, Callable[[AnswerContext], Candidate | None]]] = [
     ("table", propose_table),
+    ("table_operation", propose_table_operation),
     ("sentence", propose_sentence),
     ("plain_sentence", propose_plain_sentence),
     ("second_sentence", propose_second_sentence),

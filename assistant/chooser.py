@@ -21,7 +21,9 @@ import numpy as np
 
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
 from assistant.compose import NOT_AVAILABLE
-from assistant.evidence import name_present, names_in, unknown_counted
+from assistant.domain import active
+from assistant.evidence import name_present, names_in, unknown_counted, unknown_reference
+from assistant.figures import RANKING_STEMS, generic
 from assistant.query import Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
@@ -37,7 +39,8 @@ QUESTION_FEATURES = ([f"p_{t}" for t in INTENTS] + [f"kind_{k}" for k in KINDS] 
                       "not_available", "top_dense", "best_coverage", "least_rare_missing", "names", "unknown_words",
                       "best_names_met"])
 CANDIDATE_FEATURES = ["coverage", "has_number", "years_met", "log_length", "citations", "cited_rank",
-                      "candidate_support", "passage_coverage", "rare_missing", "names_met", "cited_dense", "text_dense"]
+                      "candidate_support", "passage_coverage", "rare_missing", "names_met", "cited_dense", "text_dense",
+                      "new_number", "number_missing", "type_fit"]
 _MARKER = re.compile(r"\[\d+\]")
 SIMILARITY_CHARS = 300
 
@@ -142,7 +145,9 @@ def candidate_features(candidate: Candidate, ctx: AnswerContext, similarity: flo
     cited_hits = [ctx.hits[n] for n in cited if n < len(ctx.hits)]
     passages = " ".join(_passage_text(h) for h in cited_hits) or text
     if candidate.refused:
-        return [0.0] * 6 + [candidate.support, 0.0, 0.0, 0.0, 0.0, 0.0]
+        return [0.0] * 6 + [candidate.support, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    stated = text.split("\n\n")[0]  # the answer itself, not the sources or notes listed under it
+    new_number = _new_numbers(ctx.query, stated)
     return [
         coverage(ctx.query, text, frequency, total),
         float(bool(numbers_in(text))),
@@ -156,7 +161,35 @@ def candidate_features(candidate: Candidate, ctx: AnswerContext, similarity: flo
         _names_met(ctx.query, f"{text} {passages}"),
         max((h.dense for h in cited_hits), default=0.0),
         similarity,
+        float(new_number),
+        float(ctx.query.wants_number and not new_number),
+        answer_type_fit(ctx.query, stated),
     ]
+
+
+# What a question's first words ask for (ordinary English, true of any document).
+_ASKS_PERSON = re.compile(r"^\W*who\b(?!\s+(?:else|has|have|had)\b)", re.I)
+_ASKS_TIME = re.compile(r"^\W*(?:when|in what year|what year|since when|how long ago)\b", re.I)
+_ASKS_PLACE = re.compile(r"^\W*(?:where|in which (?:country|region|city|place))\b", re.I)
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def _new_numbers(query: Query, text: str) -> bool:
+    """Whether the candidate states a number the question does not already give (a year asked about is given)."""
+    given = {n.strip(" ,.;:") for n in numbers_in(query.text)}
+    return any(n.strip(" ,.;:") not in given for n in numbers_in(text))
+
+
+def answer_type_fit(query: Query, text: str) -> float:
+    """1 when the candidate holds the kind of thing the question's first words ask for (a name for 'who',
+    a year for 'when', a place or name for 'where'), 0 when it does not, 0.5 when they ask for no kind."""
+    asked = set(stems(query.text))
+    if _ASKS_TIME.search(query.text):
+        return float(any(y not in query.text for y in YEAR.findall(text)))
+    if _ASKS_PERSON.search(query.text) or _ASKS_PLACE.search(query.text):
+        names = [m.group(0) for m in _PROPER.finditer(text)]
+        return float(any(not set(stems(n)) <= asked for n in names))
+    return 0.5
 
 
 def feature_rows(ctx: AnswerContext, candidates: list[Candidate], intents: np.ndarray) -> list[np.ndarray]:
@@ -210,11 +243,24 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     if candidate.refused:
         return True
     query, loaded = ctx.query, ctx.loaded
-    if unknown_counted(query, loaded.document_frequency) or off_topic(query, loaded):
+    if unknown_counted(query, loaded.document_frequency) or off_topic(query, loaded) \
+            or unknown_reference(query, loaded.chunks):
         return False
     passages = " ".join(f"{c.text} {c.section}" for c in candidate.cites.items)
     text = _MARKER.sub(" ", candidate.text)
-    return _names_met(query, f"{text} {passages}") == 1.0 and _years_met(query, text)
+    evidence = f"{text} {passages}"
+    return _names_met(query, evidence) == 1.0 and _years_met(query, text) and _measures_met(query, evidence)
+
+
+def _measures_met(query: Query, text: str) -> bool:
+    """A measure the question names (a word the documents' tables use for one: 'exports', 'productivity')
+    must be in the answer or the passages it cites: a value-added figure is no answer about exports.
+    One is enough when it names several ('imports and exports' are compared from two panels)."""
+    measures = (query.stems & active().measure_words) - generic() - RANKING_STEMS
+    if not measures or query.kind in {"source", "summary"}:
+        return True
+    have = set(stems(text))
+    return any(expand({m}) & have for m in measures)
 
 
 def _years_met(query: Query, text: str) -> bool:

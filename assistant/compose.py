@@ -17,7 +17,7 @@ from assistant.evidence import (
     name_present,
     names_in,
 )
-from assistant.figures import GENERIC
+from assistant.figures import generic
 from assistant.query import Query
 from assistant.text import split_sentences, stem, stems
 from ingest.markup import superscript_refs
@@ -154,7 +154,7 @@ def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loade
 def _nearby_table(chunk: Chunk, chunks: list[Chunk], query: Query | None = None) -> Chunk | None:
     """The table or chart near a passage (within three) that names its source: the one whose title fits the
     question best, then the one the passage points to ('the chart below'), then the closest."""
-    asked = (query.stems - GENERIC) if query else set()
+    asked = (query.stems - generic()) if query else set()
     near = [c for c in chunks if c.doc_id == chunk.doc_id and _table_source(c) and abs(c.order - chunk.order) <= 3
             and (c.table is not None or asked & set(stems(c.text)))]  # a chart without data must be on the topic
     if not near:

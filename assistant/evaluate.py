@@ -1,5 +1,8 @@
 """Evaluation over questions with gold answers: accuracy by type, evidence recall@5, refusals, latency.
 
+A file of chat conversations (items with a "history" of earlier questions) gets the conversation score
+instead: the last question of each is answered in the context of the ones before it.
+
 Also scores the tutorial llama-index pipeline (default SentenceSplitter chunks, same embedding
 model, VectorStoreIndex top 5) on recall@5, so every change is measured against it.
 """
@@ -86,6 +89,61 @@ def summarise(results: list[ItemResult]) -> dict:
     }
 
 
+class ConversationResult(ItemResult):
+    """One chat conversation: its earlier questions, how the last was read, and whether the answer is right."""
+
+    history: list[str]
+    followup: str
+    resolved: str | None
+    reading_ok: bool  # a question that stands alone was left alone (always true for follow-ups)
+    reference_correct: bool | None  # the item's own standalone wording, answered directly (the answerer's ceiling)
+
+
+def evaluate_conversations(items: list[dict], assistant) -> list[ConversationResult]:
+    """Each item's earlier questions are asked in turn, then its question with that history.
+
+    Correct = the answer meets the gold (a refusal for unanswerable items) and, for items marked
+    "standalone", the question was not rewritten. Each item's "reference" (how a person would ask the
+    follow-up on its own) is also answered directly: that accuracy is the ceiling reading can reach.
+    """
+    results = []
+    for item in items:
+        history = list(item.get("history", []))
+        for n in range(len(history)):  # as in a chat: each earlier question answered in its own context
+            assistant.answer(history[n], history=history[:n])
+        answer = assistant.answer(item["question"], history=history)
+        reading_ok = answer.resolved is None if item.get("standalone") else True
+        reference = item.get("reference")
+        reference_correct = is_correct(item, assistant.answer(reference)) if reference else None
+        results.append(ConversationResult(
+            id=item["id"], type=item["type"], question=item["question"],
+            correct=is_correct(item, answer) and reading_ok, refused=answer.refused,
+            false_refusal=answer.refused and item["type"] != "unanswerable", evidence_hit=evidence_hit(item, answer.retrieved),
+            latency_ms=answer.latency_ms, answer=answer.text, top5=[h.chunk.locator for h in answer.retrieved[:5]],
+            history=history, followup=item.get("followup", ""), resolved=answer.resolved, reading_ok=reading_ok,
+            reference_correct=reference_correct))
+    return results
+
+
+def summarise_conversations(results: list[ConversationResult]) -> dict:
+    """The conversation score, by kind of follow-up, with how often questions were rewritten."""
+    summary = summarise(results)
+    by_followup: dict[str, list[bool]] = {}
+    for r in results:
+        by_followup.setdefault(r.followup or "other", []).append(r.correct)
+    references = [r.reference_correct for r in results if r.reference_correct is not None]
+    return {"conversations": summary.pop("questions"), "conversation_score": summary.pop("accuracy"),
+            "score_by_followup": {k: round(sum(v) / len(v), 3) for k, v in sorted(by_followup.items())},
+            "rewritten": sum(r.resolved is not None for r in results),
+            "standalone_rewritten": sum(not r.reading_ok for r in results),
+            "reference_accuracy": round(sum(references) / max(1, len(references)), 3),
+            **summary}
+
+
+def is_conversation_file(items: list[dict]) -> bool:
+    return bool(items) and all("history" in item for item in items)
+
+
 def baseline_recall(items: list[dict], settings: Settings) -> float:
     """Recall@5 of the plain llama-index pipeline over the bundled report, in memory."""
     from llama_index.core import Document, VectorStoreIndex
@@ -124,10 +182,11 @@ def run(path: Path, settings: Settings, out_dir: Path, with_baseline: bool = Tru
     assistant = Assistant(settings)
     assistant.answer("warm up")  # load the model and index outside the timed questions
     started = time.perf_counter()
-    results = evaluate(items, assistant)
-    summary = summarise(results)
+    chat = is_conversation_file(items)  # conversations (tests/eval/conversations.jsonl): the follow-up score
+    results = evaluate_conversations(items, assistant) if chat else evaluate(items, assistant)
+    summary = summarise_conversations(results) if chat else summarise(results)
     summary["seconds"] = round(time.perf_counter() - started, 1)
-    if with_baseline:
+    if with_baseline and not chat:
         summary["baseline_llamaindex_recall_at_5"] = baseline_recall(items, settings)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.jsonl").write_text("\n".join(r.model_dump_json() for r in results) + "\n", encoding="utf-8")

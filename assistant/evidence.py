@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from assistant.figures import ALIASES, COMPARING
 from assistant.query import AREA_PATTERNS, FILLERS, GENERIC_COUNTS, Query
 from assistant.retrieve import idf
+from assistant.domain import active
+from assistant.ranker import sentence_score
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
@@ -40,9 +43,11 @@ class Evidence:
     score: float
     following: str = ""
     previous: str = ""  # the sentence this one refers back to ("This is 60% higher …")
+    features: dict[str, float] | None = None  # what the ranker scored it by (ranker.SENTENCE_FEATURES)
 
 
-_SHARED_TERMS = {"m&e", "uk", "gb", "us", "oecd", "uk's", "us's"}
+# Country codes are places: the area rules check them (query.AREA_PATTERNS), also inside a run of names.
+_SHARED_TERMS = {"uk", "gb", "us", "uk's", "us's"}
 
 
 def names_in(question: str) -> list[str]:
@@ -65,9 +70,15 @@ def name_present(name: str, text: str) -> bool:
     low = text.lower()
     for word in name.split():
         if not any(re.search(rf"(?<![a-z0-9]){re.escape(_prefix(form))}" + (r"(?![a-z])" if len(form) <= 3 else ""), low)
-                   for form in same_place(word)):
+                   for form in same_place(word)) and not _spelled_out_in(word, low):
             return False
     return True
+
+
+def _spelled_out_in(word: str, text: str) -> bool:
+    """True when the text gives what an acronym of the documents stands for instead of the acronym."""
+    spelled = active().spelled_out(word)
+    return bool(spelled) and spelled <= set(stems(text))
 
 
 def _prefix(word: str) -> str:
@@ -147,7 +158,7 @@ def names_a_place(sentence: str, question: str) -> bool:
         if match.start() == 0:
             continue  # capitalised only because it starts the sentence
         name = match.group(1)
-        if name.lower() not in asked and name not in _NOT_NAMES and not re.fullmatch(r"UK|GB|US|LQs?|SIC|BRES|[A-Z]{2,5}", name):
+        if name.lower() not in asked and name not in _NOT_NAMES and not re.fullmatch(r"[A-Z]{2,5}s?", name):
             return True
     return False
 
@@ -294,17 +305,21 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic):
                 continue
             value = support(query, sentence, chunk, frequency, total, window if refers_back else "")
+            figure = has_figure(sentence)
+            features = {
+                "support": value, "retrieval_rank": 1.0 / (1 + rank), "retrieval_score": hit.score,
+                "dense": hit.dense, "missing_names": float(len(missing)), "areas_met": float(len(asked)),
+                "figure_fit": float(query.wants_number and figure), "figure_missing": float(query.wants_number and not figure),
+                "share_fit": float(bool(_SHARE.search(query.text)) and "%" in sentence),  # a share is a percentage
+                "place_fit": float(bool(_WANTS_PLACE.search(query.text)) and names_a_place(sentence, query.text)),
+                "first_in_passage": float(i == 0), "refers_back": float(refers_back),
+                "numbers": min(len(numbers_in(sentence)), 4) / 4, "log_length": math.log1p(len(sentence)) / 6,
+                "footnote": float(chunk.kind == "footnote"), "compare": float(query.kind == "compare"),
+            }
             value += 0.1 * len(asked)
-            # Missing a side of a comparison costs more: a sentence naming both sides answers it best.
-            score = value + 0.25 / (1 + rank) + 0.05 * hit.score - (0.35 if query.kind == "compare" else 0.15) * len(missing)
-            if query.wants_number:
-                score += 0.15 if has_figure(sentence) else -0.3
-            if _SHARE.search(query.text) and "%" in sentence:
-                score += 0.2  # a share or rate is answered by a percentage
-            if _WANTS_PLACE.search(query.text) and names_a_place(sentence, query.text):
-                score += 0.2  # "where is it concentrated?" is answered by a sentence that names somewhere
+            score = sentence_score(features)
             following = sentences[i + 1] if i + 1 < len(sentences) else ""
-            found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following,
+            found.append(Evidence(hit=hit, sentence=sentence, support=value, score=score, following=following, features=features,
                                   previous=sentences[i - 1] if i > 0 and (_REFERS_BACK.match(sentence)
                                                                            or DEMONSTRATIVE.search(sentence)) else ""))
     found.sort(key=lambda e: -e.score)
@@ -330,4 +345,45 @@ def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
         base = stem(noun)
         if not frequency.get(base) and not any(frequency.get(s) for s in expand({base}) - {base}):
             return noun
+    return None
+
+
+_SECTION_REFERENCE = re.compile(r"\b(section|chapter|part)\s+(\d{1,2})\b", re.I)
+
+
+def unknown_reference(query: Query, chunks: list[Chunk]) -> str | None:
+    """A table, figure, paragraph, footnote or numbered section the question names that the documents lack."""
+    have = {c.locator.lower() for c in chunks}
+    for locator in query.locators:
+        if locator.lower() not in have:
+            return locator
+    numbered = {c.section.split(".", 1)[0].strip() for c in chunks if re.match(r"\d{1,2}\.", c.section)}
+    for found in _SECTION_REFERENCE.finditer(query.text):
+        if numbered and found.group(2) not in numbered:
+            return f"{found.group(1).capitalize()} {found.group(2)}"
+    named = _SECTION_ON.search(query.text)
+    if named:
+        topic = {s for s in stems(named.group(2)) if not s.isdigit()}
+        titles = set().union(*(set(stems(f"{c.section} {c.heading}")) for c in chunks))
+        if topic and not expand(topic) & titles:
+            return f"{named.group(1).lower()} on {named.group(2).strip()}"
+    return None
+
+
+# "The section on skills": a part of the documents named by its subject, which must be a heading's.
+_SECTION_ON = re.compile(r"\b(section|chapter|part)\s+(?:on|about|covering|dealing with|that covers)\s+"
+                         r"(?:the\s+)?([\w&' -]{2,60}?)(?=\s*(?:[?.,;]|$|\bin the\b|\bof the\b))", re.I)
+
+
+def named_section(query: Query, chunks: list[Chunk]) -> str | None:
+    """The section heading a question names ('summarise the section on learning from elsewhere'), if one
+    heading holds every word of it; None otherwise."""
+    named = _SECTION_ON.search(query.text)
+    if not named:
+        return None
+    topic = {s for s in stems(named.group(2)) if not s.isdigit()}
+    for chunk in chunks:
+        for part in chunk.section.split(" > "):
+            if topic and topic <= set(stems(part)):
+                return part
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.domain import active
 from assistant.query import Query
 from assistant.text import expand, stems
 from ingest.records import Cell, Chunk, Table, TableRow
@@ -12,9 +13,17 @@ from ingest.records import Cell, Chunk, Table, TableRow
 # Words that compare or rank rather than name a measure.
 COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ", "more", "less", "faster",
              "slower", "versus", "vs", "chang", "fall", "fell", "drop", "rise", "rose", "increas", "decreas", "much"}
-# Words every table of the report shares: they cannot tell one measure from another.
-GENERIC = {"m&e", "machineri", "equip", "manufactur", "advanc", "sector", "oecd", "tabl", "figur", "countri", "global",
-           "uk", "gb", "us", "top", "valu", "give", "exact", "decim", "place", "usd", "billion", "thousand", "us$", "worth", "much", "large", "big"}
+# Words that ask for a table's value without naming its measure (the documents' own subject words, which
+# no measure is told apart by, come from assistant/domain.py).
+ASKING = {"tabl", "figur", "countri", "global", "sector", "uk", "gb", "us", "top", "valu", "give", "exact", "decim",
+          "place", "usd", "billion", "million", "thousand", "us$", "worth", "much", "large", "big"}
+
+
+def generic() -> set[str]:
+    """Stems that name no measure: the asking words and the documents' subject words."""
+    return ASKING | active().generic
+
+
 # Other names and adjectives people use for a table's row labels ("French value added" is France's).
 # "British" is left out on purpose: it can mean the UK or GB, which the report keeps apart.
 ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa", "american"],
@@ -28,6 +37,8 @@ RANK_WORDS = re.compile(r"\b(rank|ranked|ranking|position|placed)\b", re.I)
 SHARE_WORDS = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|%)", re.I)
 MAX_WORDS = re.compile(r"\b(highest|largest|biggest|most|greatest|top|leading|best)\b", re.I)
 MIN_WORDS = re.compile(r"\b(lowest|smallest|least|weakest|bottom|worst)\b", re.I)
+# Nouns for an amount below zero: their "biggest" is the most negative value.
+NEGATIVE_NOUNS = re.compile(r"\b(deficits?|loss(?:es)?|shortfalls?|debts?|declines?|falls?|drops?|contractions?)\b", re.I)
 
 
 @dataclass
@@ -83,7 +94,7 @@ def _row_subject(row: TableRow, table: Table) -> str:
 
 def _measure_stems(query: Query, subject_stems: set[str]) -> set[str]:
     """Stems that name the measure asked for, with their synonyms ('grow' → CAGR)."""
-    return expand({s for s in query.stems if s not in GENERIC and s not in subject_stems and not s.isdigit()})
+    return expand({s for s in query.stems if s not in generic() and s not in subject_stems and not s.isdigit()})
 
 
 def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_rank: bool) -> float | None:
@@ -111,9 +122,18 @@ def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_r
 
 def holds_measure(query: Query, table: Table, subject_stems: set[str]) -> bool:
     """True when the table's title, panel and headers name at least half of what the question asks about."""
-    asked = {s for s in query.stems if s not in GENERIC | COMPARING and not s.isdigit()} - subject_stems
+    asked = {s for s in query.stems if s not in generic() | COMPARING and not s.isdigit()} - subject_stems
     described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
-    return not asked or len({s for s in asked if expand({s}) & described}) >= 0.5 * len(asked)
+    unmet = {s for s in asked if not expand({s}) & described}
+    # A table meeting fewer of the measures asked for than another table does is the wrong one ('exports'
+    # asked of a value-added table); tables meeting as many ('imports and exports' panels) all qualify.
+    measures = asked & (active().measure_words - RANKING_STEMS)
+    if measures:
+        met = len(measures - unmet)
+        if met < max((len({s for s in measures if expand({s}) & other}) for other in active().table_descriptions),
+                     default=0):
+            return False
+    return not asked or len(asked - unmet) >= 0.5 * len(asked)
 
 
 def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
@@ -219,6 +239,8 @@ def ranked(query: Query, table_chunks: list[Chunk]) -> FigureMatch | None:
                 continue
             rows = sorted((r for r in table.rows if r.cells[column].value is not None),
                           key=lambda r: r.cells[column].value, reverse=not want_min)
+            if NEGATIVE_NOUNS.search(query.text) and any(r.cells[column].value < 0 for r in rows):
+                rows.reverse()  # the biggest deficit is the most negative balance
             position = (query.ordinal or 1) - 1
             if position < len(rows):
                 candidate = FigureMatch(chunk, table, rows[position], rows[position].cells[column],

@@ -12,13 +12,14 @@ import json
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from assistant.catalog import GlossaryEntry, OutlineSection, glossary, outline
+from assistant.catalog import GlossaryEntry, OutlineSection, full_glossary, glossary, outline
+from assistant.domain import Domain, activate, build_domain
 from index.builder import keyword_dir
 from index.embedder import Embedder, get_embedder
 from index.keyword import KeywordIndex
@@ -30,6 +31,10 @@ from ingest.settings import Settings, offline_environment
 from ingest.sources import Source, registry_from_manifest
 
 log = logging.getLogger(__name__)
+
+# A chat follow-up is read against this many earlier questions; this many recent answers are kept for it.
+HISTORY_TURNS = 6
+RECENT_ANSWERS = 128
 
 # In each user's uploads folder: the stored names uploaded as shared with everyone (hidden: never ingested).
 SHARED = ".shared.json"
@@ -50,6 +55,7 @@ class LoadedIndex:
     report_ids: set[str]
     report_title: str
     words: Counter  # the documents' words and how often they occur (spelling is corrected towards them)
+    domain: Domain  # what these documents call things (acronyms, subject words), read from them
 
 
 class Assistant:
@@ -62,7 +68,10 @@ class Assistant:
         self._store: ChromaStore | None = None
         self._loaded: LoadedIndex | None = None
         self._lock = threading.Lock()
+        self._answering = threading.local()  # the generation the answer under way in this thread reads
         self._text_vectors: dict[str, np.ndarray] = {}
+        self._recent: OrderedDict[tuple, str] = OrderedDict()  # recent answers' texts, for chat follow-ups about them
+        self._full_glossary: tuple[str, list[GlossaryEntry]] | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -77,7 +86,14 @@ class Assistant:
         return self._store
 
     def index(self) -> LoadedIndex:
-        """The serving generation, loaded on first use and whenever the pointer moves."""
+        """The serving generation, loaded on first use and whenever the pointer moves.
+
+        Within one answer it is looked up once: each lookup checks the index folder and its pointer
+        (about 3 ms), and one answer asks for the index several times."""
+        pinned = getattr(self._answering, "loaded", None)
+        return pinned if pinned is not None else self._current_index()
+
+    def _current_index(self) -> LoadedIndex:
         try:
             name = self.store.current_name()
         except Exception:
@@ -88,6 +104,7 @@ class Assistant:
         with self._lock:
             if self._loaded is None or self._loaded.name != name:
                 self._loaded = self._load(name)
+            activate(self._loaded.domain)  # questions are read with the vocabulary of the index they are answered from
             return self._loaded
 
     def _load(self, name: str) -> LoadedIndex:
@@ -97,34 +114,55 @@ class Assistant:
         chunks, _ = self.store.all_chunks(name)
         manifest = self.store.manifest(name)
         keyword = KeywordIndex.load_or_build(keyword_dir(self.settings, name), chunks, self.settings.candidate_k)
+        terms = glossary(chunks)
         frequency: dict[str, int] = {}
         for chunk in chunks:
             for item in set(stems(chunk.search_text())):
                 frequency[item] = frequency.get(item, 0) + 1
         return LoadedIndex(name=name, chunks=chunks, by_id={c.id: c for c in chunks}, keyword=keyword,
                            manifest=manifest, sources={s.number: s for s in registry_from_manifest(manifest)},
-                           glossary=glossary(chunks), document_frequency=frequency,
+                           glossary=terms, document_frequency=frequency,
                            report_ids={d["doc_id"] for d in manifest.get("documents", []) if d["role"] == "report"},
                            report_title=next((d["title"] for d in manifest.get("documents", []) if d["role"] == "report"), ""),
-                           words=vocabulary([c.text for c in chunks]))
+                           words=vocabulary([c.text for c in chunks]),
+                           domain=build_domain(chunks, terms, frequency))
 
     # -- questions ----------------------------------------------------------------------------
-    def answer(self, question: str, doc: str | None = None, section: str | None = None, user: str | None = None) -> Answer:
+    def answer(self, question: str, doc: str | None = None, section: str | None = None, user: str | None = None,
+               history: list[str] | None = None) -> Answer:
         """A grounded answer with citations, or a plain 'the documents don't say' with related passages.
+
+        `history` holds the earlier questions of the same chat, oldest first: a follow-up such as "and in
+        2011?" is then answered as the standalone question it stands for, given in `Answer.resolved`
+        (None when the question was answered as asked; see assistant.followup).
 
         `doc` limits the search to documents whose title or file name contains it; `section` to
         sections whose path contains it (e.g. "Learning from elsewhere"); `user` (the uploads folder
         of the person asking, see ui.uploads.user_folder; None for the CLI) to what they may see.
         """
+        started = time.perf_counter()
+        outer = getattr(self._answering, "loaded", None)  # a follow-up may answer an earlier question first
+        self._answering.loaded = self._current_index()
+        try:
+            return self._answer(question, doc, section, user, history, started)
+        finally:
+            self._answering.loaded = outer
+
+    def _answer(self, question: str, doc: str | None, section: str | None, user: str | None,
+                history: list[str] | None, started: float) -> Answer:
         from assistant.chooser import compose
+        from assistant.evidence import named_section
         from assistant.query import analyse
         from assistant.wording import normalise
 
-        started = time.perf_counter()
-        query = analyse(normalise(question, self.index().words))
+        reading = self.read(question, history, doc=doc, section=section, user=user) if history else None
+        asked = reading.resolved if reading is not None and reading.rewritten else question
+        query = analyse(normalise(asked, self.index().words))
         if query.empty:
             return Answer(question=question, text="Please type a question about the documents.", refused=True,
                           kind="empty", latency_ms=(time.perf_counter() - started) * 1000)
+        if section is None:  # "summarise the section on X": keep to that section when the documents have one
+            section = named_section(query, self.index().chunks)
         loaded, vector, hits = self.search(query, doc=doc, section=section, user=user)
         within = None
         hidden = self.hidden_documents(user)
@@ -134,9 +172,46 @@ class Assistant:
                       and (not section or section.lower() in c.section.lower())}
         result = compose(query, hits, loaded, self.settings, vector, self.embed_texts, within)
         result.question = " ".join(question.split())[:2000]  # as asked: analyse() rewrites "what's" for matching
+        result.resolved = asked if asked is not question else None
         result.retrieved = hits[: self.settings.top_k]
         result.latency_ms = (time.perf_counter() - started) * 1000
+        self._remember((asked, doc, section, user), result.text)
         return result
+
+    def read(self, question: str, history: list[str] | None, doc: str | None = None, section: str | None = None,
+             user: str | None = None):
+        """How a chat question is read against the earlier questions of its chat (an assistant.followup.Reading)."""
+        from assistant.followup import names_for, read_conversation
+
+        loaded = self.index()
+        earlier = [" ".join(q.split())[:2000] for q in (history or []) if isinstance(q, str) and q.strip()]
+        # As typed (the answerer spells out shorthand and typos itself), so "Read as" keeps the asker's words.
+        asked = earlier[-HISTORY_TURNS:] + [" ".join(question.split())[:2000]]
+
+        def answer_of(resolved: str) -> str:  # what an earlier answer named ("which country…?" then "its …")
+            return self._recall((resolved, doc, section, user))
+
+        reading = read_conversation(asked, names_for(loaded), answer_of, self.similarity)[-1]
+        reading.question = question
+        return reading
+
+    def similarity(self, a: str, b: str) -> float:
+        """How alike two short phrases are in meaning (cosine of their vectors)."""
+        first, second = self.embed_texts([a, b])
+        return cosine(first, second)
+
+    def _remember(self, key: tuple, text: str) -> None:
+        with self._lock:
+            self._recent[key] = text
+            self._recent.move_to_end(key)
+            while len(self._recent) > RECENT_ANSWERS:
+                self._recent.popitem(last=False)
+
+    def _recall(self, key: tuple) -> str:
+        """The text of the answer to an earlier resolved question of a chat: remembered, or asked again."""
+        with self._lock:
+            known = self._recent.get(key)
+        return known if known is not None else self.answer(key[0], doc=key[1], section=key[2], user=key[3]).text
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of answer texts, remembered: the same passages come back for many questions."""
@@ -167,7 +242,9 @@ class Assistant:
             # An ingest switched generations while this question was under way: ask once more on the new one.
             if self.store.current_name() == loaded.name:
                 raise
-            loaded = self.index()
+            loaded = self._current_index()
+            if getattr(self._answering, "loaded", None) is not None:
+                self._answering.loaded = loaded
             hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
         return loaded, vector, hits
 
@@ -209,7 +286,15 @@ class Assistant:
         return outline(self.index().chunks)
 
     def glossary(self) -> list[GlossaryEntry]:
-        return self.index().glossary
+        """Every acronym the documents use, spelled out where they spell it out (for people browsing).
+
+        Answers keep to `LoadedIndex.glossary`, the definitions the documents state outright.
+        """
+        loaded = self.index()
+        cached = self._full_glossary
+        if cached is None or cached[0] != loaded.name:
+            cached = self._full_glossary = (loaded.name, full_glossary(loaded.chunks, loaded.glossary))
+        return cached[1]
 
     def documents(self, user: str | None = None) -> list[dict]:
         """Indexed documents `user` may see (see `answer`), with role, counts and when they were ingested."""
@@ -252,9 +337,12 @@ def answer(question: str, settings: Settings) -> Answer:
     return Assistant(settings).answer(question)
 
 
-def answer_record(result: Answer, item_id: str | None = None) -> dict:
-    """The JSON object of `ampi ask --json` and the UI's /ask API, with exactly the documented keys."""
-    return {
+def answer_record(result: Answer, item_id: str | None = None, in_chat: bool = False) -> dict:
+    """The JSON object of `ampi ask --json` and the UI's /ask API, with exactly the documented keys.
+
+    `in_chat` (a question asked with a history) adds "resolved": the standalone question answered.
+    """
+    record = {
         "id": item_id,
         "question": result.question,
         "answer": result.text,
@@ -265,6 +353,9 @@ def answer_record(result: Answer, item_id: str | None = None) -> dict:
                        "text": h.chunk.text, "score": round(float(h.score), 4)} for h in result.retrieved[:10]],
         "latency_ms": round(result.latency_ms, 1),
     }
+    if in_chat:
+        record["resolved"] = result.resolved or result.question
+    return record
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -40,12 +40,18 @@ def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
     unit = a.cell.unit or ""
     if va == vb:
         return f"They are the same: {name_a} and {name_b} both have {format_value(a.cell)}."
-    high, low = (a, b) if va > vb else (b, a)
-    name_high, name_low = (name_a, name_b) if va > vb else (name_b, name_a)
+    both_negative = va < 0 and vb < 0  # two deficits: the larger is the more negative one
+    first_larger = (abs(va) > abs(vb)) if both_negative else va > vb
+    high, low = (a, b) if first_larger else (b, a)
+    name_high, name_low = (name_a, name_b) if first_larger else (name_b, name_a)
     difference = abs(va - vb)
     if unit == "%":
         return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
                 f"{name_high} is higher by {_number(difference)} percentage points.")
+    if both_negative:
+        ratio = f" (about {abs(high.cell.value) / abs(low.cell.value):.1f} times as large)"
+        return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
+                f"{name_high}'s is the larger deficit, by {_amount(difference, a.cell)}{ratio}.")
     ratio = f" (about {high.cell.value / low.cell.value:.2f}x)" if low.cell.value and low.cell.value > 0 else ""
     return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
             f"{name_high} is larger by {_amount(difference, a.cell)}{ratio}.")
@@ -68,9 +74,11 @@ def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch]
     direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
     if first.value < 0 and last.value < 0 and change:  # a negative balance is a deficit: say how it moved
         direction = "the deficit widened by" if change < 0 else "the deficit narrowed by"
+    if first.header.strip().lower() == "rank" and change:  # a higher rank number is a lower place
+        direction = "fell by" if change > 0 else "rose by"
     subject = match.row.entity
     text = (f"{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
-            f"{direction} {_amount(abs(change), first) if change else ''}".rstrip() + " (computed from the two values).")
+            f"{direction} {(_number(abs(change)) + ' places' if first.header.strip().lower() == 'rank' else _amount(abs(change), first)) if change else ''}".rstrip() + " (computed from the two values).")
     rate = next((c for c in match.row.cells if "cagr" in c.header.lower() and c.value is not None), None)
     if rate:
         text += f" {rate.header}: {format_value(rate)}."

@@ -15,17 +15,17 @@ me my i we our you your give tell show please according report documents documen
 number figure value total exact exactly one place decimal what's whats since rather instead whether both either neither
 """.split())
 
-# Words a staff member may use for the report's own terms. Keys and values are stems of words.
+# Everyday words for general terms of economic reports (any report's own acronyms come from its glossary,
+# see assistant/domain.py). Keys and values are stems of words.
 SYNONYMS: dict[str, set[str]] = {
     "workforc": {"employ", "employment", "job"}, "job": {"employ", "employment"}, "headcount": {"employ", "employment"},
     "staff": {"employ"}, "employe": {"employ", "employment"}, "worker": {"employ", "employment"},
     "firm": {"enterpris", "busi", "compani"}, "busi": {"enterpris", "firm"}, "compani": {"enterpris", "firm"},
-    "enterpris": {"busi", "firm"}, "m&e": {"machineri", "equip"}, "equip": {"m&e"},
-    "gdp": {"gross"}, "worth": {"valu"}, "spend": {"expenditur"}, "r&d": {"research", "develop", "berd"},
+    "enterpris": {"busi", "firm"},
+    "gdp": {"gross"}, "worth": {"valu"}, "spend": {"expenditur"}, "r&d": {"research", "develop"},
     "deficit": {"balanc"}, "surplus": {"balanc"}, "balanc": {"deficit"}, "cagr": {"compound", "growth"},
     "grow": {"growth", "cagr"}, "growth": {"grow", "cagr"}, "rate": {"cagr"}, "rank": {"ranked", "rank"}, "britain": {"gb"}, "gb": {"britain"},
-    "lq": {"locat", "quotient", "concentr"}, "quotient": {"lq"}, "product": {"productiv"},
-    "attend": {"attract"}, "lead": {"led"}, "led": {"lead"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},
+    "product": {"productiv"}, "lead": {"led"}, "led": {"lead"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},
 }
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")
@@ -45,8 +45,6 @@ def _stemmer():
 @lru_cache(maxsize=50000)
 def stem(word: str) -> str:
     word = word.lower().strip("'’-")
-    if word in {"uk", "gb", "us", "m&e", "r&d", "lq", "ngen"}:
-        return word
     return _stemmer().stemWord(word)
 
 
@@ -67,11 +65,13 @@ def stems(text: str, keep_stopwords: bool = False) -> list[str]:
 
 
 def expand(stem_set: set[str]) -> set[str]:
-    """Stems plus their domain synonyms."""
+    """Stems plus their synonyms: everyday ones, and the acronyms of the documents being answered from."""
+    from assistant.domain import active  # the documents' vocabulary imports these text tools
+
     out = set(stem_set)
     for item in stem_set:
         out |= SYNONYMS.get(item, set())
-    return out
+    return out | active().expansions(stem_set)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from difflib import get_close_matches
 
+from assistant.text import stem
+
 # General chat shorthand (not one report's vocabulary).
 CHAT = {
     "ppl": "people", "pple": "people", "approx": "approximately", "aprox": "approximately", "govt": "government",
@@ -26,7 +28,11 @@ CHAT = {
     "yoy": "year on year", "tbh": "", "btw": "", "lol": "", "pls.": "please", "im": "I am", "dont": "do not",
     "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
 }
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z]")
+# A word on its own: the letters of "R&D" or "M&E" are not words ("r" is chat for "are" only alone).
+# Ways of asking for plain words that say nothing about the subject ("English" here is no place).
+PLAIN_WORDS = re.compile(r"\b(?:in (?:plain|simple|everyday|layman'?s'?|lay) (?:english|terms|words|language)|"
+                         r"in a nutshell|explain like i'?m (?:five|5)|eli5)\b[,:]?", re.I)
+_TOKEN = re.compile(r"(?<![\w&])(?:[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z])(?![\w&])")
 MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one letter away ("stand" is not "stands")
 
 
@@ -41,10 +47,23 @@ def vocabulary(texts: list[str]) -> Counter:
 def correct(word: str, words: Counter) -> str:
     """The documents' most used word within one or two typos of `word`, or the word itself."""
     low = word.lower()
-    if len(low) < MIN_TYPO_LENGTH or low in words:
-        return word
+    if len(low) < MIN_TYPO_LENGTH or low in words or stem(low) in _stems(words):
+        return word  # another form of a word the documents use ("compare" for "compared") is no typo
     near = get_close_matches(low, [w for w in words if abs(len(w) - len(low)) <= 2 and w[0] == low[0]], n=3, cutoff=0.84)
     return max(near, key=lambda w: words[w]) if near else word
+
+
+_STEMS: dict[int, tuple[Counter, set[str]]] = {}
+
+
+def _stems(words: Counter) -> set[str]:
+    """Stems of the documents' words (worked out once per vocabulary)."""
+    known = _STEMS.get(id(words))
+    if known is None or known[0] is not words:
+        known = (words, {stem(w) for w in words})
+        _STEMS.clear()
+        _STEMS[id(words)] = known
+    return known[1]
 
 
 def normalise(question: str, words: Counter | None = None) -> str:
@@ -59,5 +78,5 @@ def normalise(question: str, words: Counter | None = None) -> str:
             return correct(token, words)
         return token
 
-    text = _TOKEN.sub(replace, question)
+    text = _TOKEN.sub(replace, PLAIN_WORDS.sub(" ", question))
     return " ".join(text.split())

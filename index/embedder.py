@@ -1,9 +1,16 @@
-"""Sentence embeddings from a model that ships inside an installed package (no hub downloads)."""
+"""Sentence embeddings from a model that ships inside an installed package (no hub downloads).
+
+The bundled all-MiniLM-L6-v2 runs through onnxruntime (`index.onnx_embedder`: exported once from its
+own weights, same vectors, no torch in the process); any other model (AMPI_EMBEDDING_MODEL), or
+AMPI_EMBEDDING_BACKEND=sentence-transformers, uses sentence-transformers, which stays the reference.
+If the ONNX model cannot be exported or loaded, one warning is logged and sentence-transformers is used.
+"""
 
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +35,13 @@ def model_name(settings: Settings) -> str:
     return Path(model_path(settings)).name if settings.embedding_model else "all-MiniLM-L6-v2"
 
 
+BACKEND_ENV = "AMPI_EMBEDDING_BACKEND"  # "onnx" (default for the bundled model) or "sentence-transformers"
+
+
 class Embedder:
-    """Encodes passages and queries into normalised vectors."""
+    """Encodes passages and queries into normalised vectors with sentence-transformers (the reference)."""
+
+    backend = "sentence-transformers"
 
     def __init__(self, path: str, batch_size: int = 32):
         offline_environment()
@@ -57,11 +69,55 @@ class Embedder:
         return self.embed([text])[0]
 
 
-@lru_cache(maxsize=2)
-def _cached(path: str, batch_size: int) -> Embedder:
-    return Embedder(path, batch_size)
+def backend(settings: Settings) -> str:
+    """'onnx' for the bundled model unless AMPI_EMBEDDING_BACKEND says otherwise; 'sentence-transformers' else."""
+    wanted = os.environ.get(BACKEND_ENV, "onnx").strip().lower()
+    if settings.embedding_model or wanted in ("sentence-transformers", "sentence_transformers", "torch", "st"):
+        return "sentence-transformers"
+    return "onnx"
+
+
+def _onnx_embedder(settings: Settings, path: str, batch_size: int):
+    """The ONNX embedder of the bundled model (exported on first use), or None after one warning."""
+    from index import onnx_embedder as onnx
+
+    try:
+        folder = onnx.ensure_exported(settings, path, model_name(settings))
+        try:
+            return onnx.OnnxEmbedder(path, folder, batch_size=min(batch_size, onnx.BATCH))
+        except onnx.OnnxUnavailable as exc:
+            if exc.damaged:
+                onnx.discard(folder)  # the next start exports it again
+            raise
+    except onnx.OnnxUnavailable as exc:
+        log.warning("ONNX embedding model not used, falling back to sentence-transformers: %s", exc)
+        return None
+
+
+_loaded: dict[tuple, object] = {}
+_loading = threading.Lock()
 
 
 def get_embedder(settings: Settings) -> Embedder:
-    """The process-wide embedder for these settings (loaded once)."""
-    return _cached(model_path(settings), settings.embedding_batch_size)
+    """The process-wide embedder for these settings (loaded once): ONNX for the bundled model, else sentence-transformers."""
+    path, kind = model_path(settings), backend(settings)
+    cache = ""
+    if kind == "onnx":
+        from index.onnx_embedder import cache_root
+
+        cache = str(cache_root(settings))  # every index of one data folder shares the exported model
+    key = (path, settings.embedding_batch_size, kind, cache)
+    embedder = _loaded.get(key)
+    if embedder is None:
+        with _loading:  # the UI's concurrent first questions load it once
+            embedder = _loaded.get(key)
+            if embedder is None:
+                if kind == "onnx":
+                    embedder = _onnx_embedder(settings, path, settings.embedding_batch_size)
+                embedder = _loaded[key] = embedder or Embedder(path, settings.embedding_batch_size)
+    return embedder
+
+
+def loaded_embedders() -> int:
+    """How many embedders this process has loaded (the ingest benchmark checks that a re-run loads none)."""
+    return len(_loaded)

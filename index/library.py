@@ -91,3 +91,20 @@ def forget_added(settings: Settings, path: Path, legacy: list[str]) -> str:
     remember_added(settings, remaining)
     log.info("forgot the added path %s", target)
     return str(target)
+
+
+def uploaded_file(settings: Settings, owner: str, name: str) -> Path:
+    """The file `name` that the user whose uploads folder is `owner` added in the web app.
+
+    Raises NotRemovable, saying why, for anything else: the bundled report, a file of the corpus folder or of
+    another user, a hidden file, a path rather than a name, a file that is not there.
+    """
+    if name == BUNDLED_REPORT:
+        raise NotRemovable(f"{shown(name)} is the bundled report, which every index holds; it cannot be removed")
+    folder = (uploads_dir(settings) / owner).resolve()
+    path = folder / name
+    if not name or name.startswith(".") or "/" in name or "\\" in name or path.resolve().parent != folder:
+        raise NotRemovable(f"{shown(name)} is not one of your uploaded documents")
+    if not path.is_file():
+        raise NotRemovable(f"{shown(name)} is not one of your uploaded documents (it may have been removed already)")
+    return path

@@ -47,7 +47,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _run(settings_json: str, paths: list[str] | None, password: str | None, messages,
-         staged: list[tuple[str, str]] | None = None, parent: int | None = None) -> None:
+         staged: list[tuple[str, str]] | None = None, parent: int | None = None, remove: list[str] | None = None) -> None:
     """Child entry point: build, then send ('done', report) or ('error', exception); progress on the way."""
     if parent is not None:
         _die_with_parent(parent)
@@ -61,7 +61,8 @@ def _run(settings_json: str, paths: list[str] | None, password: str | None, mess
     try:
         report = build_index(settings, paths=[Path(p) for p in paths] if paths is not None else None,
                              password=password, progress=progress,
-                             staged=[(Path(a), Path(b)) for a, b in staged] if staged else None)
+                             staged=[(Path(a), Path(b)) for a, b in staged] if staged else None,
+                             remove=[Path(p) for p in remove] if remove else None)
         messages.put(("done", report.model_dump_json()))
     except AmpiError as exc:
         messages.put(("error", (type(exc).__name__, str(exc))))
@@ -72,7 +73,8 @@ def _run(settings_json: str, paths: list[str] | None, password: str | None, mess
 
 def build_index_in_child(settings: Settings, paths: list[Path] | None = None, password: str | None = None,
                          progress: Callable[[str, int, int], None] | None = None,
-                         timeout_s: float | None = None, staged: list[tuple[Path, Path]] | None = None) -> IngestReport:
+                         timeout_s: float | None = None, staged: list[tuple[Path, Path]] | None = None,
+                         remove: list[Path] | None = None) -> IngestReport:
     """build_index in a fresh process; same result and errors, and a hang ends after timeout_s.
 
     The child dies with this process. If it is stopped or dies half-way, a staged upload it had
@@ -86,10 +88,11 @@ def build_index_in_child(settings: Settings, paths: list[Path] | None = None, pa
     messages = context.Queue()
     child = context.Process(target=_run, name="ampi-ingest", daemon=True,
                             args=(settings.model_dump_json(), [str(p) for p in paths] if paths is not None else None,
-                                  password, messages, [(str(a), str(b)) for a, b in staged or []], os.getpid()))
+                                  password, messages, [(str(a), str(b)) for a, b in staged or []], os.getpid(),
+                                  [str(p) for p in remove or []]))
     child.start()
     limit = timeout_s or settings.ingest_timeout_s
-    named = list(paths or []) + [target for _, target in staged or []]
+    named = list(paths or []) + [target for _, target in staged or []] + list(remove or [])
     subject = ", ".join(Path(p).name for p in named) if named else "the corpus folder"
     deadline = time.monotonic() + limit
     finished = False

@@ -25,6 +25,10 @@ class NotRemovable(AmpiError):
     """`ampi remove` was given a path that is not a document added with `ampi ingest PATH`."""
 
 
+# How an encrypted PDF's password is given on the command line; the web app puts its own field in its place.
+PASSWORD_HINT = "with --password or AMPI_PDF_PASSWORD"
+
+
 def shown(name: object) -> str:
     """A file name as printed in a one-line reason: repr-style escaped when it holds a newline or other unprintable character."""
     text = str(name)

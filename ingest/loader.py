@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from ingest.errors import IngestError, shown
-from ingest.records import Document, content_hash
-from ingest.report_parser import looks_like_numbered_report, parse_report
+from ingest.records import REFERENCE_FIELDS, Document, content_hash
+from ingest.report_parser import front_matter, looks_like_numbered_report, parse_report
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,9 @@ def load_markdown_report(path: Path, text: str, doc_id: str) -> Document:
     title, chunks, footnotes = parse_report(text, doc_id, "", str(path))
     if not chunks:
         raise IngestError(f"{shown(path.name)}: no text found")
-    return Document(id=doc_id, path=str(path), title=title, chunks=chunks, footnotes=footnotes)
+    cover = front_matter(text)  # how to cite the report: its title page's subtitle, credit line and year
+    return Document(id=doc_id, path=str(path), title=title, chunks=chunks, footnotes=footnotes,
+                    **{field: cover[field] for field in REFERENCE_FIELDS})
 
 
 def load_document(path: Path, settings: Settings, password: str | None = None) -> Document:

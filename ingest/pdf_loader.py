@@ -14,7 +14,7 @@ from pathlib import Path
 from llama_index.core.node_parser import SentenceSplitter
 from pypdf import PdfReader
 
-from ingest.errors import IngestError, shown
+from ingest.errors import PASSWORD_HINT, IngestError, shown
 from ingest.records import Chunk, Document, content_hash
 from ingest.settings import Settings
 
@@ -30,7 +30,11 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^([-*+•>]\s|\||\d+[.)]\s)")  # list items and table rows keep their own line
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")  # icon-font glyphs with no meaning as text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_BAD_TITLE = re.compile(r"^(untitled.*|document\d*|microsoft (word|powerpoint) - .*|.*\.(docx?|pdf|tex|dvi|rtf|odt|indd))$", re.I)
+_BAD_TITLE = re.compile(r"^(untitled.*|document\d*|microsoft (word|powerpoint|excel) - .*|.*\.(docx?|pdf|tex|dvi|rtf|odt|indd))$", re.I)
+# What authoring tools leave in /Title instead of a title: a file name ('plant.html', 'Q3_draft.v2.docx'), a path
+# or a web address. A title of words with a trailing full stop ('Notes on the plant.') is still a title.
+_FILE_NAME = re.compile(r"^[^\s/\\]+\.[A-Za-z][A-Za-z0-9]{1,5}$")
+_PATH_OR_URL = re.compile(r"^([a-z][a-z0-9+.-]*://|www\.|[a-z]:\\|/|~/)|[/\\]\S*[/\\]", re.I)
 
 
 def read_checked(path: Path, settings: Settings) -> bytes:
@@ -136,13 +140,20 @@ def _section_at(entries: list[tuple[int, str]], page: int, text: str, offset: in
     return section
 
 
+def junk_title(title: str) -> bool:
+    """True for a metadata title that names a file, a path or nothing ('plant.html', 'Untitled', 'C:\\x\\a.doc')."""
+    title = title.strip()
+    return (not re.search(r"[^\W\d_]", title) or bool(_BAD_TITLE.match(title))
+            or bool(_FILE_NAME.match(title)) or bool(_PATH_OR_URL.search(title)))
+
+
 def _pdf_title(reader: PdfReader, first_page: str, path: Path) -> str:
     """Metadata title if sensible, else the first line of page 1, else the file stem."""
     try:
         meta = " ".join(str((reader.metadata or {}).get("/Title") or "").split())
     except Exception:  # unreadable metadata is no reason to reject the file
         meta = ""
-    if 3 <= len(meta) <= 200 and re.search(r"[^\W\d_]", meta) and not _BAD_TITLE.match(meta):
+    if 3 <= len(meta) <= 200 and re.search(r"[^\W\d_]", meta) and not junk_title(meta):
         return _short(meta)
     line = next((line for line in first_page.splitlines() if line.strip()), "")
     return _short(line) if line else path.stem
@@ -167,8 +178,8 @@ def _open_pdf(path: Path, data: bytes, settings: Settings, password: str | None)
         except Exception as exc:  # e.g. an unsupported cipher or a missing crypto library
             raise IngestError(f"{shown(path.name)}: encrypted PDF cannot be opened ({exc})") from exc
     if given:
-        raise IngestError(f"{shown(path.name)}: wrong password for encrypted PDF; give the right one with --password or AMPI_PDF_PASSWORD")
-    raise IngestError(f"{shown(path.name)}: encrypted PDF; give the password with --password or AMPI_PDF_PASSWORD")
+        raise IngestError(f"{shown(path.name)}: wrong password for encrypted PDF; give the right one {PASSWORD_HINT}")
+    raise IngestError(f"{shown(path.name)}: encrypted PDF; give the password {PASSWORD_HINT}")
 
 
 def load_pdf(path: Path, settings: Settings, password: str | None = None) -> Document:
@@ -214,7 +225,20 @@ def load_pdf(path: Path, settings: Settings, password: str | None = None) -> Doc
             section = _section_at(entries, index, text, max(start, 0))
             chunks.append(_chunk(doc_id, title, path, len(chunks), locator, piece, kind="page", page=index + 1, section=section))
     log.info("%s: %d pages, %d chunks, %d outline entries", path.name, count, len(chunks), len(entries))
-    return Document(id=doc_id, path=str(path), title=title, role="user", pages=count, chunks=chunks)
+    return Document(id=doc_id, path=str(path), title=title, role="user", pages=count, chunks=chunks, **_pdf_credits(reader))
+
+
+def _pdf_credits(reader: PdfReader) -> dict:
+    """Author and year from the PDF's metadata, for citing it (nothing when they are missing or junk)."""
+    try:
+        meta = reader.metadata or {}
+        author = " ".join(str(meta.get("/Author") or "").split())
+        created = str(meta.get("/CreationDate") or "")
+    except Exception:  # unreadable metadata is no reason to reject the file
+        return {}
+    year = re.match(r"^(?:D:)?((?:19|20)\d{2})", created)
+    return {"authors": author if re.search(r"[^\W\d_]", author) and not junk_title(author) else "",
+            "year": int(year.group(1)) if year else None}
 
 
 def decode(path: Path, data: bytes) -> str:

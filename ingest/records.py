@@ -104,6 +104,16 @@ class Document(BaseModel):
     chunks: list[Chunk] = Field(default_factory=list)
     footnotes: list[Footnote] = Field(default_factory=list)
     matched_footnote: int | None = Field(None, description="For a cited source: the report footnote it matches.")
+    # How to cite the document itself, read from its title page or metadata (empty when it does not say).
+    subtitle: str = Field("", description="Subtitle from the title page, e.g. 'Market Assessment'.")
+    authors: str = Field("", description="Who wrote it, as the title page or metadata credits them.")
+    publisher: str = Field("", description="Who it was written for or published by, when the title page says.")
+    year: int | None = Field(None, description="Year of publication, from the title page or metadata.")
+    credit: str = Field("", description="The title page's credit line, as printed.")
+
+
+# The Document fields an index keeps about each document for citing it (see index.builder's manifest).
+REFERENCE_FIELDS = ("subtitle", "authors", "publisher", "year", "credit")
 
 
 class Hit(BaseModel):
@@ -139,6 +149,8 @@ class Answer(BaseModel):
     """What the assistant says, and exactly what it rests on."""
 
     question: str
+    resolved: str | None = Field(None, description="The standalone question answered when a chat follow-up was "
+                                                   "rewritten (\"and in 2011?\"); None when answered as asked.")
     text: str = Field(description="The answer as shown to people, with [n] citation markers.")
     refused: bool = Field(False, description="True when the documents don't answer the question.")
     kind: str = Field("fact", description="Question type the assistant recognised.")

@@ -211,6 +211,57 @@ class ReportParser:
         return i
 
 
+_YEAR_LINE = re.compile(r"^(?:19|20)\d{2}$")
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+# Who a title page credits: '... carried out by SQW', 'Prepared by A and B', 'Written by C for D'.
+_BY = re.compile(r"\b(?:carried out|prepared|written|produced|researched|authored|compiled|undertaken|report)\s+by\s+"
+                 r"(.+?)(?:\s+(?:for|on behalf of)\s+(.+?))?\s*\.?$", re.IGNORECASE)
+# Whose report it is: 'An AMPI report ...', '... for the Example Institute', 'Commissioned by ...'.
+_FOR = re.compile(r"^(?:an?|the)\s+(.+?)\s+(?:report|study|paper|publication)\b|\b(?:commissioned by|on behalf of)\s+(.+?)\s*\.?$",
+                  re.IGNORECASE)
+
+
+def front_matter(markdown: str) -> dict:
+    """What the title page says about the report: title, subtitle, year, credit line, authors and publisher.
+
+    The title page is everything before the contents or the first numbered chapter or paragraph.
+    """
+    title, subtitle, year, credit = "", "", None, []
+    for line in markdown.splitlines()[:80]:
+        stripped = clean(line.strip().lstrip("#").strip()) if line.strip() else ""
+        heading = HEADING.match(line)
+        if PARAGRAPH.match(line) or TABLE_TITLE.match(line) or FOOTNOTE.match(line):
+            break
+        if heading and title and (len(heading.group(1)) == 1 or SECTION_NUMBER.match(stripped)
+                                  or stripped.lower() in {"contents", "table of contents", "summary", "executive summary"}):
+            break
+        if not stripped:
+            if credit and credit[-1]:
+                credit.append("")  # a blank line ends a credit sentence
+            continue
+        if heading and not title:
+            title = stripped
+        elif heading and not subtitle:
+            subtitle = stripped
+        elif _YEAR_LINE.match(stripped) and year is None:
+            year = int(stripped)
+        elif title and not heading:
+            if credit:
+                credit[-1] = f"{credit[-1]} {stripped}".strip()  # a credit sentence wrapped over lines
+            else:
+                credit.append(stripped)
+    statement = next((c for c in credit if c), "")
+    if year is None and (found := _YEAR.search(" ".join([subtitle, *credit]))):
+        year = int(found.group(1))
+    authors = publisher = ""
+    if by := _BY.search(statement):
+        authors, publisher = by.group(1).strip(" ,.;"), (by.group(2) or "").strip(" ,.;")
+    if not publisher and (owner := _FOR.search(statement)):
+        publisher = (owner.group(1) or owner.group(2) or "").strip(" ,.;")
+    return {"title": title, "subtitle": subtitle, "year": year, "credit": statement,
+            "authors": authors, "publisher": publisher}
+
+
 def parse_report(markdown: str, doc_id: str, doc_title: str, doc_path: str) -> tuple[str, list[Chunk], list[Footnote]]:
     """Chunks (paragraphs, summary boxes, tables, footnotes) and the footnote registry of a report."""
     parsed = ReportParser(markdown).parse()

@@ -19,6 +19,7 @@ class Source(BaseModel):
     title: str = Field(description="Readable name: the footnote text, or for a bare URL the matching table source line or URL words.")
     url: str | None = None
     local_doc: str | None = Field(None, description="Title of a document in corpus/sources that matches it.")
+    kind: str = Field("work", description="'work' for a cited publication, data set or web page; 'note' for an explanatory footnote.")
 
     def label(self) -> str:
         """'footnote 2: UK Innovation Report 2024 (…) <url>' for citations."""
@@ -53,16 +54,35 @@ def name_footnote(note: Footnote, source_lines: list[str]) -> str:
     return slug.title() or note.text
 
 
+# An explanatory footnote comments rather than cites: it starts like a remark, or is a sentence (it has a verb)
+# naming no year and no address, which every cited work here carries ('UKRI (2022) UKRI Strategy 2022-2027').
+_REMARK = re.compile(r"^\s*(note|see|according|in contrast|for example|e\.g\.|i\.e\.|cf\.|this|these|however|whilst|while)\b", re.I)
+_VERB = re.compile(r"\b(is|are|was|were|has|have|had|shows?|indicates?|includes?|excludes?|covers?|means?|refers?|"
+                   r"did|does|do|can|could|would|will|may|might|should)\b", re.I)
+_CITED_YEAR = re.compile(r"\b(1[89]|20)\d{2}\b|\bundated\b|\bn\.d\.", re.I)
+
+
+def note_kind(text: str, url: str | None = None) -> str:
+    """'note' for a footnote that explains or qualifies ('Consistent data is not available for Northern Ireland.'),
+    'work' for one that names a cited publication, data set or web page."""
+    if _REMARK.match(text):
+        return "note"
+    if url or _CITED_YEAR.search(text) or re.fullmatch(r"\s*ibid\.?\s*", text, re.I):
+        return "work"
+    return "note" if _VERB.search(text) else "work"
+
+
 def build_registry(footnotes: list[Footnote], source_lines: list[str], local_titles: list[str]) -> list[Source]:
     """Sources for every footnote, matched to documents in corpus/sources by title words."""
     registry: list[Source] = []
     for note in footnotes:
-        title = name_footnote(note, source_lines)
+        title, kind = name_footnote(note, source_lines), note_kind(note.text, note.url)
         if re.match(r"^\s*ibid\b", title, re.IGNORECASE) and registry:
             # "Ibid" cites the same work as the footnote before it: name that work.
             previous = registry[-1]
             title, note = f"{previous.title.removesuffix(' (ibid.)')} (ibid.)", note.model_copy(update={"url": note.url or previous.url})
-        registry.append(Source(number=note.number, title=title, url=note.url))
+            kind = previous.kind
+        registry.append(Source(number=note.number, title=title, url=note.url, kind=kind))
     for local_title in local_titles:
         # Each local document matches the one footnote that names most of its title's words.
         have = words(local_title)

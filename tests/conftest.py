@@ -25,6 +25,16 @@ Fixtures other test files rely on (keep these names stable):
 ``report_path`` (session scope)
     Path of the bundled report in the repository (read-only).
 
+``model_cache`` (session scope)
+    Folder of the exported ONNX embedding model (``AMPI_MODEL_CACHE_DIR``, set for every test and for
+    ``built_index``), shared by the whole session and by the CLI processes tests start, so the model
+    is exported at most once per session (copied from the repository's ``.ampi/models`` when present).
+
+``report_vectors``
+    Makes ``build_index`` reuse the vectors ``built_index`` already computed for the report's
+    passages (same model, same numbers), so a test that changes a copy of the corpus and rebuilds
+    embeds only the text it added.
+
 The embedding model is cached per process by ``index.embedder.get_embedder``, so it loads once.
 """
 
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,10 +74,33 @@ def _report_corpus(root: Path) -> Path:
     return corpus
 
 
+MODEL_CACHE_ENV = "AMPI_MODEL_CACHE_DIR"  # index.onnx_embedder.CACHE_ENV
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One folder for the exported ONNX model for the whole session, seeded from the repository's cache.
+
+    Set in the environment for the whole session (not only by `isolated_env`): module fixtures that
+    build an index run before the function-scoped autouse fixture, and would otherwise export the model
+    into their own data folder.
+    """
+    folder = tmp_path_factory.mktemp("model-cache")
+    seed = REPO_ROOT / ".ampi" / "models"  # read only: a damaged copy is detected, removed and exported again
+    if seed.is_dir():
+        for entry in seed.iterdir():
+            if entry.is_dir() and not entry.name.startswith("."):
+                shutil.copytree(entry, folder / entry.name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(MODEL_CACHE_ENV, str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> Path:
     """Point every AMPI data and index folder at tmp_path and keep all libraries offline."""
     _clear_ampi(monkeypatch)
+    monkeypatch.setenv(MODEL_CACHE_ENV, str(model_cache))
     monkeypatch.setenv("AMPI_DATA_DIR", str(tmp_path / "ampi-data"))
     monkeypatch.setenv("AMPI_INDEX_DIR", str(tmp_path / "ampi-data" / "index"))
     # Replaced generations go at once, so tests can count them; test_staging checks the default grace period.
@@ -88,7 +122,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def built_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def built_index(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Settings:
     """Settings of an index of the bundled report, built once per session; treat as read-only."""
     from index.builder import build_index
 
@@ -96,9 +130,50 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     with pytest.MonkeyPatch.context() as mp:
         # Session fixtures run before the autouse one: keep the shell's AMPI_* out of this build too.
         _clear_ampi(mp)
+        mp.setenv(MODEL_CACHE_ENV, str(model_cache))
         built = Settings(corpus_dir=_report_corpus(root), data_dir=root / "data",
                          index_dir=root / "data" / "index", chroma_host=None)
         report = build_index(built)
     assert not report.skipped, report.skipped
     assert report.chunks_total > 0 and report.collection
     return built
+
+
+class _ReusingEmbedder:
+    """The real embedder, answering passages whose vectors are already known from memory."""
+
+    def __init__(self, real, known: dict[str, object]):
+        self.real, self.known, self.dimension = real, known, real.dimension
+
+    def embed(self, texts: list[str], progress: bool = False):
+        import numpy as np
+
+        new = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if new:
+            self.known.update(zip(new, self.real.embed(new), strict=True))
+        return np.vstack([self.known[t] for t in texts]) if texts else self.real.embed([])
+
+    def embed_query(self, text: str):
+        return self.real.embed_query(text)
+
+
+_REPORT_VECTORS: dict[str, object] = {}
+
+
+@pytest.fixture
+def report_vectors(monkeypatch: pytest.MonkeyPatch, built_index: Settings) -> None:
+    """build_index in this test reuses the session's vectors of the report's passages (see module doc)."""
+    import index.builder
+    from index.embedder import get_embedder, model_path
+    from index.store import ChromaStore
+
+    if not _REPORT_VECTORS:
+        chunks, vectors = ChromaStore(built_index).all_chunks(with_embeddings=True)
+        _REPORT_VECTORS.update({c.search_text(): v for c, v in zip(chunks, vectors, strict=True)})
+    reference = model_path(built_index)
+
+    def embedder(settings: Settings):
+        real = get_embedder(settings)
+        return _ReusingEmbedder(real, _REPORT_VECTORS) if model_path(settings) == reference else real
+
+    monkeypatch.setattr(index.builder, "get_embedder", embedder)

@@ -33,6 +33,15 @@ SECRET = "ALICE-SECRET-4f1c9e"  # only alice ever writes this: in a comment, an 
 ALICE_QUESTION = f"{QUESTIONS[0]} {SECRET}"
 
 
+def private_note(settings: Settings, user: str, secret: str) -> Path:
+    """A note in `user`'s uploads folder (searched by them alone) that answers QUESTIONS[0] with `secret` in it."""
+    note = settings.data_dir / "uploads" / user / f"{user}-plan.md"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(f"# Private plan\n\nThe private plan {secret} doubles gearbox output at the Huddersfield plant "
+                    "next year.\n", encoding="utf-8")
+    return note
+
+
 # -- talking to the app like the browser does --------------------------------------------------
 class Browser:
     """One browser session: an optional login cookie and a session hash, calling the app's events by name."""
@@ -84,6 +93,9 @@ def secured(tmp_path_factory):
         settings = Settings(corpus_dir=base.corpus_dir, data_dir=base.data_dir, index_dir=base.index_dir)
     assert settings.ui_users == USERS and load_users(settings) == [("alice", "pw1"), ("bob", "pw2")]
     assert callable(launch_options(settings)["auth"])  # Gradio calls the login guard (ui.auth.LoginGuard)
+    # alice's own private note (an upload only she may search) answers her question, so she can pin it:
+    # a refusal cannot be pinned.
+    private_note(settings, "alice", SECRET)
     build_index(settings)
     assistant = Assistant(settings)
     app, url = serve(settings, assistant)

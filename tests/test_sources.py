@@ -23,7 +23,7 @@ def test_ibid_names_the_previous_work():
     assert registry[1].title == "German Chamber of Commerce and Industry (2024) German economy is losing ground (ibid.)"
 
 
-def test_source_document_in_corpus_sources_is_matched_to_its_footnote(settings):
+def test_source_document_in_corpus_sources_is_matched_to_its_footnote(settings, report_vectors):
     (settings.sources_dir / "innovation-superclusters-evaluation.md").write_text(
         "# Evaluation of ISED Canada's Innovation Superclusters Initiative\n\n"
         "This evaluation looked at the Superclusters and found that an industry-led approach worked well.\n",

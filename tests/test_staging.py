@@ -239,7 +239,7 @@ def test_questions_under_way_survive_an_ingest_switch(tmp_path):
     assert ChromaStore(settings).generations() == [final.collection]
 
 
-def test_document_and_section_limits_apply_to_every_answer_path(settings):
+def test_document_and_section_limits_apply_to_every_answer_path(settings, report_vectors):
     """`--doc good.md "Japan's value added?"` must not answer from the report's table (issue 9, item 13)."""
     good = settings.corpus_dir / "good.md"
     good.write_text("# Good notes\n\nThe steering group meets every second Tuesday in Halifax.\n", encoding="utf-8")

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from test_reliability_input import QUESTIONS, notes_settings, serve  # same folder: the app on a free port
-from test_security import Browser
+from test_security import Browser, private_note
 from test_ui_app import _ask, _open, _tab, _text, _wait, browser  # noqa: F401  (browser is a fixture)
 
 from assistant.service import Assistant
@@ -219,6 +219,7 @@ def test_briefing_export_is_served_to_its_owner_only_even_after_a_restart(tmp_pa
     monkeypatch.setenv("AMPI_UI_USERS", "alice:pw1,bob:pw2")
     base = notes_settings(tmp_path)
     settings = Settings(corpus_dir=base.corpus_dir, data_dir=base.data_dir, index_dir=base.index_dir)
+    private_note(settings, "alice", SECRET)  # answers her question: a refusal cannot be pinned
     build_index(settings)
     app, url = serve(settings, Assistant(settings))
     try:

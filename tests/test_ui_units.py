@@ -117,7 +117,9 @@ def test_feedback_rejects_unknown_ratings_and_survives_a_damaged_line(ui_setting
 def test_pin_move_remove_persist_in_order(ui_settings):
     brief.pin(ui_settings, "alice", figure_answer(), "a")
     brief.pin(ui_settings, "alice", prose_answer(), "b")
-    brief.pin(ui_settings, "alice", refused_answer(), "c")
+    with pytest.raises(brief.NotPinnable):  # a refusal is nothing to brief anyone on
+        brief.pin(ui_settings, "alice", refused_answer(), "r")
+    brief.pin(ui_settings, "alice", prose_answer().model_copy(update={"question": "And in 2022?", "text": "No data [1]."}), "c")
     brief.pin(ui_settings, "alice", prose_answer(), "b")  # pinning again keeps one copy
     assert [i.id for i in brief.load_briefing(ui_settings, "alice").items] == ["a", "b", "c"]
     brief.move(ui_settings, "alice", "c", -1)
@@ -159,21 +161,23 @@ def test_describe_locator():
 
 
 def test_markdown_has_every_citation_and_a_deduplicated_sources_list(ui_settings):
-    for item_id, answer in (("a", figure_answer()), ("b", prose_answer()), ("c", refused_answer())):
+    for item_id, answer in (("a", figure_answer()), ("b", prose_answer())):
         brief.pin(ui_settings, "alice", answer, item_id)
-    items = brief.load_briefing(ui_settings, "alice").items
+    # A briefing saved before refusals could not be pinned may still hold one.
+    items = brief.load_briefing(ui_settings, "alice").items + [
+        brief.BriefingItem(id="c", pinned_at="2025-05-01T10:00:00", answer=refused_answer())]
     text = brief.to_markdown(items, user="alice", date="1 May 2025")
     assert text.startswith("# AMPI briefing") and "1 May 2025" in text and "by alice" in text
-    for heading in ("## 1. What was Japan's M&E value added in 2021?", "## 2. How many advanced machinery",
-                    "## 3. What is the capital of France?"):
+    for heading in ("## What was Japan's M&E value added in 2021?", "## How many advanced machinery",
+                    "## What is the capital of France?"):
         assert heading in text
     for locator in ("Table 2-2", "paragraph 2.5", "paragraph 3.7, page 14"):
         assert locator in text
     assert "[1]" in text and "[2]" in text  # the answer's markers survive
     assert "Japan — Value added (US$, billion): 155; Labour productivity (US$, thousand): 93" in text
     assert "> In 2023, there were almost 11,500" in text
-    assert "Source: footnote 14: SQW analysis" in text and "Source: Source:" not in text
-    assert "| Japan | 155 | US$ billion | Table 2-2 |" in text
+    assert "footnote 14: SQW analysis" in text and "Source: Source:" not in text
+    assert "| Japan | 155 | US$ billion | [1] Table 2-2 |" in text
     assert "Related passages (not an answer)" in text and "paragraph 4.23" in text
     sources = text.split("## Sources", 1)[1]
     assert sources.count("footnote 2: UK Innovation Report 2024") == 1

@@ -23,6 +23,7 @@ import anyio  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from assistant.service import Assistant, answer_record  # noqa: E402
+from index.library import uploaded_file  # noqa: E402
 from index.staging import discard  # noqa: E402
 from ingest.errors import AmpiError, NoIndex  # noqa: E402
 from ui import auth  # noqa: E402
@@ -36,7 +37,7 @@ from ui.render import (  # noqa: E402
     documents_frame,
     export_link,
     figures_frame,
-    glossary_frame,
+    glossary_html,
     intro_markdown,
     outline_choices,
     outline_items,
@@ -44,7 +45,16 @@ from ui.render import (  # noqa: E402
     report_passages,
     sources_html,
 )
-from ui.uploads import UPLOAD_TYPES, accept_upload, ingest_summary, remember_name, remember_sharing, user_folder  # noqa: E402
+from ui.uploads import (  # noqa: E402
+    UPLOAD_TYPES,
+    accept_upload,
+    forget_upload,
+    ingest_summary,
+    own_uploads,
+    remember_name,
+    remember_sharing,
+    user_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +76,11 @@ THEME = gr.themes.Default(primary_hue="blue", font=("ui-sans-serif", "system-ui"
                           font_mono=("ui-monospace", "Consolas", "monospace"))
 
 
+# Gradio 6's status tracker announces a finished event to screen readers as i18n("common.complete"), a key its
+# own dictionaries lack, so "common.complete" was read out. Supplied here; the fallback locale is English.
+TRANSLATIONS = gr.I18n(en={"common": {"complete": "Complete"}})
+
+
 def launch_options(settings: Settings) -> dict:
     """Keyword arguments for Blocks.launch shared by `serve` and the tests (Gradio 6 takes css/theme here)."""
     from starlette.middleware import Middleware
@@ -74,12 +89,14 @@ def launch_options(settings: Settings) -> dict:
     guard = auth.LoginGuard(users, settings.ui_login_free_attempts, settings.ui_login_max_wait_s) if users else None
     # app_kwargs go to the FastAPI app Gradio builds: the login guard's address middleware, the briefing
     # download route, and a lifespan task that forgets idle sessions.
-    server = {"middleware": [Middleware(auth.ClientAddress)], "routes": [auth.export_route(settings)],
-              "lifespan": auth.session_expiry(settings.ui_session_ttl_s)}
+    # VisitorCookie: without login, each browser's own briefing (see auth.briefing_owner).
+    server = {"middleware": [Middleware(auth.ClientAddress), Middleware(auth.VisitorCookie)],
+              "routes": [auth.export_route(settings)], "lifespan": auth.session_expiry(settings.ui_session_ttl_s)}
     return {"auth": guard.check if guard else None,
             "auth_message": "Sign in to the AMPI document assistant." if users else None,
             "share": False, "show_error": True, "css": CSS, "theme": THEME, "app_kwargs": server,
-            "max_file_size": int(settings.max_upload_mb * 1024 * 1024), "footer_links": ["api", "settings"]}
+            "max_file_size": int(settings.max_upload_mb * 1024 * 1024), "footer_links": ["api", "settings"],
+            "i18n": TRANSLATIONS}
 
 
 # -- the page ----------------------------------------------------------------------------------
@@ -87,6 +104,15 @@ HEADER = ("## AMPI document assistant\n"
           "Ask questions about AMPI's *Future State of Machinery Sector* report (SQW, 2025) and the documents added "
           "to it. Every answer quotes the paragraph, table or page it rests on, so you can check it. "
           "**New here? Open *Start here*.**")
+
+
+# A chat follow-up is read against this many of the chat's earlier questions.
+CONVERSATION_TURNS = 6
+
+
+def read_as(answer) -> str:
+    """The line above an answer to a rewritten follow-up, so a wrong reading shows and can be retyped."""
+    return f"_Read as: {brief.markdown_text(answer.resolved)}_\n\n" if getattr(answer, "resolved", None) else ""
 
 
 def _problem(exc: Exception, subject: str) -> str:
@@ -98,7 +124,8 @@ def _problem(exc: Exception, subject: str) -> str:
 
 
 def _panel(assistant: Assistant, answers: list[dict], index: int) -> tuple:
-    """Sources panel, figures table and chart for the answer at `index` of this session."""
+    """Sources panel, figures table, chart and the pin / rate buttons (shown only with an answer to act on)
+    for the answer at `index` of this session."""
     answer = answers[index]["answer"] if 0 <= index < len(answers) else None
     frame = figures_frame(answer)
     units = set(frame["unit"])
@@ -108,7 +135,8 @@ def _panel(assistant: Assistant, answers: list[dict], index: int) -> tuple:
                          label="Values in this answer" if len(frame) < 2 else "The same values as a table"),
             # Bars must start at zero: an axis fitted to the data hides small bars and exaggerates gaps.
             gr.BarPlot(value=frame, visible=len(frame) >= 2, y_title=units.pop() if len(units) == 1 else "value",
-                       y_lim=[min(0.0, float(frame["value"].min())), float(frame["value"].max()) * 1.08] if len(frame) else None))
+                       y_lim=[min(0.0, float(frame["value"].min())), float(frame["value"].max()) * 1.08] if len(frame) else None),
+            gr.Column(visible=answer is not None))
 
 
 def _pinned_report(assistant: Assistant, items: list) -> set:
@@ -116,12 +144,22 @@ def _pinned_report(assistant: Assistant, items: list) -> set:
     return report_passages(assistant, [c for item in items for c in item.answer.citations])
 
 
-def _briefing_view(settings: Settings, assistant: Assistant, user: str, keep: str | None = None) -> tuple:
-    """Pinned-item picker and Markdown preview of a user's briefing."""
-    items = brief.load_briefing(settings, user).items
-    choices = [(f"{n}. {item.answer.question}", item.id) for n, item in enumerate(items, 1)]
+def _indexed_documents(assistant: Assistant, request: gr.Request | None) -> list[dict]:
+    """The documents this user may see, for the briefing's references (none when nothing is indexed)."""
+    try:
+        return assistant.documents(user_folder(user_of(request)))
+    except AmpiError:
+        return []
+
+
+def _briefing_view(settings: Settings, assistant: Assistant, request: gr.Request | None, keep: str | None = None) -> tuple:
+    """Pinned-item picker and Markdown preview of the briefing of this user (or, without login, this browser)."""
+    owner = auth.briefing_owner(request)
+    items = brief.load_briefing(settings, owner).items
+    choices = [(f"{n}. {brief.asked(item.answer)}", item.id) for n, item in enumerate(items, 1)]
     value = keep if keep in {item.id for item in items} else (items[0].id if items else None)
-    return gr.Radio(choices=choices, value=value), brief.to_markdown(items, user=user, report=_pinned_report(assistant, items))
+    return gr.Radio(choices=choices, value=value), brief.to_markdown(
+        items, user=owner, report=_pinned_report(assistant, items), documents=_indexed_documents(assistant, request))
 
 
 def _forget_call(app: gr.Blocks, request: gr.Request | None) -> None:
@@ -158,13 +196,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                              {"role": "assistant", "content": SEARCHING}]
         yield (waiting, "", answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
         try:
-            answer = assistant.answer(question, user=user_folder(user_of(request)))
+            # The conversation: the earlier questions still in this chat (none once it is cleared), so that
+            # "and in 2011?" follows on from them.
+            shown = sum(1 for m in history or [] if (m.get("role") if isinstance(m, dict) else getattr(m, "role", "")) == "user")
+            earlier = [entry["answer"].question for entry in answers][-min(shown, CONVERSATION_TURNS):] if shown else []
+            answer = assistant.answer(question, user=user_folder(user_of(request)), history=earlier)
         except Exception as exc:  # the chat goes back to how it was; the message says why
             gr.Warning(NO_INDEX if isinstance(exc, NoIndex) else f"Could not answer: {_problem(exc, question)}")
             yield (history, question, answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
             return
         answers = answers + [{"id": uuid.uuid4().hex[:12], "answer": answer, "user": user_of(request)}]
-        waiting[-1] = {"role": "assistant", "content": chat_message(answer)}
+        waiting[-1] = {"role": "assistant", "content": read_as(answer) + chat_message(answer)}
         yield (waiting, "", answers, len(answers) - 1, *_panel(assistant, answers, len(answers) - 1))
 
     def select_answer(answers: list[dict], evt: gr.SelectData, request: gr.Request):
@@ -189,23 +231,39 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     def rate_down(answers: list[dict], index: int, comment: str, request: gr.Request):
         return rate(answers, index, comment, "down", request)
 
+    # Each briefing change also says what Undo can bring back: the item just removed, until the next change.
+    def no_undo() -> tuple:
+        return None, gr.Button(visible=False)
+
     def pin_selected(answers: list[dict], index: int, request: gr.Request):
         answers = own(answers, request)
         if not 0 <= index < len(answers):
             gr.Warning("Ask a question first; then pin its answer.")
-            return _briefing_view(settings, assistant, user_of(request))
+            return (*_briefing_view(settings, assistant, request), *no_undo())
         entry = answers[index]
-        count = len(brief.pin(settings, user_of(request), entry["answer"], entry["id"]).items)
-        gr.Info(duration=4, message=f"Pinned to your briefing ({count} item{'s' if count != 1 else ''}). Open the Briefing tab to export it.")
-        return _briefing_view(settings, assistant, user_of(request), keep=entry["id"])
+        try:
+            briefing, added = brief.pin_answer(settings, auth.briefing_owner(request), entry["answer"], entry["id"])
+        except brief.NotPinnable as exc:
+            gr.Warning(str(exc))
+            return (*_briefing_view(settings, assistant, request), gr.update(), gr.update())
+        count = len(briefing.items)
+        items = f"{count} item{'s' if count != 1 else ''}"
+        gr.Info(duration=4, message=f"Pinned to your briefing ({items}). Open the Briefing tab to export it." if added
+                else f"This answer is already in your briefing ({items}); it is kept once.")
+        keep = entry["id"] if added else None
+        return (*_briefing_view(settings, assistant, request, keep=keep), *(no_undo() if added else (gr.update(), gr.update())))
 
     def change_briefing(item_id: str | None, action: str, request: gr.Request):
-        user = user_of(request)
+        owner, undo = auth.briefing_owner(request), None
         if item_id and action == "remove":
-            brief.remove(settings, user, item_id)
+            _, removed = brief.take_out(settings, owner, item_id)
+            if removed:
+                position, item = removed
+                undo = {"owner": owner, "position": position, "item": item.model_dump(mode="json")}
         elif item_id:
-            brief.move(settings, user, item_id, -1 if action == "up" else 1)
-        return _briefing_view(settings, assistant, user, keep=item_id)
+            brief.move(settings, owner, item_id, -1 if action == "up" else 1)
+        return (*_briefing_view(settings, assistant, request, keep=item_id),
+                undo, gr.Button(visible=undo is not None))
 
     def item_up(item_id: str | None, request: gr.Request):
         return change_briefing(item_id, "up", request)
@@ -216,18 +274,29 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     def item_remove(item_id: str | None, request: gr.Request):
         return change_briefing(item_id, "remove", request)
 
+    def undo_remove(undo: dict | None, request: gr.Request):
+        """Put the last removed item back where it was (in the same briefing only)."""
+        owner = auth.briefing_owner(request)
+        if not undo or undo.get("owner") != owner:
+            return (*_briefing_view(settings, assistant, request), *no_undo())
+        item = brief.BriefingItem.model_validate(undo["item"])
+        brief.put_back(settings, owner, int(undo["position"]), item)
+        gr.Info(duration=3, message="The answer is back in your briefing.")
+        return (*_briefing_view(settings, assistant, request, keep=item.id), *no_undo())
+
     def show_briefing(request: gr.Request):
-        return _briefing_view(settings, assistant, user_of(request))
+        return _briefing_view(settings, assistant, request)
 
     def export_briefing(request: gr.Request):
-        user = user_of(request)
-        items = brief.load_briefing(settings, user).items
+        owner = auth.briefing_owner(request)
+        items = brief.load_briefing(settings, owner).items
         if not items:
             gr.Warning("Nothing is pinned yet: pin answers from the Ask tab first.")
             return gr.HTML(visible=False)
-        # Saved in the user's own folder and downloaded through auth.export_route, which serves it to them alone.
-        path = brief.save_export(settings, user, items, report=_pinned_report(assistant, items))
-        return gr.HTML(export_link(auth.export_url(path), path.name), visible=True)
+        # Saved in the owner's own folder and downloaded through auth.export_route, which serves it to them alone.
+        paths = brief.save_export(settings, owner, items, report=_pinned_report(assistant, items),
+                                  documents=_indexed_documents(assistant, request))
+        return gr.HTML(export_link([(auth.export_url(path), path.name) for path in paths]), visible=True)
 
     def load_page(request: gr.Request):
         viewer = user_folder(user_of(request))
@@ -236,17 +305,17 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
             # Outline and glossary are built from every document: keep to those this user may see.
             titles = {d["title"] for d in docs}
             sections = [s for s in assistant.outline() if s.doc in titles]
-            glossary = glossary_frame([g for g in assistant.glossary() if g.doc in titles])
+            glossary = glossary_html([g for g in assistant.glossary() if g.doc in titles])
         except AmpiError as exc:
             if not isinstance(exc, NoIndex):  # an empty index is explained on the page itself
                 gr.Warning(str(exc))
-            docs, sections, glossary = [], [], glossary_frame([])
+            docs, sections, glossary = [], [], glossary_html([])
         choices, outline = outline_choices(sections), outline_items(sections)
         # Open the outline at the first numbered section, so the browser is never an empty box.
         first = next((value for label, value in choices if label[:1].isdigit()), choices[0][1] if choices else None)
         items, text = pick_section(first, outline, request)
         return (intro_markdown(docs), gr.Dropdown(choices=choices, value=first), outline, items, text,
-                glossary, documents_frame(assistant, viewer), *_briefing_view(settings, assistant, user_of(request)))
+                glossary, documents_frame(assistant, viewer), *_briefing_view(settings, assistant, request))
 
     def show_passage(chunk_id: str | None, request: gr.Request):
         """A passage of a document this user may see (ids come from the browser, so check them here)."""
@@ -295,10 +364,50 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         viewer = user_folder(user_of(request))
         return ingest_summary(report, target, bool(share)), documents_frame(assistant, viewer), ingests + 1
 
+    def list_own_uploads(request: gr.Request):
+        files = own_uploads(settings, user_of(request))
+        return gr.Dropdown(choices=files, value=None), gr.Column(visible=bool(files))
+
+    def remove_document(name: str | None, ingests: int, request: gr.Request,
+                        progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker through this default)
+        """Take one of the user's uploads out of the index and delete it (the bundled report can't be removed)."""
+        from index.worker import build_index_in_child
+
+        if not name:
+            gr.Warning("Choose one of your uploaded documents first.")
+            return gr.update(), gr.update(), ingests
+        original = {stored: shown for shown, stored in own_uploads(settings, user_of(request))}.get(name, name)
+        try:
+            path = uploaded_file(settings, user_folder(user_of(request)), name)
+            progress(0, desc="Removing the document")
+            build_index_in_child(settings, remove=[path],
+                                 progress=lambda step, done, total: progress((done, total), desc="Rebuilding the index"))
+        except Exception as exc:
+            gr.Warning(f"Could not remove the file: {_problem(exc, name)}")
+            return gr.update(), gr.update(), ingests
+        forget_upload(path.parent, path.name)
+        return (f"**Removed:** {brief.markdown_text(original)} — its passages are no longer searched.",
+                documents_frame(assistant, user_folder(user_of(request))), ingests + 1)
+
     def ask_api(question: str, request: gr.Request) -> dict:
         """Answer one question; returns the JSON record of `ampi ask --json`."""
+        return _answer_api(question, None, request)
+
+    def ask_in_context_api(question: str, history: list[str], request: gr.Request) -> dict:
+        """Answer a chat question after `history` (the earlier questions of the same chat, oldest first): a
+        follow-up is answered in context and the record adds "resolved", the standalone question answered.
+
+        A separate endpoint because Gradio's API takes every input of an endpoint: an optional second input
+        on /ask would break every caller that sends only the question."""
+        return _answer_api(question, history, request)
+
+    def _answer_api(question: str, history: list[str] | None, request: gr.Request) -> dict:
+        if history is not None and not (isinstance(history, list) and all(isinstance(q, str) for q in history)):
+            _forget_call(app, request)
+            raise gr.Error('"history" must be a list of earlier questions (strings, oldest first)')
         try:
-            return answer_record(assistant.answer(question, user=user_folder(user_of(request))), uuid.uuid4().hex[:12])
+            result = assistant.answer(question, user=user_folder(user_of(request)), history=history or None)
+            return answer_record(result, uuid.uuid4().hex[:12], in_chat=history is not None)
         except AmpiError as exc:
             raise gr.Error(str(exc)) from exc
         finally:
@@ -309,9 +418,15 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
     with gr.Blocks(title="AMPI document assistant", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         answers = gr.State([])  # this browser session's answers: [{"id", "answer", "user"}]; read through own()
         selected = gr.State(-1)
+        undo = gr.State(None)  # the briefing item just removed, until the next change: {"owner", "position", "item"}
         outline = gr.State([])
         ingests = gr.State(0)  # bumped by each successful ingest; a failed one must change nothing
-        gr.Markdown(HEADER)
+        login = bool(auth.load_users(settings))
+        with gr.Row(equal_height=False):
+            gr.Markdown(HEADER)
+            if login:  # Gradio's /logout ends this browser's sign-in and returns to the login form
+                gr.Button("Log out", link="logout?all_session=false", size="sm", scale=0, min_width=90,
+                          elem_id="ampi-logout")
         with gr.Tabs(selected="ask") as tabs:
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
@@ -325,13 +440,15 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                                                   placeholder="e.g. What was Japan's M&E value added in 2021?")
                             ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="ampi-ask")
                     with gr.Column(scale=2):
-                        # Words, not emoji: browsers without an emoji font would show empty boxes.
-                        with gr.Row():
-                            pin_button = gr.Button("Pin to briefing", size="sm", min_width=90, elem_id="ampi-pin")
-                            up_button = gr.Button("Helpful", size="sm", min_width=90, elem_id="ampi-up")
-                            down_button = gr.Button("Not helpful", size="sm", min_width=90, elem_id="ampi-down")
-                        comment = gr.Textbox(label="Comment on the answer below (optional, saved with Helpful / Not helpful)",
-                                             lines=1, elem_id="ampi-comment")
+                        # Shown once there is an answer to pin or rate (see show_actions).
+                        with gr.Column(visible=False, elem_id="ampi-actions") as actions:
+                            # Words, not emoji: browsers without an emoji font would show empty boxes.
+                            with gr.Row():
+                                pin_button = gr.Button("Pin to briefing", size="sm", min_width=90, elem_id="ampi-pin")
+                                up_button = gr.Button("Helpful", size="sm", min_width=90, elem_id="ampi-up")
+                                down_button = gr.Button("Not helpful", size="sm", min_width=90, elem_id="ampi-down")
+                            comment = gr.Textbox(label="Comment on the answer below (optional, saved with Helpful / Not helpful)",
+                                                 lines=1, elem_id="ampi-comment")
                         # Figures first: for a numbers question the chart is the quickest read.
                         chart = gr.BarPlot(x="label", y="value", label="Values in this answer", visible=False,
                                            x_title="", sort="-y", height=260, x_label_angle=-35, elem_id="ampi-chart")
@@ -354,21 +471,24 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                         item_pick = gr.Radio(label="Paragraphs and tables", choices=[], elem_id="ampi-items")
                     with gr.Column(scale=3):
                         passage = gr.HTML(passage_view(assistant, None), elem_id="ampi-passage")
-                gr.Markdown("### Glossary\nAbbreviations as the documents spell them out, with the paragraph that does so.")
-                glossary = gr.Dataframe(interactive=False, wrap=True, column_widths=["12%", "63%", "25%"],
-                                        elem_id="ampi-glossary")
+                gr.Markdown("### Glossary\nEvery abbreviation the documents use, as they spell it out, with the passage that does "
+                            "so (or, where they never spell it out, where it is first used).")
+                glossary = gr.HTML(glossary_html([]), elem_id="ampi-glossary")
             with gr.Tab("Briefing", id="briefing") as briefing_tab:
                 gr.Markdown("Answers you pin in **Ask** collect here, in order, with their citations. "
-                            "Reorder them, then export a Markdown briefing anyone can read without the chat.")
+                            "Reorder them, then export a briefing anyone can read without the chat, as Markdown "
+                            "or as a Word document." + ("" if login else " Without login, the briefing belongs to "
+                                                        "this browser until it is closed."))
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2):
                         pinned = gr.Radio(label="Pinned answers (select one to move or remove it)", choices=[],
                                           elem_id="ampi-pinned")
                         with gr.Row():
-                            move_up = gr.Button("↑ Move up", size="sm", min_width=80)
-                            move_down = gr.Button("↓ Move down", size="sm", min_width=80)
-                            drop = gr.Button("Remove", size="sm", min_width=80, variant="stop")
-                        export_button = gr.Button("Export Markdown", variant="primary", elem_id="ampi-export")
+                            move_up = gr.Button("↑ Move up", size="sm", min_width=80, elem_id="ampi-move-up")
+                            move_down = gr.Button("↓ Move down", size="sm", min_width=80, elem_id="ampi-move-down")
+                            drop = gr.Button("Remove", size="sm", min_width=80, variant="stop", elem_id="ampi-remove")
+                        undo_button = gr.Button("Undo remove", size="sm", visible=False, elem_id="ampi-undo")
+                        export_button = gr.Button("Export (Markdown and Word)", variant="primary", elem_id="ampi-export")
                         export_file = gr.HTML(visible=False, elem_id="ampi-export-file")
                     with gr.Column(scale=3):
                         preview = gr.Markdown(elem_id="ampi-briefing-preview", container=True, padding=True)
@@ -384,11 +504,18 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
                                             elem_id="ampi-share")
                         add_button = gr.Button("Add to the index", variant="primary", elem_id="ampi-add")
                         ingest_result = gr.Markdown(elem_id="ampi-ingest-result")
+                        # Only the user's own uploads are listed (shown once there is one): the bundled report
+                        # and others' files stay.
+                        with gr.Column(visible=False, elem_id="ampi-own-box") as own_box:
+                            own_files = gr.Dropdown(label="Your uploaded documents (pick one to remove it from the index)",
+                                                    choices=[], value=None, elem_id="ampi-own-files")
+                            remove_button = gr.Button("Remove from the index", variant="stop", size="sm",
+                                                      elem_id="ampi-remove-file")
                     with gr.Column(scale=3):
                         documents = gr.Dataframe(label="Indexed documents", interactive=False, wrap=True,
                                                  column_widths=["28%", "26%", "13%", "14%", "19%"], elem_id="ampi-documents")
 
-        panel_outputs = [panel, figures, chart]
+        panel_outputs = [panel, figures, chart, actions]
         ask_outputs = [chatbot, question, answers, selected, *panel_outputs]
         ask_args = {"fn": ask_in_chat, "inputs": [question, chatbot, answers], "outputs": ask_outputs,
                     "concurrency_id": "answer", "concurrency_limit": settings.ui_answer_concurrency, **private}
@@ -399,11 +526,13 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         chatbot.select(select_answer, [answers], [selected, *panel_outputs], **private)
         up_button.click(rate_up, [answers, selected, comment], [comment], **private)
         down_button.click(rate_down, [answers, selected, comment], [comment], **private)
-        pin_button.click(pin_selected, [answers, selected], [pinned, preview], **private)
+        briefing_outputs = [pinned, preview, undo, undo_button]
+        pin_button.click(pin_selected, [answers, selected], briefing_outputs, **private)
         briefing_tab.select(show_briefing, None, [pinned, preview], **private)
-        move_up.click(item_up, [pinned], [pinned, preview], **private)
-        move_down.click(item_down, [pinned], [pinned, preview], **private)
-        drop.click(item_remove, [pinned], [pinned, preview], **private)
+        move_up.click(item_up, [pinned], briefing_outputs, **private)
+        move_down.click(item_down, [pinned], briefing_outputs, **private)
+        drop.click(item_remove, [pinned], briefing_outputs, **private)
+        undo_button.click(undo_remove, [undo], briefing_outputs, **private)
         pinned.change(lambda: gr.HTML(visible=False), None, [export_file], **private)
         export_button.click(export_briefing, None, [export_file], **private)
         section_pick.change(pick_section, [section_pick, outline], [item_pick, passage], **private)
@@ -412,11 +541,18 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Bloc
         # After an ingest the outline, glossary and intro may change too: reload them like a page load.
         add_button.click(add_document, [upload, password, ingests, share], [ingest_result, documents, ingests], concurrency_limit=1,
                          concurrency_id="ingest", **private)
+        upload.change(lambda: "", None, [ingest_result], **private)  # a new file: the last one's report is stale
+        remove_button.click(remove_document, [own_files, ingests], [ingest_result, documents, ingests], concurrency_limit=1,
+                            concurrency_id="ingest", **private)
         ingests.change(load_page, None, page_outputs, **private)
+        ingests.change(list_own_uploads, None, [own_files, own_box], **private)
         app.load(load_page, None, page_outputs, **private)
+        app.load(list_own_uploads, None, [own_files, own_box], **private)
         # Answering is read-only and thread-safe (the index loads under a lock), so several people are served
         # at once; Gradio's default of one event at a time made everyone queue behind each other.
         gr.api(ask_api, api_name="ask", concurrency_id="answer", concurrency_limit=settings.ui_answer_concurrency)
+        gr.api(ask_in_context_api, api_name="ask_in_context", concurrency_id="answer",
+               concurrency_limit=settings.ui_answer_concurrency)
     return app
 
 
@@ -431,5 +567,17 @@ def serve(settings: Settings) -> None:
     except AmpiError as exc:
         log.warning("starting without an index: %s", exc)
     app = build_app(settings, assistant)
-    log.info("serving on http://%s:%s%s", settings.ui_host, settings.ui_port, " (login required)" if options["auth"] else "")
-    app.launch(server_name=settings.ui_host, server_port=settings.ui_port, **options)
+    # What a person starting the app needs, and nothing else: Gradio's own banner (with its `share=True` hint)
+    # is off, and the HTTP client's request lines are not logged even with `ampi -v`.
+    for noisy in ("httpx", "httpcore", "urllib3", "multipart", "python_multipart", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    users = len(auth.load_users(settings))
+    print(f"AMPI document assistant: login required ({users} user{'s' if users != 1 else ''})" if users
+          else "AMPI document assistant: no login (set AMPI_UI_USERS or AMPI_UI_USERS_FILE to require one)", flush=True)
+    app.launch(server_name=settings.ui_host, server_port=settings.ui_port, quiet=True, prevent_thread_lock=True, **options)
+    host = "127.0.0.1" if settings.ui_host in ("0.0.0.0", "::", "") else settings.ui_host
+    print(f"Open http://{host}:{app.server_port or settings.ui_port}  (Ctrl+C to stop)", flush=True)
+    try:
+        app.block_thread()
+    finally:
+        app.close()

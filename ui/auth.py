@@ -201,6 +201,71 @@ def user_of(request: gr.Request | None) -> str:
     return (getattr(request, "username", None) or ANONYMOUS) if request else ANONYMOUS
 
 
+# -- browsers without login --------------------------------------------------------------------
+# Without login every browser is 'anonymous'; a briefing kept under that name was everyone's at once. Each
+# browser gets a random visitor cookie instead, kept for the browser session (no expiry date), and its
+# briefing is kept under a name derived from it (the cookie itself never appears in a file name or address).
+VISITOR_COOKIE = "ampi_visitor"
+_VISITOR_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _cookie(scope, name: str) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                found, _, content = part.strip().partition("=")
+                if found == name:
+                    return content
+    return None
+
+
+class VisitorCookie:
+    """ASGI middleware giving each browser a visitor cookie on its first request (that request sees it too)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        token = _cookie(scope, VISITOR_COOKIE) if scope["type"] == "http" else None
+        if scope["type"] != "http" or (token and _VISITOR_TOKEN.match(token)):
+            await self.app(scope, receive, send)
+            return
+        token = secrets.token_hex(16)
+        headers = [(k, v) for k, v in scope.get("headers") or [] if k != b"cookie"]
+        cookies = "; ".join(part for k, v in scope.get("headers") or [] if k == b"cookie"
+                            for part in [v.decode("latin-1")] if part)
+        headers.append((b"cookie", f"{cookies + '; ' if cookies else ''}{VISITOR_COOKIE}={token}".encode("latin-1")))
+        cookie = f"{VISITOR_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax".encode("latin-1")
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie)]}
+            await send(message)
+
+        await self.app({**scope, "headers": headers}, receive, send_with_cookie)
+
+
+def visitor_key(token: str) -> str:
+    """The briefing owner of a browser without login, from its visitor cookie (see briefing.VISITOR)."""
+    return f"{ANONYMOUS}-{hashlib.sha256(f'ampi-visitor:{token}'.encode()).hexdigest()[:32]}"
+
+
+def briefing_owner(request: gr.Request | None) -> str:
+    """Whose briefing a request works on: the logged-in user's, else this browser's own (its visitor cookie;
+    a client without cookies keeps one for its Gradio session)."""
+    name = getattr(request, "username", None) if request else None
+    if name:
+        return name
+    try:
+        token = dict(getattr(request, "cookies", None) or {}).get(VISITOR_COOKIE)
+    except (AttributeError, TypeError):
+        token = None
+    if token and _VISITOR_TOKEN.match(token):
+        return visitor_key(token)
+    session = getattr(request, "session_hash", None) if request else None
+    return visitor_key(f"session:{session}") if session else ANONYMOUS
+
+
 def login_of(request) -> str | None:
     """The user behind a plain HTTP request to the Gradio app (its login cookie), 'anonymous' without login, else None.
 
@@ -293,7 +358,9 @@ def session_expiry(ttl_s: float):
 
 
 # -- briefing downloads ------------------------------------------------------------------------
-EXPORT_NAME = re.compile(r"ampi-briefing-[\w.-]+\.md")
+EXPORT_NAME = re.compile(r"ampi-briefing-[\w.-]+\.(md|docx)")
+EXPORT_TYPES = {"md": "text/markdown; charset=utf-8",
+                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
 
 def export_url(path: Path) -> str:
@@ -305,6 +372,8 @@ def export_route(settings: Settings):
     """GET ampi/briefing/<owner>/<file>: an exported briefing, served to the user who exported it and no one else.
 
     Gradio's file route would serve it to anyone logged in who has its address, and keeps it after a restart.
+    Without login there are no users: a browser's export is served to whoever has its address, whose owner
+    part is derived from that browser's random visitor cookie (see VisitorCookie) and cannot be guessed.
     """
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
@@ -314,11 +383,14 @@ def export_route(settings: Settings):
         if user is None:
             return PlainTextResponse("Sign in first.", status_code=401)
         owner, name = request.path_params["owner"], request.path_params["name"]
-        path = brief.export_folder(settings, user) / name
+        anonymous = getattr(request.app, "auth", None) is None
+        mine = owner == safe_name(user) or (anonymous and bool(brief.VISITOR.match(owner)))
+        path = brief.export_folder(settings, owner if mine else user) / name
+        kind = EXPORT_NAME.fullmatch(name)
         # Someone else's export and a missing one get the same answer: neither says whether it exists.
-        if owner != safe_name(user) or not EXPORT_NAME.fullmatch(name) or not path.is_file():
+        if not mine or not kind or not path.is_file():
             return PlainTextResponse("No such briefing.", status_code=404)
-        return Response(path.read_bytes(), media_type="text/markdown; charset=utf-8",
+        return Response(path.read_bytes(), media_type=EXPORT_TYPES[kind.group(1)],
                         headers={"Content-Disposition": f'attachment; filename="{name}"',
                                  "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from ingest.errors import AmpiError, shown
 from ingest.settings import REPO_ROOT, Settings, offline_environment
+from ui.terminal import plain, plural, quoted_rows, table_summary
 
 EXIT_SKIPPED = 3
 
@@ -83,21 +85,27 @@ def cmd_status(args: argparse.Namespace) -> int:
     manifest = store.manifest()
     where = f"server {settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
     print(f"Index: {where} — model {manifest['model']}, built {manifest['created_at']}")
+    names = {"paragraph": ("paragraph", "paragraphs"), "summary": ("summary box", "summary boxes"),
+             "text": ("unnumbered passage", "unnumbered passages"), "page": ("page passage", "page passages"),
+             "footnote": ("footnote", "footnotes"), "table": ("table or figure", "tables and figures")}
+    chunks = store.all_chunks()[0] if any(d["role"] == "report" for d in manifest["documents"]) else []
     for doc in manifest["documents"]:
-        plural = {"summary": "summary boxes", "text": "unnumbered passages", "page": "page passages"}
-        kinds = ", ".join(f"{n} {plural.get(k, k + 's') if n != 1 else k}" for k, n in sorted(doc["kinds"].items()))
-        pages = f", {doc['pages']} pages" if doc.get("pages") else ""
+        mine = [c for c in chunks if c.doc_id == doc["doc_id"]]
+        tables = table_summary(mine)
+        counts = dict(doc["kinds"])
+        if mine and "table" in counts:  # a figure of several panels is one figure: count what is listed below
+            counts["table"] = len(tables)
+        kinds = ", ".join(plural(n, *names.get(k, (k, k + "s"))) for k, n in sorted(counts.items()))
+        pages = f", {plural(doc['pages'], 'page')}" if doc.get("pages") else ""
         print(f"- {doc['title']} [{doc['role']}] {shown(Path(doc['path']).name)}{pages}: {kinds}; ingested {doc['ingested_at']}")
         if doc["role"] == "report":
-            chunks, _vectors = store.all_chunks()
-            mine = [c for c in chunks if c.doc_id == doc["doc_id"]]
             paragraphs = [c.locator for c in mine if c.kind == "paragraph"]
-            tables = sorted({f"{c.locator}{' (' + c.table.panel + ')' if c.table and c.table.panel else ''}: {len(c.table.rows)} rows"
-                             for c in mine if c.table}, key=str)
             if paragraphs:
                 print(f"    paragraphs {paragraphs[0]}–{paragraphs[-1]} ({len(paragraphs)}); footnotes {len(doc['footnotes'])}")
+            if tables:
+                print(f"    {names['table'][1] if len(tables) != 1 else names['table'][0]}:")
             for table in tables:
-                print(f"    {table}")
+                print(f"      {table}")
     for _path, reason in manifest.get("skipped", []):
         print(f"  skipped last time: {_one_line(reason)}")
     return 0
@@ -109,21 +117,33 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     registry = registry_from_manifest(ChromaStore(settings).manifest())
-    for source in registry:
-        print(f"{source.number:>3}. {source.label().removeprefix(f'footnote {source.number}: ')}")
+    works = [s for s in registry if s.kind != "note"]
+    notes = [s for s in registry if s.kind == "note"]
+    # The report's footnotes either cite a work or explain a point; only works can have a copy in corpus/sources.
+    for heading, group in (("Cited works", works), ("Explanatory notes", notes)):
+        if group:
+            print(f"{heading}, by footnote number:")
+        for source in group:
+            print(f"{source.number:>5}. {source.label().removeprefix(f'footnote {source.number}: ')}")
+        if group:
+            print()
     present = sum(1 for s in registry if s.local_doc)
-    print(f"\n{len(registry)} cited sources; {present} present in {settings.sources_dir}")
+    print(f"{plural(len(works), 'cited work')} and {plural(len(notes), 'explanatory note')} in "
+          f"{plural(len(registry), 'footnote')}; {present} of the works present in {settings.sources_dir}")
     return 0
 
 
 def _print_answer(result, record: dict) -> None:
-    print(result.text)
+    print(plain(result.text))  # plain text: the answer's **emphasis** is for the web page
     if result.citations:
         print("\nCitations:")
     for n, c in enumerate(result.citations, 1):
         where = f"{c.locator}" + (f", page {c.page}" if c.page else "") + (f" — {c.section}" if c.section else "")
         print(f"  [{n}] {c.doc}, {where}")
-        if c.quote:
+        rows = quoted_rows(c, indent="      ")  # a table's quoted rows under its column headers
+        if rows:
+            print("\n".join(rows))
+        elif c.quote:
             print(f"      “{c.quote.strip()[:300]}”")
         for source in c.sources:  # a table's own Source line already starts with "Source:"
             print(f"      {source if source.lower().startswith('source') else 'source: ' + source}")
@@ -142,10 +162,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for number, raw in enumerate(sys.stdin.buffer, 1):
             if not raw.strip():
                 continue
-            item_id, question, error = _jsonl_item(raw, number)
+            item_id, question, error, history = _jsonl_item(raw, number)
             if error is None:
                 try:
-                    record = answer_record(assistant.answer(question, doc=args.doc, section=args.section), item_id)
+                    # With a "history" (earlier questions of one chat, oldest first) a follow-up is answered in
+                    # context, and the record adds "resolved": the standalone question answered.
+                    result = assistant.answer(question, doc=args.doc, section=args.section, history=history)
+                    record = answer_record(result, item_id, in_chat=history is not None)
                 except AmpiError:
                     raise  # the index or --doc: every line would fail the same way, so say it once
                 except Exception as exc:  # one odd question must not cost the rest of the batch
@@ -159,6 +182,54 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer_record(result, None), ensure_ascii=False))
     else:
         _print_answer(result, answer_record(result))
+    return 0
+
+
+CHAT_HELP = ("Ask about the documents. Follow-ups such as \"and in 2011?\" or \"why?\" are read against this "
+             "conversation; a rewritten question is shown as \"Read as: …\". /new starts a new conversation; "
+             "/quit or Ctrl-D leaves.")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A chat in the terminal: the model and index stay loaded, and each question is read in its conversation."""
+    from assistant.service import Assistant
+
+    assistant = Assistant(_settings(args))
+    interactive = sys.stdin.isatty()
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # a stray byte is one odd character, not the end of the chat
+    if interactive:
+        print(CHAT_HELP)
+    history: list[str] = []
+    while True:
+        try:
+            line = input("> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            break
+        if not interactive and not line:
+            break  # end of input
+        question = " ".join(line.split())
+        if not question:
+            continue
+        if question.lower() in ("/quit", "/exit", "/q"):
+            break
+        if question.lower() in ("/new", "/reset", "/clear"):
+            history.clear()
+            print("New conversation.\n", flush=True)
+            continue
+        try:
+            result = assistant.answer(question, doc=args.doc, section=args.section, history=history)
+        except AmpiError:
+            raise  # no index, an unknown --doc: every question would fail the same way
+        except Exception as exc:  # one odd question must not end the chat
+            log.debug("could not answer %r", question, exc_info=True)
+            print(f"Could not answer that ({type(exc).__name__}: {exc}).\n", file=sys.stderr, flush=True)
+            continue
+        if result.resolved:
+            print(f"Read as: {result.resolved}")
+        _print_answer(result, None)
+        print(flush=True)
+        history.append(question)
     return 0
 
 
@@ -176,24 +247,31 @@ def _is_text(value: str) -> bool:
     return True
 
 
-def _jsonl_item(raw: bytes, number: int) -> tuple[object, str | None, str | None]:
-    """(id, question, None) for a good `ampi ask --jsonl` line, or (id, None, why the line cannot be asked)."""
+def _jsonl_item(raw: bytes, number: int) -> tuple[object, str | None, str | None, list[str] | None]:
+    """(id, question, None, history) for a good `ampi ask --jsonl` line, or (id, None, why it cannot be asked, None).
+
+    `history` is the line's optional "history": the earlier questions of the same chat, oldest first.
+    """
     try:
         item = json.loads(raw.decode("utf-8-sig"))  # a BOM is allowed at the start of a line
     except UnicodeDecodeError as exc:
-        return None, None, f"line {number} is not UTF-8 text (byte {exc.start + 1})"
+        return None, None, f"line {number} is not UTF-8 text (byte {exc.start + 1})", None
     except ValueError as exc:
-        return None, None, f"line {number} is not valid JSON ({getattr(exc, 'msg', exc)}, column {getattr(exc, 'colno', '?')})"
+        return None, None, f"line {number} is not valid JSON ({getattr(exc, 'msg', exc)}, column {getattr(exc, 'colno', '?')})", None
     if not isinstance(item, dict):
-        return None, None, f'line {number} is {_json_kind(item)}, not an object like {{"id": "q1", "question": "..."}}'
-    item_id, question = item.get("id"), item.get("question")
+        return None, None, f'line {number} is {_json_kind(item)}, not an object like {{"id": "q1", "question": "..."}}', None
+    item_id, question, history = item.get("id"), item.get("question"), item.get("history")
     if "question" not in item:
-        return item_id, None, f'line {number} has no "question"'
+        return item_id, None, f'line {number} has no "question"', None
     if not isinstance(question, str):
-        return item_id, None, f'line {number}: "question" is {_json_kind(question)}, not a string'
+        return item_id, None, f'line {number}: "question" is {_json_kind(question)}, not a string', None
     if not _is_text(question):
-        return item_id, None, f'line {number}: "question" holds a lone surrogate (such as \\ud800), which is not text'
-    return item_id, question, None
+        return item_id, None, f'line {number}: "question" holds a lone surrogate (such as \\ud800), which is not text', None
+    if history is not None and not (isinstance(history, list) and all(isinstance(q, str) and _is_text(q) for q in history)):
+        kind = "a list holding something other than text" if isinstance(history, list) else _json_kind(history)
+        return item_id, None, (f'line {number}: "history" is {kind}, not a list of earlier questions '
+                               '(strings, oldest first)'), None
+    return item_id, question, None, history
 
 
 def _emit(record: dict) -> None:
@@ -243,9 +321,16 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", help="only search documents whose title or file name contains this")
     ask.add_argument("--section", help="only search sections whose path contains this, e.g. 'Learning from elsewhere'")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--jsonl", action="store_true", help='read {"id","question"} lines on stdin, write one JSON object per line')
+    ask.add_argument("--jsonl", action="store_true",
+                     help='read {"id","question"} lines on stdin (optionally "history": [earlier questions, oldest '
+                          'first]), write one JSON object per line')
     ask.set_defaults(func=cmd_ask)
-    evaluate = sub.add_parser("eval", help="accuracy by type, evidence recall@5, refusals and latency over a question file")
+    chat = sub.add_parser("chat", help="chat in the terminal: follow-ups (\"and in 2011?\", \"why?\") use the conversation")
+    chat.add_argument("--doc", help="only search documents whose title or file name contains this")
+    chat.add_argument("--section", help="only search sections whose path contains this")
+    chat.set_defaults(func=cmd_chat)
+    evaluate = sub.add_parser("eval", help="accuracy by type, evidence recall@5, refusals and latency over a question file; "
+                                           "the conversation score over a file of chats (items with a \"history\")")
     evaluate.add_argument("file", nargs="?", default=str(REPO_ROOT / "tests" / "eval" / "dev.jsonl"))
     evaluate.add_argument("--out", default=str(REPO_ROOT / "eval-results"))
     evaluate.add_argument("--no-baseline", action="store_true", help="skip the plain llama-index baseline")
@@ -265,7 +350,13 @@ def main(argv: list[str] | None = None) -> int:
         print("ampi ask: give a question, e.g. ampi ask \"What was Japan's M&E value added in 2021?\"", file=sys.stderr)
         return 2
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, so a reader that went away (`| head`) is noticed below
+        return code
+    except BrokenPipeError:
+        # The reader closed the pipe (`ampi sources | head`): stop quietly; later writes go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except AmpiError as exc:
         print(f"ampi {args.command}: {exc}", file=sys.stderr)
         return 1

@@ -43,6 +43,9 @@ CSS = """
 .ampi-refused {background: #fef3c7; color: #78350f; border-radius: 8px; padding: .5rem .7rem; font-weight: 600}
 .ampi-empty {color: var(--body-text-color-subdued); padding: 1rem .2rem}
 #ampi-figures *, #ampi-documents *, #ampi-glossary * {font-family: var(--font) !important}
+.ampi-glossary {max-height: 420px; overflow-y: auto}
+.ampi-glossary table {width: 100%}
+.ampi-glossary th {text-align: left; position: sticky; top: 0; background: var(--background-fill-secondary)}
 """
 ROLES = {"report": "The report", "source": "Cited source", "user": "Uploaded"}
 INTRO = """## {title}
@@ -173,19 +176,24 @@ def sources_html(answer: Answer | None, position: int = 0, total: int = 0,
 
 
 def chat_message(answer: Answer) -> str:
-    """The answer as chat Markdown, with a one-line key to its citations; the quoted text stays text."""
-    text = markdown_text(answer.text)
+    """The answer as chat Markdown, with a one-line key to its citations; the quoted text stays text
+    (only the answer's own **emphasis** of the value found is shown as bold)."""
+    text = brief.markdown_answer(answer.text)
     if answer.refused:
         return f"{text}\n\n_Related passages are listed on the right; they are not an answer._"
     cited = " · ".join(f"[{n}] {brief.describe_locator(c.locator, c.page)}" for n, c in enumerate(answer.citations, 1))
     return f"{text}\n\n_Cited: {markdown_text(cited)}_" if cited else text
 
 
-def export_link(url: str, name: str) -> str:
-    """The download link shown after a briefing export."""
-    url, name = _esc(url), _esc(name)
-    return (f"<div class='ampi-export'>Your briefing: <a href='{url}' download='{name}'>{name}</a>"
-            " <span class='ampi-section'>(only you can open this link)</span></div>")
+def export_link(files: list[tuple[str, str]]) -> str:
+    """The download links shown after a briefing export: (url, file name) for each format."""
+    kinds = {".md": "Markdown", ".docx": "Word (DOCX)"}
+    links = " · ".join(f"<a href='{_esc(url)}' download='{_esc(name)}'>{_esc(name)}</a> "
+                       f"<span class='ampi-section'>({kinds.get(Path(name).suffix, Path(name).suffix)})</span>"
+                       for url, name in files)
+    return (f"<div class='ampi-export'>Your briefing: {links}"
+            "<div class='ampi-section'>Links to your latest export (for you alone); the next export replaces them."
+            "</div></div>")
 
 
 def figures_frame(answer: Answer | None) -> pd.DataFrame:
@@ -226,11 +234,38 @@ def intro_markdown(docs: list[dict]) -> str:
     return "## No documents indexed yet\nAdd a file in the **Documents** tab, or run `ampi ingest`."
 
 
+_NUMBERED = re.compile(r"^\d+(\.\d+)+$")
+_CHAPTER = re.compile(r"^(\d+)\.\s")
+LABEL_CHARS = 50
+
+
+def _shorten(text: str, limit: int = LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:–-") + "…"
+
+
 def outline_choices(sections: list[OutlineSection]) -> list[tuple[str, str]]:
-    """Section picker entries: the section path with its first and last locator, valued by position."""
-    return [(f"{s.section.replace(' > ', ' › ')}  ({s.items[0].locator}" +
-             (f" – {s.items[-1].locator})" if len(s.items) > 1 else ")"), str(n))
-            for n, s in enumerate(sections) if s.items]
+    """Section picker entries, valued by position: '2. A growing global market (2.3–2.6)'.
+
+    A label is the section's own heading (its parent's too when another section has the same heading, as the
+    case studies' 'Key success factors' do), after its chapter number, with the numbered paragraphs it holds.
+    """
+    shown = [(n, s) for n, s in enumerate(sections) if s.items]
+    # A heading that continues the one before it ('... with a large percentage of …') reads as its own label.
+    leaves = [s.section.split(" > ")[-1].strip().lstrip(".… ") for _, s in shown]
+    leaves = [leaf[:1].upper() + leaf[1:] for leaf in leaves]
+    entries = []
+    for (n, s), leaf in zip(shown, leaves, strict=True):
+        parts = s.section.split(" > ")
+        name = leaf
+        if leaves.count(leaf) > 1 and len(parts) > 1 and not _CHAPTER.match(parts[-2]):
+            name = f"{parts[-2]} › {leaf}"  # 'Aachen, Germany › Key success factors'
+        chapter = _CHAPTER.match(parts[0]) if len(parts) > 1 else None
+        label = f"{chapter.group(1)}. {_shorten(name)}" if chapter else _shorten(name)
+        numbered = [i.locator for i in s.items if _NUMBERED.match(i.locator)]
+        if numbered:
+            label += f" ({numbered[0]}–{numbered[-1]})" if len(numbered) > 1 else f" ({numbered[0]})"
+        entries.append((label, str(n)))
+    return entries
 
 
 def outline_items(sections: list[OutlineSection]) -> list[list[tuple[str, str]]]:
@@ -238,7 +273,23 @@ def outline_items(sections: list[OutlineSection]) -> list[list[tuple[str, str]]]
     return [[(f"{i.locator} — {i.preview}…", i.chunk_id) for i in s.items] for s in sections]
 
 
+NOT_SPELLED_OUT = "(not spelled out in the documents)"
+
+
+def glossary_html(entries: list[GlossaryEntry]) -> str:
+    """The glossary as one plain table (every row in the page, so the browser's find and screen readers see all)."""
+    if not entries:
+        return "<div class='ampi-empty'>No abbreviations found in the indexed documents.</div>"
+    rows = "".join(f"<tr><td><b>{_esc(g.term)}</b></td><td>{_esc(g.meaning) if g.defined else f'<i>{_esc(NOT_SPELLED_OUT)}</i>'}</td>"
+                   f"<td>{_esc(brief.describe_locator(g.locator) if g.defined else 'first used in ' + brief.describe_locator(g.locator))}"
+                   f"</td></tr>" for g in entries)
+    return ("<div class='ampi-glossary'><table class='ampi-table'><thead><tr><th scope='col'>Term</th>"
+            f"<th scope='col'>Meaning</th><th scope='col'>Where</th></tr></thead><tbody>{rows}</tbody></table></div>")
+
+
 def glossary_frame(entries: list[GlossaryEntry]) -> pd.DataFrame:
-    """Abbreviations with their meaning and the passage that spells them out."""
-    rows = [[g.term, g.meaning, brief.describe_locator(g.locator)] for g in entries]
-    return pd.DataFrame(rows, columns=["Term", "Meaning", "Defined in"])
+    """Abbreviations with their meaning and the passage that spells them out (or first uses them)."""
+    rows = [[g.term, g.meaning if g.defined else NOT_SPELLED_OUT,
+             brief.describe_locator(g.locator) if g.defined else f"first used in {brief.describe_locator(g.locator)}"]
+            for g in entries]
+    return pd.DataFrame(rows, columns=["Term", "Meaning", "Where"])

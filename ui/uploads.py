@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from assistant.service import SHARED, shared_names, upload_owner
 from index.library import uploads_dir
 from index.staging import stage_copy
-from ingest.errors import AmpiError
+from ingest.errors import PASSWORD_HINT, AmpiError
 from ingest.settings import Settings
 from ui.feedback import safe_name
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # annotation only: the app imports the builder when a file is
     from index.builder import IngestReport
 
 UPLOAD_TYPES = (".pdf", ".md", ".txt")
+PASSWORD_FIELD = "in the “PDF password” field beside the file, then click “Add to the index” again"
 
 
 class UploadRejected(AmpiError):
@@ -103,6 +104,31 @@ def remember_sharing(upload: StagedUpload, shared: bool) -> None:
     os.replace(temporary, folder / SHARED)
 
 
+def own_uploads(settings: Settings, user: str) -> list[tuple[str, str]]:
+    """The user's uploaded files as (name as uploaded, stored name), for the Documents tab's remove picker."""
+    folder = uploads_dir(settings) / user_folder(user)
+    if not folder.is_dir():
+        return []
+    original = {stored: name for name, stored in _stored_names(folder).items()}
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return [(original.get(name, name), name) for name in files]
+
+
+def forget_upload(folder: Path, stored: str) -> None:
+    """Drop a removed file from the folder's records of original names and of files shared with everyone."""
+    known = _stored_names(folder)
+    kept = {name: value for name, value in known.items() if value != stored}
+    if kept != known:
+        temporary = folder / (NAMES + ".tmp")
+        temporary.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+        os.replace(temporary, folder / NAMES)
+    names = shared_names(folder)
+    if stored in names:
+        temporary = folder / (SHARED + ".tmp")
+        temporary.write_text(json.dumps(sorted(names - {stored}), indent=1), encoding="utf-8")
+        os.replace(temporary, folder / SHARED)
+
+
 def accept_upload(settings: Settings, user: str, source: Path, name: str | None = None) -> StagedUpload:
     """Check type and size, then stage a copy beside its target; raises UploadRejected.
 
@@ -147,7 +173,8 @@ def ingest_summary(report: IngestReport, target: Path, shared: bool = False) -> 
                          f"({'by everyone' if shared else 'only by you'}).")
     lines += [f"**Not added:** {target.name} has the same content as "
               f"{Path(o).name if shown(o) else 'a document already indexed'}." for p, o in report.duplicates if p == mine]
-    lines += [f"**Skipped:** {reason}" for p, reason in report.skipped if own(p)]
+    # The ingest's reasons are written for the command line; here the password goes in the field beside the file.
+    lines += [f"**Skipped:** {reason.replace(PASSWORD_HINT, PASSWORD_FIELD)}" for p, reason in report.skipped if own(p)]
     others = [Path(p).name for p in report.added + report.updated if p != mine and shown(p)]
     if others:
         lines.append(f"Also refreshed: {', '.join(others)}.")

@@ -1,0 +1,125 @@
+"""The documents' own vocabulary, read from the index when it loads: nothing here names one report's terms.
+
+What one report calls 'M&E' and another 'A&D' is learned from its glossary (an acronym and the words it
+stands for are interchangeable), and the words every table shares (the sector, the currency, 'global')
+from the tables themselves: such words cannot tell one table's measure from another's.
+
+The vocabulary of the index being answered from is the active one (`activate`): the text tools consult it
+when they expand a question's stems or look for a name in a passage. One process answers from one index
+at a time, and a reload activates the new index's vocabulary before any question is answered from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from assistant.text import STOPWORDS, stems
+from assistant.catalog import GlossaryEntry
+from ingest.records import Chunk
+
+# A word is shared by the tables when the descriptions of at least this share of them use it.
+TABLE_COMMON_SHARE = 0.6
+# A word in at least this share of all passages is the documents' subject ('machinery' in a machinery
+# report): it cannot tell one passage or measure from another.
+SUBJECT_SHARE = 0.3
+# An expansion's words this common are not needed to recognise it ('sector' in 'Machinery and Equipment sector').
+COMMON_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What the indexed documents call things."""
+
+    acronym_stems: dict[str, frozenset[str]] = field(default_factory=dict)  # 'm&e' -> stems of its expansion
+    acronym_marks: dict[str, frozenset[str]] = field(default_factory=dict)  # 'm&e' -> the expansion's telling stems
+    subject: frozenset[str] = frozenset()  # stems in a large share of all passages
+    table_common: frozenset[str] = frozenset()  # stems nearly every table's title and headers use
+    table_words: frozenset[str] = frozenset()  # stems of any table's title, panel or headers (its measures)
+    table_descriptions: tuple[frozenset[str], ...] = ()  # each table's title, panel and header stems, expanded
+
+    @property
+    def measure_words(self) -> frozenset[str]:
+        """Words that tell one table's measure from another's: in some tables' descriptions, not in all."""
+        shared = frozenset.intersection(*self.table_descriptions) if len(self.table_descriptions) > 1 else frozenset()
+        return self.table_words - shared
+
+    @property
+    def generic(self) -> frozenset[str]:
+        """Stems that say nothing about which passage or measure is meant."""
+        return self.subject | self.table_common
+
+    def expansions(self, stem_set: set[str]) -> set[str]:
+        """Acronyms for their words and words for their acronyms, as used in these documents."""
+        out: set[str] = set()
+        for acronym, words in self.acronym_stems.items():
+            if acronym in stem_set:
+                out |= words
+            elif self.acronym_marks.get(acronym, words) <= stem_set:  # the expansion's telling words: the acronym
+                out.add(acronym)
+        return out
+
+    def spelled_out(self, name: str) -> frozenset[str]:
+        """The telling stems of what an acronym stands for ('' when the documents do not spell it out)."""
+        return self.acronym_marks.get(name.lower(), frozenset())
+
+
+def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: dict[str, int]) -> Domain:
+    """The vocabulary of one index: its glossary's acronyms, its subject words and the words its tables share.
+
+    `frequency` is the number of passages each stem occurs in."""
+    total = max(1, len(chunks))
+    acronym_stems: dict[str, frozenset[str]] = {}
+    acronym_marks: dict[str, frozenset[str]] = {}
+    for entry in glossary:
+        key = entry.term.lower()
+        words = frozenset(s for s in stems(entry.meaning) if s not in STOPWORDS and not s.isdigit())
+        if words:
+            acronym_stems[key] = words
+            telling = frozenset(s for s in words if frequency.get(s, 0) < COMMON_SHARE * total)
+            acronym_marks[key] = telling or words
+    subject = frozenset(s for s, n in frequency.items() if n >= SUBJECT_SHARE * total and not s.isdigit())
+    described = [c.table for c in chunks if c.table is not None]
+    table_words = frozenset(s for table in described for s in stems(f"{table.title} {table.panel} {' '.join(table.headers)}")
+                            if not s.isdigit()) - subject
+    domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
+                    table_common=table_common(chunks), table_words=table_words)
+    # Expanded with this domain's own acronyms ('machinery and equipment' describes an 'M&E' table).
+    descriptions = tuple(frozenset(expand_with(domain, set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}"))))
+                         for t in described)
+    return dataclasses.replace(domain, table_descriptions=descriptions)
+
+
+def expand_with(domain: Domain, stem_set: set[str]) -> set[str]:
+    from assistant.text import SYNONYMS
+
+    out = set(stem_set)
+    for item in stem_set:
+        out |= SYNONYMS.get(item, set())
+    return out | domain.expansions(stem_set)
+
+
+def table_common(chunks: list[Chunk]) -> frozenset[str]:
+    """Stems used by the title, panel or headers of most tables (only with three tables or more)."""
+    # Panels of one figure are one table here: their shared title must not count as shared by all tables.
+    tables = list({(c.locator, c.table.title): c.table for c in chunks if c.table is not None}.values())
+    if len(tables) < 3:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for table in tables:
+        for item in set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")):
+            counts[item] = counts.get(item, 0) + 1
+    return frozenset(s for s, n in counts.items() if n >= TABLE_COMMON_SHARE * len(tables) and not s.isdigit())
+
+
+_active = Domain()
+
+
+def activate(domain: Domain) -> None:
+    """Make `domain` the vocabulary questions are read with (see the module note)."""
+    global _active
+    _active = domain
+
+
+def active() -> Domain:
+    return _active

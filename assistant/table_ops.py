@@ -1,0 +1,306 @@
+"""Operations over a table's typed rows, chosen from the question's own operation words.
+
+Lookups and two-row comparisons are `table_answers`; this answers what needs the whole column: the
+largest or smallest (sign-aware: the biggest deficit is the most negative balance), the top or bottom n,
+the rows above or below a number or another row, how many rows do, the ratio or percentage change of two
+values, and what changed between two panels of one figure (a row's rank, who entered or left the top n).
+Every value is cited and the arithmetic is shown. The words read here are ordinary English for these
+operations, true of any report; which table and column is meant comes from the documents' own headers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.figures import MAX_WORDS, MIN_WORDS, NEGATIVE_NOUNS, format_value, generic, holds_measure, mentioned
+from assistant.query import Query
+from assistant.text import expand, stems
+from ingest.records import Cell, Chunk, FigureRow, TableRow
+
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "twenty": 20}
+_TOP_N = re.compile(r"\b(top|bottom|first|last|largest|biggest|highest|smallest|lowest|leading)\s+(\d{1,2}|" +
+                    "|".join(NUMBER_WORDS) + r")\b", re.I)
+_ABOVE = re.compile(r"\b(above|over|more than|greater than|higher than|bigger than|larger than|exceed(?:s|ed|ing)?|"
+                    r"at least)\s+(?:the\s+)?(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)", re.I)
+_BELOW = re.compile(r"\b(below|under|less than|fewer than|lower than|smaller than|at most)\s+(?:the\s+)?"
+                    r"(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)", re.I)
+_THAN_ROW = re.compile(r"\b(bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
+                       r"(?:\w+\s+){0,3}?than\s+(?:that of\s+)?(?:the\s+)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)")
+_COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
+_RATIO = re.compile(r"\b(how many times|times (?:as|larger|bigger|greater|higher|smaller|more)|ratio)\b", re.I)
+_PERCENT_CHANGE = re.compile(r"\b(by what (?:percentage|per ?cent|%)|what percentage (?:change|increase|decrease|rise|fall)|"
+                             r"percentage (?:change|increase|decrease|rise|fall|terms)|per ?cent(?:age)? (?:change|terms)|"
+                             r"in (?:% |percent(?:age)? )terms|% change|in \$ and %|and %|growth rate)(?!\w)", re.I)
+_LEFT = re.compile(r"\b(dropp\w* out|fell out|left|leave|exit\w*|no longer|lost (?:its|their) place)\b", re.I)
+_ENTERED = re.compile(r"\b(enter\w*|join\w*|new (?:to|in|entr\w*)|came in|broke into|newcomers?)\b", re.I)
+_BOTH = re.compile(r"\b(both|each of|every one of|in all)\b", re.I)
+_RANK = re.compile(r"\b(rank\w*|position\w*|place[ds]?|standing)\b", re.I)
+
+
+@dataclass
+class Column:
+    """One numeric column of one table panel, with the rows that have a value in it."""
+
+    chunk: Chunk
+    index: int
+    rows: list[TableRow]
+
+    @property
+    def where(self) -> str:
+        table = self.chunk.table
+        return table.locator + (f", {table.panel}" if table.panel else "")
+
+    @property
+    def year(self) -> int | None:
+        return self.chunk.table.year
+
+    def value(self, row: TableRow) -> float:
+        return float(row.cells[self.index].value)
+
+    def cell(self, row: TableRow) -> Cell:
+        return row.cells[self.index]
+
+    def rank(self, row: TableRow) -> int | None:
+        index = rank_index(self.chunk)
+        return int(row.cells[index].value) if index is not None and row.cells[index].value is not None else None
+
+
+def rank_index(chunk: Chunk) -> int | None:
+    return next((i for i, h in enumerate(chunk.table.headers) if h.strip().lower() == "rank"), None)
+
+
+def top_n(text: str) -> int | None:
+    found = _TOP_N.search(text)
+    if not found:
+        return None
+    word = found.group(2).lower()
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def columns(query: Query, chunks: list[Chunk]) -> list[Column]:
+    """The numeric columns whose table holds the measure asked for, best fitting first (one per panel)."""
+    measure = expand({s for s in query.stems if s not in generic() and not s.isdigit()})
+    found: list[tuple[float, Column]] = []
+    for chunk in chunks:
+        table = chunk.table
+        if table is None or len(table.rows) < 3 or not holds_measure(query, table, set()):
+            continue
+        ranks = rank_index(chunk)
+        best: tuple[float, int] | None = None
+        for i, header in enumerate(table.headers):
+            if i == ranks or not any(r.cells[i].value is not None for r in table.rows if i < len(r.cells)):
+                continue
+            fit = 2 * len(measure & expand(set(stems(header)))) + len(measure & expand(set(stems(f"{table.title} {table.panel}"))))
+            if best is None or fit > best[0]:
+                best = (fit, i)
+        if best is not None:
+            rows = [r for r in table.rows if best[1] < len(r.cells) and r.cells[best[1]].value is not None]
+            year_fit = 1.0 if query.years and table.year in query.years else 0.0
+            found.append((best[0] + year_fit, Column(chunk, best[1], rows)))
+    found.sort(key=lambda pair: -pair[0])
+    return [column for _, column in found]
+
+
+def panels(query: Query, found: list[Column]) -> list[Column]:
+    """Columns of the best table's panels for the years asked (all its year panels when none are asked)."""
+    if not found:
+        return []
+    first = found[0]
+    same = [c for c in found if c.chunk.table.locator == first.chunk.table.locator
+            and c.chunk.table.headers == first.chunk.table.headers and c.year is not None]
+    if query.years:
+        same = [c for c in same if c.year in query.years] or same
+    return sorted({c.year: c for c in same}.values(), key=lambda c: c.year)
+
+
+def largest_first(query: Query, column: Column) -> bool:
+    """Whether the question wants the largest values ('biggest deficit' wants the most negative)."""
+    want_min = bool(MIN_WORDS.search(query.text)) and not MAX_WORDS.search(query.text)
+    negative = bool(NEGATIVE_NOUNS.search(query.text)) and any(column.value(r) < 0 for r in column.rows)
+    return want_min == negative
+
+
+def describe(column: Column, row: TableRow) -> str:
+    rank = column.rank(row)
+    return f"{row.entity}: {format_value(column.cell(row))}" + (f" (rank {rank})" if rank else "")
+
+
+def _number(value: float) -> str:
+    return f"{value:,.1f}".rstrip("0").rstrip(".")
+
+
+def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRow]] | None:
+    """The answer of the operation the question asks for, or None when it asks for none of these."""
+    text = query.text
+    found = columns(query, chunks)
+    by_year = panels(query, found)
+    if _PERCENT_CHANGE.search(text) and len(query.years) >= 2:
+        ends = _two_years(query, chunks, by_year, text)
+        if ends:
+            return _percent_change(query, *ends, cite)
+    if not found:
+        return None
+    named = lambda column: [r for r in column.rows if mentioned(r.entity, text)]  # noqa: E731
+    column = next((c for c in by_year if not query.years or c.year in query.years), found[0])
+    figures = lambda column, rows: [FigureRow(label=r.entity, value=column.value(r), unit=column.cell(r).unit or "",  # noqa: E731
+                                              citation=column.where) for r in rows]
+
+    if len(by_year) >= 2 and (_LEFT.search(text) or _ENTERED.search(text) or (_BOTH.search(text) and top_n(text))):
+        n = top_n(text) or 5
+        first, last = by_year[0], by_year[-1]
+        tops = [[r.entity for r in sorted(c.rows, key=c.value, reverse=largest_first(query, c))[:n]] for c in (first, last)]
+        left = [e for e in tops[0] if e not in tops[1]]
+        entered = [e for e in tops[1] if e not in tops[0]]
+        both = [e for e in tops[0] if e in tops[1]]
+        marks = cite(first.chunk) + cite(last.chunk)
+        lines = [f"Top {n} in {first.year}: {', '.join(tops[0])}.", f"Top {n} in {last.year}: {', '.join(tops[1])}."]
+        if _BOTH.search(text):
+            lead = f"{len(both)} are in the top {n} in both years: {', '.join(both)}."
+        else:
+            lead = (f"Left the top {n} between {first.year} and {last.year}: {', '.join(left) or 'none'}; "
+                    f"entered: {', '.join(entered) or 'none'}.")
+        return f"{lead} {marks}\n" + "\n".join(f"- {line}" for line in lines), []
+
+    if len(by_year) >= 2 and _RANK.search(text) and rank_index(by_year[0].chunk) is not None:
+        rows = [(c, r) for c in by_year for r in named(c)]
+        entities = list(dict.fromkeys(r.entity for _, r in rows))
+        if len(entities) == 1:
+            (a, ra), (b, rb) = rows[0], rows[-1]
+            if a is not b and a.rank(ra) and b.rank(rb):
+                moved = b.rank(rb) - a.rank(ra)
+                how = (f"fell {moved} place{'s' if moved != 1 else ''}" if moved > 0 else
+                       f"rose {-moved} place{'s' if moved != -1 else ''}" if moved < 0 else "kept its place")
+                return (f"{entities[0]} {how}: ranked {a.rank(ra)} in {a.year} ({format_value(a.cell(ra))}) and "
+                        f"{b.rank(rb)} in {b.year} ({format_value(b.cell(rb))}). {cite(a.chunk)}{cite(b.chunk)}",
+                        figures(a, [ra]) + figures(b, [rb]))
+
+    pair = named(column)
+    if _RATIO.search(text) and len(pair) >= 2:
+        high, low = sorted(pair[:2], key=lambda r: -abs(column.value(r)))
+        if column.value(low):
+            ratio = abs(column.value(high)) / abs(column.value(low))
+            return (f"About {ratio:.1f} times: {describe(column, high)} against {describe(column, low)} "
+                    f"({_number(abs(column.value(high)))} / {_number(abs(column.value(low)))} = {ratio:.2f}). "
+                    f"{cite(column.chunk)}", figures(column, [high, low]))
+
+    threshold = _ABOVE.search(text) or _BELOW.search(text)
+    than = _THAN_ROW.search(text)
+    reference = next((r for r in column.rows if than and mentioned(r.entity, than.group(2))), None)
+    if threshold or reference is not None:
+        above = bool(_ABOVE.search(text)) if threshold else than.group(1).lower() in {
+            "bigger", "larger", "greater", "higher", "more", "deeper", "wider", "worse"}
+        if reference is not None:
+            limit, label = column.value(reference), f"{reference.entity} ({format_value(column.cell(reference))})"
+            if NEGATIVE_NOUNS.search(text) and limit < 0:
+                above = not above  # a bigger deficit is a lower balance
+        else:
+            limit, label = float(threshold.group(2).replace(",", "")), threshold.group(2)
+        rows = [r for r in column.rows if r is not reference and (column.value(r) > limit if above else column.value(r) < limit)]
+        rows.sort(key=column.value, reverse=above)
+        side = "above" if above else "below"
+        if reference is not None and NEGATIVE_NOUNS.search(text) and limit < 0:
+            side = f"a {'bigger' if not above else 'smaller'} {NEGATIVE_NOUNS.search(text).group(1).lower()} than"
+        listed = "; ".join(describe(column, r) for r in rows) or "none of the rows listed"
+        head = f"{len(rows)} of the {len(column.rows)} rows listed in {column.where} are {side} {label}"
+        return f"{head}: {listed}. {cite(column.chunk)}", figures(column, rows)
+
+    n = top_n(text)
+    if n or MAX_WORDS.search(text) or MIN_WORDS.search(text) or re.search(r"\blast\b", text, re.I):
+        largest = largest_first(query, column) and not re.search(r"\blast\b", text, re.I)
+        if len(query.years) >= 2 and len(by_year) >= 2 and not (n and n > 1):  # the same question for each year
+            picks = [(c, sorted(c.rows, key=c.value, reverse=largest)[0]) for c in by_year]
+            return ("; ".join(f"{c.year}: {describe(c, r)}" for c, r in picks) + f" ({by_year[0].chunk.table.locator}). "
+                    + "".join(cite(c.chunk) for c, _ in picks), [f for c, r in picks for f in figures(c, [r])])
+        ordered = sorted(column.rows, key=column.value, reverse=largest)[: n or 1]
+        which = ("largest" if largest else "smallest") if not NEGATIVE_NOUNS.search(text) else (
+            "biggest " + NEGATIVE_NOUNS.search(text).group(1).lower() if not largest else "largest")
+        if n and n > 1:
+            lines = "\n".join(f"{i}. {describe(column, r)}" for i, r in enumerate(ordered, 1))
+            return f"{column.where} — the {n} {which}: {cite(column.chunk)}\n{lines}", figures(column, ordered)
+        return f"{ordered[0].entity} — {which} in {column.where}: {describe(column, ordered[0])}. {cite(column.chunk)}", \
+            figures(column, ordered)
+
+    if _COUNT.search(text) and not named(column):
+        return (f"{len(column.rows)} rows are listed in {column.where}: {', '.join(r.entity for r in column.rows)}. "
+                f"{cite(column.chunk)}", [])
+    return None
+
+
+def _percent_change(query: Query, first: tuple[Column, TableRow], last: tuple[Column, TableRow], cite):
+    """'From -2.0 in 2011 to -7.2 in 2022: the deficit widened by 5.2 (260%)', with the sum written out."""
+    (a, ra), (b, rb) = first, last
+    start, end = a.value(ra), b.value(rb)
+    if not start:
+        return None
+    if start < 0 and end < 0 and NEGATIVE_NOUNS.search(query.text):
+        noun = NEGATIVE_NOUNS.search(query.text).group(1).lower().rstrip("s")
+        change = (abs(end) - abs(start)) / abs(start) * 100
+        how = f"the {noun} {'grew' if change > 0 else 'shrank'} by {_number(abs(abs(end) - abs(start)))} ({abs(change):.0f}%: " \
+              f"({_number(abs(end))} − {_number(abs(start))}) / {_number(abs(start))})"
+    else:
+        change = (end - start) / abs(start) * 100
+        how = f"{'up' if end > start else 'down'} {_number(abs(end - start))} ({abs(change):.1f}%: " \
+              f"({_number(end)} − {_number(start)}) / {_number(abs(start))})"
+    years = (a.cell(ra).year or a.year or query.years[0], b.cell(rb).year or b.year or query.years[-1])
+    marks = cite(a.chunk) + (cite(b.chunk) if b.chunk is not a.chunk else "")
+    return (f"{ra.entity}: {format_value(a.cell(ra))} in {years[0]} and {format_value(b.cell(rb))} in {years[1]} — "
+            f"{how}. {marks}", [])
+
+
+def _two_years(query: Query, chunks: list[Chunk], by_year: list[Column], text: str):
+    """The (column, row) of the two years asked, from two year panels or two year columns of one row."""
+    if len(by_year) >= 2:
+        ends = [(c, r) for c in (by_year[0], by_year[-1]) for r in c.rows if mentioned(r.entity, text)]
+        if len(ends) == 2:
+            return ends
+    asked = expand(query.stems)
+    for chunk in chunks:
+        table = chunk.table
+        if table is None:
+            continue
+        measured = holds_measure(query, table, set())
+        for row in table.rows:
+            label = set(stems(row.entity))
+            # A row labelled with the measure itself ('UK exports') names it; a country row needs the table's measure.
+            if not ((measured and mentioned(row.entity, text)) or (len(label) >= 2 and label <= asked)):
+                continue
+            cells = {c.year: i for i, c in enumerate(row.cells) if c.year in query.years and c.value is not None
+                     and "%" not in (c.unit or "")}
+            if len(cells) >= 2:
+                first, last = min(cells), max(cells)
+                return (Column(chunk, cells[first], [row]), row), (Column(chunk, cells[last], [row]), row)
+    return None
+
+
+def years_given(query: Query, chunks: list[Chunk], cite) -> str | None:
+    """For a figure asked for a year the tables do not give: which years they give it for, with the values
+    ('UK exports: USD 44.2 billion in 2011 and USD 42.0 billion in 2022'); None when they give that year."""
+    if not query.years:
+        return None
+    asked = expand(query.stems)
+    found: dict[str, list[tuple[int, Cell, Chunk]]] = {}
+    for chunk in chunks:
+        table = chunk.table
+        if table is None or not holds_measure(query, table, set()):
+            continue
+        for row in table.rows:
+            label = set(stems(row.entity))
+            if not (mentioned(row.entity, query.text) or (len(label) >= 2 and label <= asked)):
+                continue
+            cells = [c for c in row.cells if c.value is not None and (c.year or table.year)
+                     and "%" not in (c.unit or "") and c.header.strip().lower() != "rank"]
+            named = [c for c in cells if expand(set(stems(c.header))) & asked - generic()]
+            for cell in named or cells:  # the column the question names, when it names one
+                found.setdefault(row.entity, []).append((cell.year or table.year, cell, chunk))
+    if not found or any(y in query.years for cells in found.values() for y, _, _ in cells):
+        return None
+    entity, cells = next(iter(found.items()))
+    cells = sorted({y: (y, c, ch) for y, c, ch in cells}.values(), key=lambda x: x[0])
+    stated = " and ".join(f"{format_value(c)} in {y}" for y, c, _ in cells)
+    marks = "".join(dict.fromkeys(cite(ch) for _, _, ch in cells))
+    years = " or ".join(map(str, query.years))
+    listed = " and ".join(str(y) for y, _, _ in cells)
+    return (f"they give {entity} for {listed}, not {years}: "
+            f"{entity}: {stated}. {marks}")

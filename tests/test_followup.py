@@ -1,0 +1,284 @@
+"""Chat follow-ups (issue 11): each question read against the earlier questions of its conversation.
+
+Real components throughout: the session's index of the bundled report (`built_index`), the real
+answerer, the `ampi` command in a subprocess, the Gradio app on 127.0.0.1 and a headless Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluate import evaluate_conversations, load_items, summarise_conversations
+from assistant.followup import names_for
+from assistant.service import Assistant, answer_record
+from ingest.settings import REPO_ROOT, Settings
+
+AMPI = REPO_ROOT / ".venv" / "bin" / "ampi"
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+SCREENSHOTS = REPO_ROOT / ".ampi" / "screenshots"
+RECORD_KEYS = {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}
+UK_2022 = "What was the UK's trade balance in 2022?"
+JAPAN = "What was Japan's M&E value added in 2021?"
+
+
+@pytest.fixture(scope="module")
+def bot(built_index) -> Assistant:
+    return Assistant(built_index)
+
+
+# -- how follow-ups are read ---------------------------------------------------------------------
+READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone question it is read as)
+    ([UK_2022], "And in 2011?", "What was the UK's trade balance in 2011?"),  # a new year
+    ([JAPAN], "What about Italy?", "What was Italy's M&E value added in 2021?"),  # a new name
+    ([JAPAN], "and the US?", "What was the US's M&E value added in 2021?"),
+    (["What was Germany's labour productivity in M&E manufacturing?"], "and Switzerland's?",
+     "What was Switzerland's labour productivity in M&E manufacturing?"),
+    (["What was Germany's M&E trade balance in 2011?"], "what about the Russian Federation?",
+     "What was the Russian Federation's M&E trade balance in 2011?"),
+    (["How many installation and repair jobs are there in the South East?"], "And in Scotland?",  # a new place
+     "How many installation and repair jobs are there in Scotland?"),
+    (["How many people does the Fraunhofer IPT employ in Aachen?"], "What about WZL?",  # which name it replaces
+     "How many people does WZL employ in Aachen?"),
+    (["What were UK M&E exports worth in 2011?"], "And imports?", "What were UK M&E imports worth in 2011?"),  # a measure
+    ([JAPAN], "what about labour productivity?", "What was Japan's M&E labour productivity in 2021?"),
+    (["What is mining machinery's location quotient in Scotland?"], "What about metallurgy machinery in the South West?",
+     "What is metallurgy machinery's location quotient in the South West?"),
+    ([JAPAN, "What about Germany?"], "And its labour productivity?",  # three turns: the chain is followed
+     "What was Germany's M&E labour productivity in 2021?"),
+    ([JAPAN], "How does that compare with Germany?", "How does Japan's M&E value added in 2021 compare with Germany?"),
+    (["What was Germany's M&E value added in 2021?"], "What's the source for that?",
+     "What is the source for Germany's M&E value added in 2021?"),
+    (["How many advanced machinery enterprises were there in Great Britain in 2023?"], "What's the source?",
+     "What is the source for the number of advanced machinery enterprises in Great Britain in 2023?"),
+    ([UK_2022], "what was it in 2011?", "What was the UK's trade balance in 2011?"),
+    (["How much was AMPI awarded from the Strength in Places Fund?"], "Who runs it?", "Who runs AMPI?"),  # pronouns
+    (["How many people does the Fraunhofer IPT employ in Aachen?"], "When was it founded?",
+     "When was the Fraunhofer IPT founded?"),
+    (["What was the turnover of the Basque machine tool sector in 2020?"], "And how many people did it employ?",
+     "How many people did the Basque machine tool sector employ?"),
+    (["Which country ranked first on M&E trade balance in 2022?"], "What was its trade balance?",  # named by the answer
+     "What was China's trade balance?"),
+    (["Is business R&D spending in the M&E sector growing?"], "Why not?",  # why
+     "Why isn't business R&D spending in the M&E sector growing?"),
+    (["What are the key success factors for the Aachen cluster?"], "and the challenges?",
+     "What are the challenges for the Aachen cluster?"),
+]
+
+
+@pytest.mark.parametrize("history, question, expected", READINGS, ids=[r[1] for r in READINGS])
+def test_follow_ups_are_read_as_standalone_questions(bot, history, question, expected):
+    reading = bot.read(question, history)
+    assert reading.rewritten and reading.resolved == expected, (reading.resolved, reading.how, reading.score)
+    assert reading.question == question
+
+
+STANDALONE = [  # questions of their own after another: never rewritten
+    (JAPAN, "When was the Fraunhofer IPT founded?"),
+    ("How many installation and repair jobs are there in the South East?", "What does a location quotient measure?"),
+    (UK_2022, "Which country had the largest share of the global M&E export market in 2022?"),
+    ("What's TRUMPF's annual turnover?", "And how many people does Siemens employ?"),
+    (UK_2022, "In 2022, how much bigger were the UK's M&E imports than its exports?"),  # "its" has its antecedent
+    (JAPAN, "Who carried out this market assessment?"),  # "this …" is the report itself
+    (JAPAN, "Is it true that AFM is based in Bilbao?"),  # "it" stands for nothing
+    (JAPAN, "scotland install/repair jobs number"),  # terse, but a question of its own
+]
+
+
+@pytest.mark.parametrize("previous, question", STANDALONE, ids=[q for _, q in STANDALONE])
+def test_questions_that_stand_alone_are_not_rewritten(bot, previous, question):
+    reading = bot.read(question, [previous])
+    assert not reading.rewritten and reading.resolved == question, (reading.resolved, reading.score)
+
+
+def test_standalone_questions_of_the_eval_sets_are_never_rewritten(bot):
+    """Every regression question, asked right after an unrelated one, is read exactly as asked."""
+    questions = [item["question"] for name in ("dev", "probe", "probe2")
+                 for item in load_items(REPO_ROOT / "tests" / "eval" / f"{name}.jsonl")]
+    readings = [(questions[n - 1], bot.read(q, [questions[n - 1]])) for n, q in enumerate(questions)]
+    assert [(previous, r.question, r.resolved) for previous, r in readings if r.rewritten] == []
+
+
+def test_names_come_from_the_documents(bot):
+    names = names_for(bot.index())
+    assert {"south east", "russian federation", "fraunhofer ipt"} <= set(names.proper)  # capitalised mid-sentence, row labels
+    assert "machinery" not in names.proper and "strategy" not in names.proper  # written in lower case too
+    assert "fraunhofer ipt and wzl" not in names.proper  # two names listed together, not one
+    assert names.peer("italy", "japan") > names.peer("italy", "m&e")  # rows of one table: one kind of thing
+
+
+# -- answering in a conversation -----------------------------------------------------------------
+def test_a_follow_up_is_answered_as_its_reading(bot):
+    answer = bot.answer("And in 2011?", history=[UK_2022])
+    assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
+    assert not answer.refused and "2.0" in answer.text and any(c.locator == "Figure 2-2" for c in answer.citations)
+
+
+def test_a_follow_up_the_documents_do_not_answer_is_refused(bot):
+    answer = bot.answer("And in 2023?", history=[UK_2022])
+    assert answer.resolved == "What was the UK's trade balance in 2023?" and answer.refused
+
+
+def test_without_a_rewrite_there_is_no_reading(bot):
+    assert bot.answer(UK_2022).resolved is None
+    assert bot.answer("When was the Fraunhofer IPT founded?", history=[UK_2022]).resolved is None
+    assert bot.answer("why?", history=[]).refused  # nothing to lean on: asked to type a question, no error
+
+
+def test_the_answer_record_adds_resolved_only_in_a_chat(bot):
+    plain = answer_record(bot.answer(UK_2022), "q1")
+    assert set(plain) == RECORD_KEYS
+    chat = answer_record(bot.answer("And in 2011?", history=[UK_2022]), "q2", in_chat=True)
+    assert set(chat) == RECORD_KEYS | {"resolved"} and chat["resolved"] == "What was the UK's trade balance in 2011?"
+    alone = answer_record(bot.answer(JAPAN, history=[UK_2022]), "q3", in_chat=True)
+    assert alone["resolved"] == JAPAN  # the question answered: as asked
+
+
+def test_the_conversation_score(bot):
+    items = load_items(REPO_ROOT / "tests" / "eval" / "conversations.jsonl")
+    assert len(items) >= 60 and len(load_items(REPO_ROOT / "tests" / "eval" / "conversations_fresh.jsonl")) >= 30
+    picked = [i for i in items if i["id"] in {"conv-001", "conv-066", "conv-075"}]  # a year, a refusal, one of its own
+    summary = summarise_conversations(evaluate_conversations(picked, bot))
+    assert summary["conversations"] == 3 and summary["conversation_score"] == 1.0
+    assert summary["rewritten"] == 2 and summary["standalone_rewritten"] == 0
+
+
+# -- the command line ----------------------------------------------------------------------------
+def ampi(settings: Settings, *args: str, stdin: bytes) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AMPI_CORPUS_DIR": str(settings.corpus_dir), "AMPI_DATA_DIR": str(settings.data_dir),
+           "AMPI_INDEX_DIR": str(settings.index_dir)}
+    return subprocess.run([str(AMPI), *args], input=stdin, capture_output=True, cwd=REPO_ROOT, env=env, timeout=300)
+
+
+def test_ask_jsonl_answers_in_the_given_history(built_index):
+    lines = [{"id": "f", "question": "What about Italy?", "history": [JAPAN]},
+             {"id": "s", "question": JAPAN},
+             {"id": "b", "question": "And Italy?", "history": "What was Japan's value added?"}]
+    done = ampi(built_index, "ask", "--jsonl", stdin="\n".join(json.dumps(x) for x in lines).encode())
+    assert done.returncode == 0, done.stderr
+    follow, alone, bad = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert follow["resolved"] == "What was Italy's M&E value added in 2021?" and "48" in follow["answer"]
+    assert follow["question"] == "What about Italy?"
+    assert set(alone) == RECORD_KEYS  # no history: the record as before
+    assert bad == {"id": "b", "error": 'line 3: "history" is a string, not a list of earlier questions (strings, oldest first)'}
+
+
+def test_ampi_chat_keeps_the_conversation(built_index):
+    turns = [UK_2022, "And in 2011?", "and Germany's?", "/new", "And in 2011?", "/quit", "never asked"]
+    done = ampi(built_index, "chat", stdin=("\n".join(turns) + "\n").encode())
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr
+    assert out.count("Read as:") == 2  # the two follow-ups; the first question and the one after /new stand alone
+    assert "Read as: What was the UK's trade balance in 2011?" in out and "-USD 2.0 billion" in out
+    assert "Read as: What was Germany's trade balance in 2011?" in out and "127.3" in out
+    assert "New conversation." in out and "Citations:" in out and "never asked" not in out
+
+
+# -- the web app: the /ask API and the chat ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def chat_server(built_index, tmp_path_factory):
+    from ui.app import build_app, launch_options
+
+    settings = built_index.model_copy(update={"data_dir": tmp_path_factory.mktemp("followup-ui")})
+    app = build_app(settings, Assistant(settings))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **launch_options(settings))
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_api_ask_takes_a_history(chat_server):
+    from gradio_client import Client
+
+    client = Client(chat_server, verbose=False, analytics_enabled=False)
+    record = client.predict("What about Italy?", [JAPAN], api_name="/ask_in_context")
+    assert record["resolved"] == "What was Italy's M&E value added in 2021?" and "48" in record["answer"]
+    assert set(client.predict(JAPAN, api_name="/ask")) == RECORD_KEYS  # without a history: as before
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip("needs Debian chromium and chromium-driver (`make browser` installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1400,1600"):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.binary_location = str(CHROMIUM)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, condition, timeout=90):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: condition(d))
+
+
+def _text(driver, element_id: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, element_id).get_attribute("textContent") or ""
+
+
+def _bot_messages(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [m.get_attribute("textContent") or "" for m in driver.find_elements(By.CSS_SELECTOR, "#ampi-chat [data-testid=bot]")]
+
+
+def _ask(driver, question: str, turn: int) -> str:
+    """Ask in the chat and wait for answer number `turn` (1-based) to arrive; return its text."""
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.CSS_SELECTOR, "#ampi-question textarea")
+    box.clear()
+    box.send_keys(question)
+    driver.find_element(By.ID, "ampi-ask").click()
+    _wait(driver, lambda d: len(_bot_messages(d)) >= turn and "Searching the documents" not in _bot_messages(d)[turn - 1]
+          and question in _text(d, "ampi-sources"))
+    return _bot_messages(driver)[turn - 1]
+
+
+@pytest.mark.browser
+def test_a_three_turn_chat_in_the_browser(browser, chat_server, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.get(chat_server)
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#ampi-question textarea") and d.find_elements(By.ID, "ampi-sources"))
+    first = _ask(browser, JAPAN, 1)
+    assert "155" in first and "Read as" not in first
+
+    second = _ask(browser, "What about Italy?", 2)
+    assert "Read as: What was Italy's M&E value added in 2021?" in second
+    assert "48" in second and "[1]" in second and "Table 2-2" in second  # the cited answer and its citation key
+    assert "Table 2-2" in _text(browser, "ampi-sources") and "Italy" in _text(browser, "ampi-sources")
+
+    third = _ask(browser, "And its labour productivity?", 3)
+    assert "Read as: What was Italy's M&E labour productivity in 2021?" in third and "101" in third
+    sources = _text(browser, "ampi-sources")
+    assert "Table 2-2" in sources and "And its labour productivity?" in sources
+    assert browser.find_elements(By.CSS_SELECTOR, "#ampi-sources tr.hit, #ampi-sources mark")  # the cited row is marked
+    path = tmp_path / "ui-followup-chat.png"
+    browser.save_screenshot(str(path))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, SCREENSHOTS / path.name)
+
+    # A cleared chat is a new conversation: the same follow-up is then answered as asked.
+    browser.find_element(By.CSS_SELECTOR, "#ampi-chat button[aria-label*='lear']").click()
+    _wait(browser, lambda d: not _bot_messages(d))
+    fresh = _ask(browser, "And its labour productivity?", 1)
+    assert "Read as" not in fresh
