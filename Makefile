@@ -46,6 +46,7 @@ eval: ingest  # regression sets (tuned on), the rewording check, then the held-o
 	$(AMPI) eval tests/eval/probe2.jsonl --no-baseline --out eval-results/probe2
 	$(AMPI) eval tests/eval/dev_reworded.jsonl --no-baseline --out eval-results/reworded
 	$(AMPI) eval tests/eval/conversations.jsonl --no-baseline --out eval-results/conversations
+	$(AMPI) eval tests/eval/conversations_fresh.jsonl --no-baseline --out eval-results/conversations_fresh
 	$(PY) -m assistant.train --check
 
 # Refit the answer chooser on the pool's train split (writes assistant/weights.json; scikit-learn needed).

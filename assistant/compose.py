@@ -49,12 +49,15 @@ class Citations:
                                    text=chunk.text, quote=quote, sources=self.sources(chunk, quote)))
         return f"[{len(self.items)}]"
 
-    def sources(self, chunk: Chunk, quote: str = "") -> list[str]:
-        """Footnoted sources behind a passage: the quote's own footnotes first, else the passage's, else a table's Source line."""
+    def sources(self, chunk: Chunk, quote: str = "", works_only: bool = False) -> list[str]:
+        """Footnoted sources behind a passage: the quote's own footnotes first, else the passage's, else a table's
+        Source line. `works_only` leaves out explanatory notes ('Consistent data is not available for …'):
+        they say nothing about where a figure comes from."""
         numbers = superscript_refs(quote) if quote else []
         numbers = numbers or chunk.footnotes
         registry = self.loaded.sources
-        out = [registry[n].label() for n in numbers if n in registry]
+        out = [registry[n].label() for n in numbers
+               if n in registry and not (works_only and getattr(registry[n], "kind", "work") == "note")]
         if chunk.table and chunk.table.source:
             out.append(f"Source: {chunk.table.source}")
         elif chunk.kind == "table":
@@ -135,7 +138,7 @@ def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loade
         if item.support < settings.refusal_threshold * 0.8:
             break
         chunk = item.hit.chunk
-        sources = cites.sources(chunk, item.sentence)
+        sources = cites.sources(chunk, item.sentence, works_only=True)
         if chunk.kind == "footnote":
             sources = [f"footnote {chunk.locator.split()[-1]}: {chunk.text}"]
         if not sources:
