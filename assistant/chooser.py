@@ -249,7 +249,9 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     passages = " ".join(f"{c.text} {c.section}" for c in candidate.cites.items)
     text = _MARKER.sub(" ", candidate.text)
     evidence = f"{text} {passages}"
-    return _names_met(query, evidence) == 1.0 and _years_met(query, text) and _measures_met(query, evidence)
+    # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
+    years_met = candidate.answerer == "source" or _years_met(query, text)
+    return _names_met(query, evidence) == 1.0 and years_met and _measures_met(query, evidence)
 
 
 def _measures_met(query: Query, text: str) -> bool:

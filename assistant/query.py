@@ -50,8 +50,11 @@ _TREND = re.compile(r"^(?=.*\bhow\b)(?=.*\b(?:chang|evolv|develop|shift|spread|d
 _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references for|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
                      r"which (report|evaluation|study|dataset|survey|analysis)|"
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"
-                     r"where (?:does|do|did) the (?:[\w'’-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
-                     r"data|number|statistic|ranking|assertion)s?\b.{0,160}\b(?:come|comes|came) from)\b", re.I)
+                     r"where (?:does|do|did) the (?:[\w'’%.,$£€-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
+                     r"data|number|statistic|ranking|assertion)s?\b.{0,160}\b(?:come|comes|came) from|"
+                     # "what data does the chart … draw on", "which dataset is the table based on"
+                     r"(?:chart|figure|table|graph|map|estimate|ranking|analysis)\b.{0,120}\b(?:draws?|drew|drawn|rel(?:y|ies)) on|"
+                     r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
                      r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
 _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion|percentage|rate)|by how much|to one decimal|exact|"
