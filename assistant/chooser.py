@@ -250,7 +250,7 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     text = _MARKER.sub(" ", candidate.text)
     evidence = f"{text} {passages}"
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
-    years_met = candidate.answerer == "source" or _years_met(query, text)
+    years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
     return _names_met(query, evidence) == 1.0 and years_met and _measures_met(query, evidence)
 
 
