@@ -270,8 +270,10 @@ def _years_met(query: Query, text: str) -> bool:
     if not query.years or not (query.wants_number or query.kind in {"figure", "compare"}):
         return True
     for year in map(str, query.years):
-        if not any(year in sentence and any(n.strip(" ,.;:") != year and not YEAR.fullmatch(n.strip(" ,.;:"))
-                                            for n in numbers_in(sentence))
+        # "broadly consistent since 2011" dates a trend, not a value: a figure stated "since" a year is not that year's.
+        dated = re.compile(rf"(?<!since )(?<!since the end of ){year}")
+        if not any(dated.search(sentence) and any(n.strip(" ,.;:") != year and not YEAR.fullmatch(n.strip(" ,.;:"))
+                                                  for n in numbers_in(sentence))
                    for sentence in split_sentences(text)):
             return False
     return True

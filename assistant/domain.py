@@ -59,6 +59,14 @@ class Domain:
                 out.add(acronym)
         return out
 
+    def covered_by_acronyms(self, asked: set[str], have: set[str]) -> set[str]:
+        """The asked stems a text covers by an acronym: 'Aachen Machine Tool Colloquium' asked, 'AWK' written."""
+        out: set[str] = set()
+        for acronym, words in self.acronym_stems.items():
+            if acronym in have and self.acronym_marks.get(acronym, words) <= asked:
+                out |= words & asked
+        return out
+
     def spelled_out(self, name: str) -> frozenset[str]:
         """The telling stems of what an acronym stands for ('' when the documents do not spell it out)."""
         return self.acronym_marks.get(name.lower(), frozenset())

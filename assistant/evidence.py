@@ -116,9 +116,10 @@ def support(query: Query, sentence: str, chunk: Chunk, frequency: dict[str, int]
     if not weights:
         return 0.0
     score = 0.0
+    acronym_in_sentence = active().covered_by_acronyms(query.stems, in_sentence)
     for term, weight in weights.items():
         variants = expand({term})
-        if variants & in_sentence:
+        if variants & in_sentence or term in acronym_in_sentence:
             score += weight
         elif variants & in_previous:
             score += 0.8 * weight

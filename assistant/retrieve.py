@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from assistant.query import AREA_PATTERNS, Query
+from assistant.domain import active
 from assistant.text import expand, stems
 from index.store import ChromaStore
 from ingest.records import Chunk, Hit
@@ -32,7 +33,8 @@ def coverage(query: Query, text: str, frequency: dict[str, int], total: int) -> 
     weights = {t: idf(t, frequency, total) for t in query.stems}
     if not weights:
         return 0.0
-    covered = sum(w for t, w in weights.items() if t in have or (expand({t}) - {t}) & have)
+    by_acronym = active().covered_by_acronyms(query.stems, have)
+    covered = sum(w for t, w in weights.items() if t in have or t in by_acronym or (expand({t}) - {t}) & have)
     return covered / sum(weights.values())
 
 
