@@ -243,8 +243,10 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     if candidate.refused:
         return True
     query, loaded = ctx.query, ctx.loaded
-    if unknown_counted(query, loaded.document_frequency) or off_topic(query, loaded) \
-            or unknown_reference(query, loaded.chunks):
+    if "_unanswerable" not in ctx.__dict__:  # a property of the question: worked out once for all its candidates
+        ctx.__dict__["_unanswerable"] = bool(unknown_counted(query, loaded.document_frequency) or off_topic(query, loaded)
+                                             or unknown_reference(query, loaded.chunks))
+    if ctx.__dict__["_unanswerable"]:
         return False
     passages = " ".join(f"{c.text} {c.section}" for c in candidate.cites.items)
     text = _MARKER.sub(" ", candidate.text)

@@ -55,23 +55,38 @@ def words(text: str) -> list[str]:
 
 def stems(text: str, keep_stopwords: bool = False) -> list[str]:
     """Lower-case stems of the content words of a text."""
+    return list(_stems(text, keep_stopwords))
+
+
+@lru_cache(maxsize=16384)  # bounded: at most a few tens of MB of remembered texts
+def _stems(text: str, keep_stopwords: bool) -> tuple[str, ...]:
+    # Remembered: the same passages and sentences are read for question after question.
     out = []
     for word in words(text):
         low = word.lower()
         if not keep_stopwords and low in STOPWORDS:
             continue
         out.append(stem(low.replace(",", "")) if not low[0].isdigit() else low.replace(",", ""))
-    return out
+    return tuple(out)
 
 
 def expand(stem_set: set[str]) -> set[str]:
     """Stems plus their synonyms: everyday ones, and the acronyms of the documents being answered from."""
-    from assistant.domain import active  # the documents' vocabulary imports these text tools
-
     out = set(stem_set)
     for item in stem_set:
         out |= SYNONYMS.get(item, set())
-    return out | active().expansions(stem_set)
+    return out | _domain().expansions(stem_set)
+
+
+@lru_cache(maxsize=1)
+def _active_domain():
+    from assistant.domain import active  # the documents' vocabulary imports these text tools
+
+    return active
+
+
+def _domain():
+    return _active_domain()()
 
 
 def split_sentences(text: str) -> list[str]:
