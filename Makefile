@@ -37,8 +37,9 @@ browser:
 	    (command -v sudo >/dev/null && sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver) || \
 	    echo "chromium could not be installed: browser tests will be skipped" )
 
+# Two workers (machines here have two cores): most tests wait on a browser, a server or a child process.
 test: install browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses 2
 
 eval: ingest  # regression sets (tuned on), the rewording check, then the held-out validation split of the pool
 	$(AMPI) eval

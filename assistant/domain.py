@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from assistant.text import STOPWORDS, stems
 from assistant.catalog import GlossaryEntry
+from assistant.text import STOPWORDS, stems
 from ingest.records import Chunk
 
 # A word is shared by the tables when the descriptions of at least this share of them use it.

@@ -82,7 +82,8 @@ def summarise(results: list[ItemResult]) -> dict:
         "questions": len(results),
         "accuracy": round(sum(r.correct for r in results) / max(1, len(results)), 3),
         "accuracy_by_type": {t: round(sum(v) / len(v), 3) for t, v in sorted(by_type.items())},
-        "evidence_recall_at_5": round(sum(with_evidence) / max(1, len(with_evidence)), 3),
+        # None when the set labels no evidence (the conversation sets): 0.0 would read as a retrieval failure.
+        "evidence_recall_at_5": round(sum(with_evidence) / len(with_evidence), 3) if with_evidence else None,
         "false_refusals": sum(r.false_refusal for r in results),
         "latency_p50_ms": round(statistics.median(latencies), 1) if latencies else 0,
         "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 1) if latencies else 0,

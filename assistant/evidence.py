@@ -6,11 +6,11 @@ import math
 import re
 from dataclasses import dataclass
 
+from assistant.domain import active
 from assistant.figures import ALIASES, COMPARING
 from assistant.query import AREA_PATTERNS, FILLERS, GENERIC_COUNTS, Query
-from assistant.retrieve import idf
-from assistant.domain import active
 from assistant.ranker import sentence_score
+from assistant.retrieve import idf
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit

@@ -12,8 +12,8 @@ import re
 
 import numpy as np
 
-from assistant.query import AREA_PATTERNS, Query
 from assistant.domain import active
+from assistant.query import AREA_PATTERNS, Query
 from assistant.text import expand, stems
 from index.store import ChromaStore
 from ingest.records import Chunk, Hit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import sys
@@ -12,9 +13,32 @@ from pathlib import Path
 import pytest
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A port nobody listens on yet, on 127.0.0.1."""
-    with socket.socket() as sock:
+    """A port nobody listens on yet, on 127.0.0.1, outside the ephemeral range.
+
+    Port 0 hands out an ephemeral port; between releasing it and the server binding it, any outgoing
+    connection of the test session (a browser, an HTTP client) may be given that same port, and the
+    server then fails to start: a random failure. Ports below the ephemeral range are never handed to
+    outgoing connections, so only a listener could take one, and the bind below checks for that."""
+    low, _ = _ephemeral_range()
+    candidates = list(range(max(1024, low - 12000), low))
+    random.SystemRandom().shuffle(candidates)
+    for port in candidates[:200]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # everything below the range is taken: fall back to the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 

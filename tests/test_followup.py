@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
@@ -187,9 +186,9 @@ def chat_server(built_index, tmp_path_factory):
 
     settings = built_index.model_copy(update={"data_dir": tmp_path_factory.mktemp("followup-ui")})
     app = build_app(settings, Assistant(settings))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from servers import free_port  # outside the ephemeral range (see there)
+
+    port = free_port()
     app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, **launch_options(settings))
     yield f"http://127.0.0.1:{port}/"
     app.close()

@@ -16,7 +16,7 @@ import pytest
 from assistant.evaluate import evaluate, load_items
 from assistant.service import Assistant
 from index.builder import build_index
-from ingest.settings import REPO_ROOT, BUNDLED_REPORT
+from ingest.settings import BUNDLED_REPORT, REPO_ROOT
 
 DEV = REPO_ROOT / "tests" / "eval" / "dev.jsonl"
 
@@ -27,7 +27,7 @@ RENAMES = [("machinery and equipment", "aerospace and defence"), ("machinery", "
 
 def rename(text: str) -> str:
     for old, new in RENAMES:
-        def keep_case(match: re.Match, new: str = new) -> str:
+        def keep_case(match: re.Match, old: str = old, new: str = new) -> str:
             found = match.group(0)
             if found.isupper() and len(found) > 1 and not old.isupper():
                 return new.upper()
@@ -77,7 +77,7 @@ def test_renamed_report_scores_within_two_points(built_index, renamed_index):
     items = load_items(DEV)
     original, original_results = _accuracy(built_index, items)
     renamed, renamed_results = _accuracy(renamed_index, [rename_item(i) for i in items])
-    lost = [f"{a.id}: {b.question} -> {b.answer[:120]!r}" for a, b in zip(original_results, renamed_results)
+    lost = [f"{a.id}: {b.question} -> {b.answer[:120]!r}" for a, b in zip(original_results, renamed_results, strict=True)
             if a.correct and not b.correct]
     assert renamed >= original - 0.02, f"original {original:.3f}, renamed {renamed:.3f}; lost:\n" + "\n".join(lost)
 

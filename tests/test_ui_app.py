@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import time
 from pathlib import Path
 
@@ -37,9 +36,9 @@ class PacedAssistant(Assistant):
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    from servers import free_port  # outside the ephemeral range (see there)
+
+    return free_port()
 
 
 def _serve(settings: Settings, assistant: Assistant | None = None):
