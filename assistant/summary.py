@@ -74,6 +74,9 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     runs = {h.chunk.id: _run(h.chunk, prose) for h in hits[:CANDIDATES] if h.chunk.kind in PROSE}
     # Names and years must be in the section, not in each passage: "English devolution … AMPI" spans two paragraphs.
     candidates = [h for h in hits[:CANDIDATES] if h.chunk.id in runs and not _section_blocked(query, runs[h.chunk.id])]
+    if not _ASKS_STRUCTURE.search(query.text):
+        # A passage about the document's own parts ("Section 2 provides an overview …") summarises no topic.
+        candidates = [h for h in candidates if len(_PARTS_NAMED.findall(h.chunk.text)) < 2]
     if not candidates:
         return None
     wanted = set().union(*(words for cue, words in _ASPECTS if cue.search(query.text)))
@@ -84,6 +87,11 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     scope = _with_neighbour(anchor, candidates, runs, prose, wanted, weights)
     scope = _focus(query, _window(anchor.chunk, scope, set(runs)), anchor.chunk)
     return "\n".join(_within_cap(scope, anchor.chunk, cites)) or None
+
+
+_PARTS_NAMED = re.compile(r"\b(?:section|chapter|part|annex)\s+\d", re.I)
+_ASKS_STRUCTURE = re.compile(r"\b(?:sections?|chapters?|structure\w*|organi[sz]ed|contents|parts? of the (?:report|document))\b",
+                             re.I)
 
 
 def _within_cap(scope: list[Chunk], anchor: Chunk, cites: Citations) -> list[str]:

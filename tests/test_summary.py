@@ -197,3 +197,16 @@ def test_a_user_document_section_is_summarised_whole_and_alone():
     assert [c.text for c in cites.items] == [chunks[2].text, chunks[3].text, chunks[4].text]  # the section, in order
     for item in ("Injury from moving parts.", "Dust from grinding.", "Noise above safe limits."):
         assert f"  - {item} [1]" in text
+
+
+def test_a_passage_about_the_reports_parts_summarises_no_topic(bot):
+    from assistant.answerers import AnswerContext, propose_summary
+    from assistant.query import analyse
+
+    query = analyse("give me an overview of the companies in this sector")
+    loaded, vector, hits = bot.search(query)
+    candidate = propose_summary(AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector))
+    assert candidate is None or "Section 2 provides" not in candidate.text, candidate.text
+    # Asked about the structure itself, the list of sections is the answer.
+    structure = bot.answer("How is the report structured?")
+    assert "Section 2" in structure.text and "Section 4" in structure.text, structure.text
