@@ -281,6 +281,8 @@ def ensure_exported(settings: Settings, model_dir: str | Path, name: str) -> Pat
         shutil.rmtree(tmp, ignore_errors=True)
         started = time.perf_counter()
         log.info("exporting %s to ONNX in %s (once)", name, folder)
+        if sys.stderr.isatty():  # a person is waiting at a terminal: say why this first start is slow
+            print(f"Preparing the embedding model for fast starts (once, about 10-15 s): {folder}", file=sys.stderr)
         try:
             done = subprocess.run([sys.executable, "-m", "index.onnx_embedder", "export", str(model_dir), str(tmp)],
                                   cwd=REPO_ROOT, capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S,
