@@ -1,6 +1,6 @@
 """The documents' own vocabulary, read from the index when it loads: nothing here names one report's terms.
 
-What one report calls 'M&E' and another 'A&D' is learned from its glossary (an acronym and the words it
+What one report calls 'A&D' and another 'F&B' is learned from its glossary (an acronym and the words it
 stands for are interchangeable), and the words every table shares (the sector, the currency, 'global')
 from the tables themselves: such words cannot tell one table's measure from another's.
 
@@ -15,15 +15,15 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from assistant.catalog import GlossaryEntry
-from assistant.text import STOPWORDS, stems
+from assistant.text import STOPWORDS, expand, stems
 from ingest.records import Chunk
 
 # A word is shared by the tables when the descriptions of at least this share of them use it.
 TABLE_COMMON_SHARE = 0.6
-# A word in at least this share of all passages is the documents' subject ('machinery' in a machinery
+# A word in at least this share of all passages is the documents' subject ('aerospace' in an aerospace
 # report): it cannot tell one passage or measure from another.
 SUBJECT_SHARE = 0.3
-# An expansion's words this common are not needed to recognise it ('sector' in 'Machinery and Equipment sector').
+# An expansion's words this common are not needed to recognise it ('sector' in 'Aerospace and Defence sector').
 COMMON_SHARE = 0.2
 
 
@@ -31,8 +31,8 @@ COMMON_SHARE = 0.2
 class Domain:
     """What the indexed documents call things."""
 
-    acronym_stems: dict[str, frozenset[str]] = field(default_factory=dict)  # 'm&e' -> stems of its expansion
-    acronym_marks: dict[str, frozenset[str]] = field(default_factory=dict)  # 'm&e' -> the expansion's telling stems
+    acronym_stems: dict[str, frozenset[str]] = field(default_factory=dict)  # 'a&d' -> stems of its expansion
+    acronym_marks: dict[str, frozenset[str]] = field(default_factory=dict)  # 'a&d' -> the expansion's telling stems
     subject: frozenset[str] = frozenset()  # stems in a large share of all passages
     table_common: frozenset[str] = frozenset()  # stems nearly every table's title and headers use
     table_words: frozenset[str] = frozenset()  # stems of any table's title, panel or headers (its measures)
@@ -60,7 +60,7 @@ class Domain:
         return out
 
     def covered_by_acronyms(self, asked: set[str], have: set[str]) -> set[str]:
-        """The asked stems a text covers by an acronym: 'Aachen Machine Tool Colloquium' asked, 'AWK' written."""
+        """The asked stems a text covers by an acronym: 'Joint Test Facility' asked, 'JTF' written."""
         out: set[str] = set()
         for acronym, words in self.acronym_stems.items():
             if acronym in have and self.acronym_marks.get(acronym, words) <= asked:
@@ -92,19 +92,10 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
                             if not s.isdigit()) - subject
     domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
                     table_common=table_common(chunks), table_words=table_words)
-    # Expanded with this domain's own acronyms ('machinery and equipment' describes an 'M&E' table).
-    descriptions = tuple(frozenset(expand_with(domain, set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}"))))
+    # Expanded with this domain's own acronyms ('aerospace and defence' describes an 'A&D' table).
+    descriptions = tuple(frozenset(expand(set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}")), domain))
                          for t in described)
     return dataclasses.replace(domain, table_descriptions=descriptions)
-
-
-def expand_with(domain: Domain, stem_set: set[str]) -> set[str]:
-    from assistant.text import SYNONYMS
-
-    out = set(stem_set)
-    for item in stem_set:
-        out |= SYNONYMS.get(item, set())
-    return out | domain.expansions(stem_set)
 
 
 def table_common(chunks: list[Chunk]) -> frozenset[str]:

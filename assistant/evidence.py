@@ -51,10 +51,10 @@ _SHARED_TERMS = {"uk", "gb", "us", "uk's", "us's"}
 
 
 def names_in(question: str) -> list[str]:
-    """Proper names and acronyms the question depends on ('Sweden', 'AMPI', 'Danobat')."""
+    """Proper names and acronyms the question depends on ('Sweden', 'WHO', 'Siemens')."""
     out = []
     for match in _NAME.finditer(question):
-        # Areas and shared terms are handled by their own rules, also inside a run ("UK M&E productivity").
+        # Areas and shared terms are handled by their own rules, also inside a run ("UK A&D productivity").
         words = [w for w in match.group(1).split() if w not in _NOT_NAMES and w.lower() not in _SHARED_TERMS]
         if match.start() == 0 and words and words[0] == match.group(1).split()[0] and not words[0].isupper():
             words = words[1:]  # the first word is capitalised because it starts the question ("Summarise …")
@@ -220,7 +220,7 @@ _CITATION = re.compile(r"https?://|\b(?:19|20)\d{2}\)|\((?:19|20)\d{2}\)|^ibid",
 
 
 def is_citation(text: str) -> bool:
-    """True for a footnote that names a source ('SPRI (2023) Basque …', a URL), not one that explains."""
+    """True for a footnote that names a source ('ONS (2023) Business counts …', a URL), not one that explains."""
     return bool(_CITATION.search(text[:120]))
 
 
@@ -235,7 +235,7 @@ def _since_covers(query: Query, window: str) -> bool:
 def rarest(terms: set[str], frequency: dict[str, int], keep: int = 2) -> set[str]:
     """The few terms the documents use least (words they never use are left out: they may be phrasing).
 
-    'global', 'machinery' and 'UK' are everywhere; 'imports' is what the question is really about."""
+    'global', the sector's name and 'UK' are everywhere; 'imports' is what the question is really about."""
     known = sorted((frequency[t], t) for t in terms if frequency.get(t))
     return {t for _, t in known[:keep]}
 
@@ -284,19 +284,19 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
         if chunk.kind == "table":
             continue  # tables answer through their structured records, never as a quoted block
         if chunk.kind == "footnote" and query.kind != "source" and is_citation(chunk.text):
-            continue  # a source's title ("AWK (2023) Co-hosts") answers where a claim comes from, nothing else
+            continue  # a source's title ("ONS (2023) Business counts") answers where a claim comes from, nothing else
         sentences = split_sentences(chunk.text)
         for i, sentence in enumerate(sentences):
             if blocked(query, chunk, sentence):
                 continue
-            # A sentence that refers back ("The AWK … attracts 1,200", "This accounts for 2.6%") speaks
+            # A sentence that refers back ("The fair … attracts 1,200", "This accounts for 2.6%") speaks
             # about what the sentence before it names; the section path names a case study's subject.
             refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence)
                                           or DEMONSTRATIVE.search(sentence)))
             # A sentence that refers back may name its subject in the sentence before or in the paragraph's first.
             window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
             # Numbers must name their subject in the sentence itself (a case study's heading is not
-            # enough: "employs 311,000 people" under "Aachen, Germany" is Siemens worldwide).
+            # enough: "employs 311,000 people" under "Lyon, France" is a multinational worldwide).
             # A sentence whose subject is "the cluster" or "the region" speaks about the one its section is named
             # after; "one of the company's centres" further in does not (that company may be anyone).
             named_by_section = not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)

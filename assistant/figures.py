@@ -53,7 +53,17 @@ class FigureMatch:
 
     @property
     def where(self) -> str:
-        return f"{self.table.locator}" + (f", {self.table.panel}" if self.table.panel else "")
+        return place_of(self.table)
+
+
+def place_of(table: Table) -> str:
+    """'Table 4, Panel A': where a table's values are, as a citation names it."""
+    return table.locator + (f", {table.panel}" if table.panel else "")
+
+
+def plain_number(value: float) -> str:
+    """A computed amount printed plainly: 1,234.5 (no trailing zeros)."""
+    return f"{value:,.1f}".rstrip("0").rstrip(".")
 
 
 def format_value(cell: Cell) -> str:
@@ -86,7 +96,7 @@ def mentioned(entity: str, question: str) -> bool:
 
 
 def _row_subject(row: TableRow, table: Table) -> str:
-    """Entity to look for: the row label, or for label-less rows the panel's first word ('UK exports' → 'UK')."""
+    """Entity to look for: the row label, or for label-less rows the panel's first word ('France exports' → 'France')."""
     if row.entity == table.panel and table.panel:
         return table.panel.split()[0]
     return row.entity
@@ -167,7 +177,7 @@ OVERVIEW_WORDS = re.compile(r"\b(countries|regions|nations|across|all|each|every
 
 
 def column_overview(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
-    """'Compare M&E value added across countries': every row of the best matching column, largest first."""
+    """'Compare value added across countries': every row of the best matching column, largest first."""
     if not OVERVIEW_WORDS.search(query.text):
         return []
     measure = _measure_stems(query, set())

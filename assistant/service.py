@@ -2,7 +2,7 @@
 
     >>> from assistant.service import Assistant
     >>> bot = Assistant(Settings())
-    >>> result = bot.answer("What was Japan's M&E value added in 2021?")
+    >>> result = bot.answer("What was Japan's value added in 2021?")
     >>> result.text, [c.locator for c in result.citations]
 """
 

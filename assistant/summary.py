@@ -72,7 +72,7 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
         return None
     prose = sorted((c for c in loaded.chunks if c.kind in PROSE), key=lambda c: (c.doc_id, c.order))
     runs = {h.chunk.id: _run(h.chunk, prose) for h in hits[:CANDIDATES] if h.chunk.kind in PROSE}
-    # Names and years must be in the section, not in each passage: "English devolution … AMPI" spans two paragraphs.
+    # Names and years must be in the section, not in each passage: "regional devolution … the institute" spans two paragraphs.
     candidates = [h for h in hits[:CANDIDATES] if h.chunk.id in runs and not _section_blocked(query, runs[h.chunk.id])]
     if not _ASKS_STRUCTURE.search(query.text):
         # A passage about the document's own parts ("Section 2 provides an overview …") summarises no topic.
@@ -244,7 +244,7 @@ def _window(anchor: Chunk, run: list[Chunk], retrieved: set[str]) -> list[Chunk]
 
 def _focus(query: Query, scope: list[Chunk], anchor: Chunk) -> list[Chunk]:
     """Only the anchor when it introduces a list with words of the question no other passage of the section
-    uses ("… NGen's Cluster Accelerator", "what criteria …"): that list is the answer, the rest is context."""
+    uses ("… the programme's accelerator", "what criteria …"): that list is the answer, the rest is context."""
     lead, items = parse_list(anchor.text)
     if len(scope) < 2 or not items:
         return scope

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.crosscheck import caution
-from assistant.figures import FigureMatch, column_overview, format_value, lookup, ranked
+from assistant.figures import FigureMatch, column_overview, format_value, lookup, plain_number, ranked
 from assistant.query import Query
 from ingest.records import Cell, FigureRow
 
@@ -24,17 +24,13 @@ def _figure_row(match: FigureMatch) -> FigureRow:
     return FigureRow(label=match.row.entity, value=float(match.cell.value), unit=match.cell.unit or "", citation=match.where)
 
 
-def _number(value: float) -> str:
-    return f"{value:,.1f}".rstrip("0").rstrip(".")
-
-
 def _amount(value: float, like: Cell) -> str:
     """A computed amount printed in the unit of the cell it came from ('US$26 billion')."""
-    return format_value(Cell(header=like.header, text=_number(value), value=value, unit=like.unit))
+    return format_value(Cell(header=like.header, text=plain_number(value), value=value, unit=like.unit))
 
 
 def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
-    """'Japan 155 vs Germany 132: 23 more (about 1.17x)', from the report's own values."""
+    """'Spain 155 vs Chile 132: 23 more (about 1.17x)', from the report's own values."""
     va, vb = a.cell.value, b.cell.value
     name_a, name_b = a.row.entity, b.row.entity
     unit = a.cell.unit or ""
@@ -47,7 +43,7 @@ def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
     difference = abs(va - vb)
     if unit == "%":
         return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
-                f"{name_high} is higher by {_number(difference)} percentage points.")
+                f"{name_high} is higher by {plain_number(difference)} percentage points.")
     if both_negative:
         ratio = f" (about {abs(high.cell.value) / abs(low.cell.value):.1f} times as large)"
         return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
@@ -58,8 +54,8 @@ def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
 
 
 def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch] = ()) -> tuple[str, list[FigureMatch]] | None:
-    """Change between two years ('44.2 in 2011 to 42.0 in 2022: down 2.2'): in one row, or across the
-    year panels of one figure (Figure 2-2 has a 'Trade balance 2011' and a 'Trade balance 2022' table)."""
+    """Change between two years ('10.5 in 2015 to 9.1 in 2020: down 1.4'): in one row, or across the
+    year panels of one figure (a figure with a '2015' and a '2020' panel)."""
     cells = [c for c in match.row.cells if c.value is not None and c.year in years and c.unit == match.cell.unit]
     places = {id(c): match for c in cells}
     if len({c.year for c in cells}) < 2:
@@ -78,7 +74,7 @@ def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch]
         direction = "fell by" if change > 0 else "rose by"
     subject = match.row.entity
     text = (f"{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
-            f"{direction} {(_number(abs(change)) + ' places' if first.header.strip().lower() == 'rank' else _amount(abs(change), first)) if change else ''}".rstrip() + " (computed from the two values).")
+            f"{direction} {(plain_number(abs(change)) + ' places' if first.header.strip().lower() == 'rank' else _amount(abs(change), first)) if change else ''}".rstrip() + " (computed from the two values).")
     rate = next((c for c in match.row.cells if "cagr" in c.header.lower() and c.value is not None), None)
     if rate:
         text += f" {rate.header}: {format_value(rate)}."

@@ -13,7 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.figures import MAX_WORDS, MIN_WORDS, NEGATIVE_NOUNS, format_value, generic, holds_measure, mentioned
+from assistant.figures import (
+    MAX_WORDS,
+    MIN_WORDS,
+    NEGATIVE_NOUNS,
+    format_value,
+    generic,
+    holds_measure,
+    mentioned,
+    place_of,
+    plain_number,
+)
 from assistant.query import Query
 from assistant.text import expand, stems
 from ingest.records import Cell, Chunk, FigureRow, TableRow
@@ -49,8 +59,7 @@ class Column:
 
     @property
     def where(self) -> str:
-        table = self.chunk.table
-        return table.locator + (f", {table.panel}" if table.panel else "")
+        return place_of(self.chunk.table)
 
     @property
     def year(self) -> int | None:
@@ -127,10 +136,6 @@ def describe(column: Column, row: TableRow) -> str:
     return f"{row.entity}: {format_value(column.cell(row))}" + (f" (rank {rank})" if rank else "")
 
 
-def _number(value: float) -> str:
-    return f"{value:,.1f}".rstrip("0").rstrip(".")
-
-
 def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRow]] | None:
     """The answer of the operation the question asks for, or None when it asks for none of these."""
     text = query.text
@@ -182,7 +187,7 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
         if column.value(low):
             ratio = abs(column.value(high)) / abs(column.value(low))
             return (f"About {ratio:.1f} times: {describe(column, high)} against {describe(column, low)} "
-                    f"({_number(abs(column.value(high)))} / {_number(abs(column.value(low)))} = {ratio:.2f}). "
+                    f"({plain_number(abs(column.value(high)))} / {plain_number(abs(column.value(low)))} = {ratio:.2f}). "
                     f"{cite(column.chunk)}", figures(column, [high, low]))
 
     threshold = _ABOVE.search(text) or _BELOW.search(text)
@@ -237,16 +242,23 @@ def _percent_change(query: Query, first: tuple[Column, TableRow], last: tuple[Co
     if start < 0 and end < 0 and NEGATIVE_NOUNS.search(query.text):
         noun = NEGATIVE_NOUNS.search(query.text).group(1).lower().rstrip("s")
         change = (abs(end) - abs(start)) / abs(start) * 100
-        how = f"the {noun} {'grew' if change > 0 else 'shrank'} by {_number(abs(abs(end) - abs(start)))} ({abs(change):.0f}%: " \
-              f"({_number(abs(end))} − {_number(abs(start))}) / {_number(abs(start))})"
+        how = f"the {noun} {'grew' if change > 0 else 'shrank'} by {plain_number(abs(abs(end) - abs(start)))} ({abs(change):.0f}%: " \
+              f"({plain_number(abs(end))} − {plain_number(abs(start))}) / {plain_number(abs(start))})"
     else:
         change = (end - start) / abs(start) * 100
-        how = f"{'up' if end > start else 'down'} {_number(abs(end - start))} ({abs(change):.1f}%: " \
-              f"({_number(end)} − {_number(start)}) / {_number(abs(start))})"
+        how = f"{'up' if end > start else 'down'} {plain_number(abs(end - start))} ({abs(change):.1f}%: " \
+              f"({plain_number(end)} − {plain_number(start)}) / {plain_number(abs(start))})"
     years = (a.cell(ra).year or a.year or query.years[0], b.cell(rb).year or b.year or query.years[-1])
     marks = cite(a.chunk) + (cite(b.chunk) if b.chunk is not a.chunk else "")
     return (f"{ra.entity}: {format_value(a.cell(ra))} in {years[0]} and {format_value(b.cell(rb))} in {years[1]} — "
             f"{how}. {marks}", [])
+
+
+def _row_asked(row: TableRow, text: str, asked: set[str], measured: bool) -> bool:
+    """Whether the question asks about this row. A row labelled with the measure itself ('Total exports')
+    is named by its words; a country row needs the table to hold the measure asked about too."""
+    label = set(stems(row.entity))
+    return (measured and mentioned(row.entity, text)) or (len(label) >= 2 and label <= asked)
 
 
 def _two_years(query: Query, chunks: list[Chunk], by_year: list[Column], text: str):
@@ -262,9 +274,7 @@ def _two_years(query: Query, chunks: list[Chunk], by_year: list[Column], text: s
             continue
         measured = holds_measure(query, table, set())
         for row in table.rows:
-            label = set(stems(row.entity))
-            # A row labelled with the measure itself ('UK exports') names it; a country row needs the table's measure.
-            if not ((measured and mentioned(row.entity, text)) or (len(label) >= 2 and label <= asked)):
+            if not _row_asked(row, text, asked, measured):
                 continue
             cells = {c.year: i for i, c in enumerate(row.cells) if c.year in query.years and c.value is not None
                      and "%" not in (c.unit or "")}
@@ -276,7 +286,7 @@ def _two_years(query: Query, chunks: list[Chunk], by_year: list[Column], text: s
 
 def years_given(query: Query, chunks: list[Chunk], cite) -> str | None:
     """For a figure asked for a year the tables do not give: which years they give it for, with the values
-    ('UK exports: USD 44.2 billion in 2011 and USD 42.0 billion in 2022'); None when they give that year."""
+    ('Total exports: USD 10.5 billion in 2015 and USD 9.1 billion in 2020'); None when they give that year."""
     if not query.years:
         return None
     asked = expand(query.stems)
@@ -286,8 +296,7 @@ def years_given(query: Query, chunks: list[Chunk], cite) -> str | None:
         if table is None or not holds_measure(query, table, set()):
             continue
         for row in table.rows:
-            label = set(stems(row.entity))
-            if not (mentioned(row.entity, query.text) or (len(label) >= 2 and label <= asked)):
+            if not _row_asked(row, query.text, asked, measured=True):  # the table holds the measure (checked above)
                 continue
             cells = [c for c in row.cells if c.value is not None and (c.year or table.year)
                      and "%" not in (c.unit or "") and c.header.strip().lower() != "rank"]

@@ -70,12 +70,13 @@ def _stems(text: str, keep_stopwords: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
-def expand(stem_set: set[str]) -> set[str]:
-    """Stems plus their synonyms: everyday ones, and the acronyms of the documents being answered from."""
+def expand(stem_set: set[str], domain=None) -> set[str]:
+    """Stems plus their synonyms: everyday ones, and the acronyms of `domain` (default: the documents being
+    answered from, see assistant.domain)."""
     out = set(stem_set)
     for item in stem_set:
         out |= SYNONYMS.get(item, set())
-    return out | _domain().expansions(stem_set)
+    return out | (domain or _domain()).expansions(stem_set)
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ CHAT = {
     "yoy": "year on year", "tbh": "", "btw": "", "lol": "", "pls.": "please", "im": "I am", "dont": "do not",
     "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
 }
-# A word on its own: the letters of "R&D" or "M&E" are not words ("r" is chat for "are" only alone).
+# A word on its own: the letters of "R&D" or "Q&A" are not words ("r" is chat for "are" only alone).
 # Ways of asking for plain words that say nothing about the subject ("English" here is no place).
 PLAIN_WORDS = re.compile(r"\b(?:in (?:plain|simple|everyday|layman'?s'?|lay) (?:english|terms|words|language)|"
                          r"in a nutshell|explain like i'?m (?:five|5)|eli5)\b[,:]?", re.I)
