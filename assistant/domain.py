@@ -12,10 +12,11 @@ at a time, and a reload activates the new index's vocabulary before any question
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from assistant.catalog import GlossaryEntry
-from assistant.text import STOPWORDS, expand, stems
+from assistant.text import STOPWORDS, expand, stem, stems
 from ingest.records import Chunk
 
 # A word is shared by the tables when the descriptions of at least this share of them use it.
@@ -25,6 +26,14 @@ TABLE_COMMON_SHARE = 0.6
 SUBJECT_SHARE = 0.3
 # An expansion's words this common are not needed to recognise it ('sector' in 'Aerospace and Defence sector').
 COMMON_SHARE = 0.2
+# Units and currencies say how a measure is counted, not which measure it is (general English, any report).
+UNIT_STEMS = frozenset(stems("usd us dollar dollars gbp pound pounds sterling eur euro euros yen billion billions "
+                             "million millions thousand thousands bn per cent percent percentage number"))
+# A word written capitalised in mid-sentence at least this often is a name ('Trade Balance' in a heading
+# now and then does not make 'balance' one).
+NAME_SHARE = 0.8
+# A stem this short is ambiguous ('ad' is 'added' and 'adding'): it tells no measure apart.
+MIN_MEASURE_STEM = 3
 
 
 @dataclass(frozen=True)
@@ -37,12 +46,20 @@ class Domain:
     table_common: frozenset[str] = frozenset()  # stems nearly every table's title and headers use
     table_words: frozenset[str] = frozenset()  # stems of any table's title, panel or headers (its measures)
     table_descriptions: tuple[frozenset[str], ...] = ()  # each table's title, panel and header stems, expanded
+    table_entities: frozenset[str] = frozenset()  # stems of row labels: who, not what
+    names: frozenset[str] = frozenset()  # stems of words the documents write capitalised: names, not measures
+    # Words the documents never use, read as their nearest term ('money' -> 'funding'; assistant/bridge.py),
+    # filled as questions bring them; and those with no term close enough.
+    bridges: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    unbridged: set[str] = field(default_factory=set, compare=False)
 
     @property
     def measure_words(self) -> frozenset[str]:
-        """Words that tell one table's measure from another's: in some tables' descriptions, not in all."""
+        """Words that tell one table's measure from another's: in some tables' descriptions, not in all, and
+        neither a unit, a row's entity nor a name ('exports', not 'USD', 'country' or an organisation)."""
         shared = frozenset.intersection(*self.table_descriptions) if len(self.table_descriptions) > 1 else frozenset()
-        return self.table_words - shared
+        return frozenset(s for s in self.table_words - shared - UNIT_STEMS - self.table_entities - self.names
+                         if len(s) >= MIN_MEASURE_STEM)
 
     @property
     def generic(self) -> frozenset[str]:
@@ -50,8 +67,10 @@ class Domain:
         return self.subject | self.table_common
 
     def expansions(self, stem_set: set[str]) -> set[str]:
-        """Acronyms for their words and words for their acronyms, as used in these documents."""
+        """Acronyms for their words and words for their acronyms, and bridged words, as used in these documents."""
         out: set[str] = set()
+        for item in stem_set & self.bridges.keys():
+            out |= self.bridges[item]
         for acronym, words in self.acronym_stems.items():
             if acronym in stem_set:
                 out |= words
@@ -90,12 +109,35 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
     described = [c.table for c in chunks if c.table is not None]
     table_words = frozenset(s for table in described for s in stems(f"{table.title} {table.panel} {' '.join(table.headers)}")
                             if not s.isdigit()) - subject
+    # A label-less row is named after its panel ('UK exports'): its entity is the panel's first word.
+    # The header over the labels ('Country') names what the rows are, not a measure.
+    entities = frozenset(s for table in described for row in table.rows
+                         for s in stems(" ".join([table.panel.split()[0] if row.entity == table.panel else row.entity]
+                                                 + [cell.header for cell in row.cells if cell.text == row.entity])))
     domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
-                    table_common=table_common(chunks), table_words=table_words)
+                    table_common=table_common(chunks), table_words=table_words, table_entities=entities,
+                    names=capitalised(chunks))
     # Expanded with this domain's own acronyms ('aerospace and defence' describes an 'A&D' table).
     descriptions = tuple(frozenset(expand(set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}")), domain))
                          for t in described)
     return dataclasses.replace(domain, table_descriptions=descriptions)
+
+
+_WORD_IN_SENTENCE = re.compile(r"(?<=[a-z,;:] )([A-Za-z][A-Za-z&-]+)")
+
+
+def capitalised(chunks: list[Chunk]) -> frozenset[str]:
+    """Stems of words the documents nearly always write with a capital (or in capitals) in mid-sentence."""
+    upper: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for chunk in chunks:
+        if chunk.table is not None:
+            continue
+        for word in _WORD_IN_SENTENCE.findall(chunk.text):
+            key = stem(word.lower())
+            seen[key] = seen.get(key, 0) + 1
+            upper[key] = upper.get(key, 0) + word[0].isupper()
+    return frozenset(k for k, n in seen.items() if upper[k] >= NAME_SHARE * n)
 
 
 def table_common(chunks: list[Chunk]) -> frozenset[str]:

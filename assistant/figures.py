@@ -66,9 +66,21 @@ def plain_number(value: float) -> str:
     return f"{value:,.1f}".rstrip("0").rstrip(".")
 
 
+def ordinal(number: int) -> str:
+    """'1st', '2nd', '3rd', '11th', '176th': how a place in a ranking is read."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def is_rank(cell: Cell) -> bool:
+    return cell.header.strip().lower() == "rank" and cell.value is not None and float(cell.value).is_integer()
+
+
 def format_value(cell: Cell) -> str:
-    """'US$132 billion', '-USD 7.2 billion', '0.6%', '176' — the number exactly as printed."""
+    """'US$132 billion', '-USD 7.2 billion', '0.6%', '176th' (a place in a ranking) — the number as printed."""
     text, unit = cell.text, (cell.unit or "").strip()
+    if is_rank(cell):
+        return ordinal(int(cell.value))
     if not unit or unit == "%" or text.endswith("%"):
         return text
     match = re.match(r"^(US\$|USD|£|€|GBP|EUR)\s*(.*)$", unit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -56,6 +57,7 @@ class LoadedIndex:
     report_title: str
     words: Counter  # the documents' words and how often they occur (spelling is corrected towards them)
     domain: Domain  # what these documents call things (acronyms, subject words), read from them
+    bridge_vocabulary: object = None  # assistant.bridge.Vocabulary, built when a question first needs it
 
 
 class Assistant:
@@ -152,12 +154,10 @@ class Assistant:
                 history: list[str] | None, started: float) -> Answer:
         from assistant.chooser import compose
         from assistant.evidence import named_section
-        from assistant.query import analyse
-        from assistant.wording import normalise
 
         reading = self.read(question, history, doc=doc, section=section, user=user) if history else None
         asked = reading.resolved if reading is not None and reading.rewritten else question
-        query = analyse(normalise(asked, self.index().words))
+        query = self.understand(asked)
         if query.empty:
             return Answer(question=question, text="Please type a question about the documents.", refused=True,
                           kind="empty", latency_ms=(time.perf_counter() - started) * 1000)
@@ -177,6 +177,50 @@ class Assistant:
         result.latency_ms = (time.perf_counter() - started) * 1000
         self._remember((asked, doc, section, user), result.text)
         return result
+
+    def understand(self, question: str):
+        """The question as the answerer reads it (an assistant.query.Query): chat shorthand spelt out, typos
+        corrected, and words the documents never use bridged to their nearest term (assistant/bridge.py)."""
+        from assistant.query import analyse
+        from assistant.wording import normalise
+
+        text = normalise(question, self.index().words)
+        self._bridge_unknown_words(text)
+        return analyse(text)
+
+    def _bridge_unknown_words(self, text: str) -> None:
+        from assistant import bridge
+        from assistant.figures import ALIASES
+        from assistant.query import AREA_ALIASES
+        from assistant.summary import misspelt_known
+        from assistant.text import STOPWORDS, stem
+
+        loaded = self.index()
+        domain, frequency = loaded.domain, loaded.document_frequency
+        places = set(ALIASES) | {a for aliases in ALIASES.values() for a in aliases} | set(AREA_ALIASES)
+        unknown = []
+        for found in re.finditer(r"[A-Za-z][A-Za-z-]+", text):
+            word = found.group(0)
+            low, key = word.lower(), stem(word.lower())
+            if (low in STOPWORDS or low in bridge.NUMBER_WORDS or low in places or key in frequency
+                    or key in domain.bridges or key in domain.unbridged or misspelt_known(key, frequency)
+                    or (word[0].isupper() and found.start() > 0)):  # a name the documents lack stays unknown
+                continue
+            unknown.append(low)
+        if not unknown:
+            return
+        if loaded.bridge_vocabulary is None:
+            from index.builder import keyword_dir
+
+            loaded.bridge_vocabulary = bridge.load_or_build(
+                [c.text for c in loaded.chunks], domain.names, self.embed_texts_uncached,
+                keyword_dir(self.settings, loaded.name), self.settings.embedding_model or "bundled")
+        found_terms = bridge.nearest(list(dict.fromkeys(unknown)), loaded.bridge_vocabulary, self.embed_texts)
+        domain.bridges.update(found_terms)
+        domain.unbridged.update(stem(w) for w in unknown if stem(w) not in found_terms)
+
+    def embed_texts_uncached(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.embedder.embed(texts))
 
     def read(self, question: str, history: list[str] | None, doc: str | None = None, section: str | None = None,
              user: str | None = None):

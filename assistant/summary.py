@@ -127,7 +127,9 @@ def off_topic(query: Query, loaded) -> bool:
     topic = _topic(query)
     total = len(loaded.chunks)
     known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
-    unknown = {t for t in topic - set(known) if not misspelt_known(t, loaded.document_frequency)}
+    # A word read as one of the documents' terms (a typo of it, or an everyday word for it) is not unknown.
+    unknown = {t for t in topic - set(known) if not misspelt_known(t, loaded.document_frequency)
+               and not any(loaded.document_frequency.get(s) for s in expand({t}) - {t})}
     if not unknown:
         return False
     # An unknown word weighs like a typical word of the question (it may just be the user's phrasing).

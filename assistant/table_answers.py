@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.crosscheck import caution
-from assistant.figures import FigureMatch, column_overview, format_value, lookup, plain_number, ranked
+from assistant.figures import FigureMatch, column_overview, format_value, is_rank, lookup, plain_number, ranked
 from assistant.query import Query
 from ingest.records import Cell, FigureRow
 
@@ -70,11 +70,12 @@ def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch]
     direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
     if first.value < 0 and last.value < 0 and change:  # a negative balance is a deficit: say how it moved
         direction = "the deficit widened by" if change < 0 else "the deficit narrowed by"
-    if first.header.strip().lower() == "rank" and change:  # a higher rank number is a lower place
+    if is_rank(first) and change:  # a higher rank number is a lower place
         direction = "fell by" if change > 0 else "rose by"
     subject = match.row.entity
+    moved = f"{plain_number(abs(change))} place{'s' if abs(change) != 1 else ''}" if is_rank(first) else _amount(abs(change), first)
     text = (f"{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
-            f"{direction} {(plain_number(abs(change)) + ' places' if first.header.strip().lower() == 'rank' else _amount(abs(change), first)) if change else ''}".rstrip() + " (computed from the two values).")
+            f"{direction} {moved if change else ''}".rstrip() + " (computed from the two values).")
     rate = next((c for c in match.row.cells if "cagr" in c.header.lower() and c.value is not None), None)
     if rate:
         text += f" {rate.header}: {format_value(rate)}."

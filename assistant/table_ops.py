@@ -21,6 +21,7 @@ from assistant.figures import (
     generic,
     holds_measure,
     mentioned,
+    ordinal,
     place_of,
     plain_number,
 )
@@ -133,7 +134,7 @@ def largest_first(query: Query, column: Column) -> bool:
 
 def describe(column: Column, row: TableRow) -> str:
     rank = column.rank(row)
-    return f"{row.entity}: {format_value(column.cell(row))}" + (f" (rank {rank})" if rank else "")
+    return f"{row.entity}: {format_value(column.cell(row))}" + (f" (ranked {ordinal(rank)})" if rank else "")
 
 
 def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRow]] | None:
@@ -177,8 +178,8 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                 moved = b.rank(rb) - a.rank(ra)
                 how = (f"fell {moved} place{'s' if moved != 1 else ''}" if moved > 0 else
                        f"rose {-moved} place{'s' if moved != -1 else ''}" if moved < 0 else "kept its place")
-                return (f"{entities[0]} {how}: ranked {a.rank(ra)} in {a.year} ({format_value(a.cell(ra))}) and "
-                        f"{b.rank(rb)} in {b.year} ({format_value(b.cell(rb))}). {cite(a.chunk)}{cite(b.chunk)}",
+                return (f"{entities[0]} {how}: ranked {ordinal(a.rank(ra))} in {a.year} ({format_value(a.cell(ra))}) and "
+                        f"{ordinal(b.rank(rb))} in {b.year} ({format_value(b.cell(rb))}). {cite(a.chunk)}{cite(b.chunk)}",
                         figures(a, [ra]) + figures(b, [rb]))
 
     pair = named(column)

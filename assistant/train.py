@@ -34,8 +34,6 @@ from assistant.chooser import (
     meets_constraints,
 )
 from assistant.evaluate import is_correct, load_items
-from assistant.query import analyse
-from assistant.wording import normalise
 from ingest.records import Answer
 from ingest.settings import REPO_ROOT, Settings
 
@@ -74,7 +72,7 @@ def gather(items: list[dict], settings: Settings) -> list[dict]:
     assistant = Assistant(settings)
     out = []
     for item in items:
-        query = analyse(normalise(item["question"], assistant.index().words))
+        query = assistant.understand(item["question"])
         if query.empty:
             continue
         loaded, vector, hits = assistant.search(query)
