@@ -66,6 +66,26 @@ def plain_number(value: float) -> str:
     return f"{value:,.1f}".rstrip("0").rstrip(".")
 
 
+# General English for the direction a question takes a change to have ("why did exports go up").
+_RISE = re.compile(r"\b(ris(?:e|es|en|ing)|rose|increas\w*|gr[eo]w\w*|go(?:ne|es)? up|went up|boost\w*|expand\w*|"
+                   r"climb\w*|gain\w*|improv\w*)\b", re.I)
+_FALL = re.compile(r"\b(fall\w*|fell|declin\w*|decreas\w*|drop\w*|shr[iau]nk\w*|go(?:ne|es)? down|went down|"
+                   r"contract\w*|slump\w*|los[et]\w*|reduc\w*)\b", re.I)
+
+
+def premise(question: str, change: float) -> str:
+    """'No: ' when the question takes a change to go one way and the figures go the other, else ''."""
+    rise, fall = bool(_RISE.search(question)), bool(_FALL.search(question))
+    if rise == fall or not change:
+        return ""
+    return "No: " if (rise and change < 0) or (fall and change > 0) else ""
+
+
+def moved(change: float) -> str:
+    """'rose by' / 'fell by' / 'unchanged': how a change is read."""
+    return "rose by" if change > 0 else "fell by" if change < 0 else "unchanged"
+
+
 def ordinal(number: int) -> str:
     """'1st', '2nd', '3rd', '11th', '176th': how a place in a ranking is read."""
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")

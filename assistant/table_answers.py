@@ -5,7 +5,18 @@ from __future__ import annotations
 import re
 
 from assistant.crosscheck import caution
-from assistant.figures import FigureMatch, column_overview, format_value, is_rank, lookup, plain_number, ranked
+from assistant.figures import (
+    NEGATIVE_NOUNS,
+    FigureMatch,
+    column_overview,
+    format_value,
+    is_rank,
+    lookup,
+    moved,
+    plain_number,
+    premise,
+    ranked,
+)
 from assistant.query import Query
 from ingest.records import Cell, FigureRow
 
@@ -53,7 +64,8 @@ def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
             f"{name_high} is larger by {_amount(difference, a.cell)}{ratio}.")
 
 
-def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch] = ()) -> tuple[str, list[FigureMatch]] | None:
+def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch] = (),
+                 query_text: str = "") -> tuple[str, list[FigureMatch]] | None:
     """Change between two years ('10.5 in 2015 to 9.1 in 2020: down 1.4'): in one row, or across the
     year panels of one figure (a figure with a '2015' and a '2020' panel)."""
     cells = [c for c in match.row.cells if c.value is not None and c.year in years and c.unit == match.cell.unit]
@@ -67,15 +79,17 @@ def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch]
         return None
     first, last = sorted(cells, key=lambda c: c.year)[:: len(cells) - 1]
     change = last.value - first.value
-    direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
+    direction = moved(change)
     if first.value < 0 and last.value < 0 and change:  # a negative balance is a deficit: say how it moved
         direction = "the deficit widened by" if change < 0 else "the deficit narrowed by"
     if is_rank(first) and change:  # a higher rank number is a lower place
         direction = "fell by" if change > 0 else "rose by"
     subject = match.row.entity
-    moved = f"{plain_number(abs(change))} place{'s' if abs(change) != 1 else ''}" if is_rank(first) else _amount(abs(change), first)
-    text = (f"{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
-            f"{direction} {moved if change else ''}".rstrip() + " (computed from the two values).")
+    amount = f"{plain_number(abs(change))} place{'s' if abs(change) != 1 else ''}" if is_rank(first) else _amount(abs(change), first)
+    # The way the question means: a place falls as its number grows, a deficit grows as its value falls.
+    meant = -change if is_rank(first) or (first.value < 0 and last.value < 0 and NEGATIVE_NOUNS.search(query_text)) else change
+    text = (f"{premise(query_text, meant)}{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
+            f"{direction} {amount if change else ''}".rstrip() + " (computed from the two values).")
     rate = next((c for c in match.row.cells if "cagr" in c.header.lower() and c.value is not None), None)
     if rate:
         text += f" {rate.header}: {format_value(rate)}."
@@ -125,7 +139,7 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
         return _with_caution("\n".join(lines) + f" {markers}", [a, b], loaded, cites), [_figure_row(a), _figure_row(b)]
     match = picked[0]
     if len(query.years) >= 2:
-        change = _year_change(match, query.years, all_matches)
+        change = _year_change(match, query.years, all_matches, query.text)
         if change:
             text, pair = change
             markers = "".join(dict.fromkeys(cites.cite(p.chunk, p.row.text) for p in pair))

@@ -21,9 +21,11 @@ from assistant.figures import (
     generic,
     holds_measure,
     mentioned,
+    moved,
     ordinal,
     place_of,
     plain_number,
+    premise,
 )
 from assistant.query import Query
 from assistant.text import expand, stems
@@ -247,11 +249,13 @@ def _percent_change(query: Query, first: tuple[Column, TableRow], last: tuple[Co
               f"({plain_number(abs(end))} − {plain_number(abs(start))}) / {plain_number(abs(start))})"
     else:
         change = (end - start) / abs(start) * 100
-        how = f"{'up' if end > start else 'down'} {plain_number(abs(end - start))} ({abs(change):.1f}%: " \
+        how = f"{moved(end - start)} {plain_number(abs(end - start))} ({abs(change):.1f}%: " \
               f"({plain_number(end)} − {plain_number(start)}) / {plain_number(abs(start))})"
     years = (a.cell(ra).year or a.year or query.years[0], b.cell(rb).year or b.year or query.years[-1])
     marks = cite(a.chunk) + (cite(b.chunk) if b.chunk is not a.chunk else "")
-    return (f"{ra.entity}: {format_value(a.cell(ra))} in {years[0]} and {format_value(b.cell(rb))} in {years[1]} — "
+    meant = abs(end) - abs(start) if start < 0 and end < 0 and NEGATIVE_NOUNS.search(query.text) else end - start
+    return (f"{premise(query.text, meant)}{ra.entity}: {format_value(a.cell(ra))} in {years[0]} and "
+            f"{format_value(b.cell(rb))} in {years[1]} — "
             f"{how}. {marks}", [])
 
 
