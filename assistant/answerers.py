@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-from assistant.arithmetic import compute, quantities
+from assistant.arithmetic import YEARS_APART, compute, quantities
 from assistant.compose import (
     NO_ANSWER,
     NOT_AVAILABLE,
@@ -162,18 +162,19 @@ def propose_heading(ctx: AnswerContext) -> Candidate | None:
 
 
 def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
-    """A total, difference, ratio or change computed from figures the best sentences state, shown with them."""
-    evidence = [e for e in ctx.evidence() if quantities(e.sentence)]
+    """A total, share, gap in years, difference or change computed from figures the best sentences state, shown with them."""
+    with_years = bool(YEARS_APART.search(ctx.query.text))
+    evidence = [e for e in ctx.evidence() if quantities(e.sentence, with_years)]
     if not evidence:
         return None
     used = [evidence[0]]
-    figures = quantities(evidence[0].sentence)
-    if len(figures) < 2:  # one figure per sentence: the next sentence may give the other side
+    figures = quantities(evidence[0].sentence, with_years)
+    if len(figures) < 2 or with_years:  # one figure per sentence (or a year each): the next may give the other side
         other = next((e for e in evidence[1:] if e.sentence != evidence[0].sentence), None)
         if other is None:
             return None
         used.append(other)
-        figures += quantities(other.sentence)
+        figures += quantities(other.sentence, with_years)
     worked = compute(ctx.query.text, figures)
     if not worked:
         return None

@@ -2,6 +2,9 @@
 
 "How much did productivity rise between 2011 and 2021" over a sentence giving £91,000 and £102,000
 becomes +£11,000 (+12%), with the sentence quoted and cited, so the arithmetic can be checked.
+
+Each figure is read with the words around it ("c.3,500 corporate members"), so the two figures set
+against each other are the two the question names, not the first two of the sentence.
 """
 
 from __future__ import annotations
@@ -9,16 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.text import YEAR, strip_superscripts
+from assistant.text import STOPWORDS, YEAR, stems, strip_superscripts
 
-_QUANTITY = re.compile(r"(?<![\w.])(?P<cur>[$£€])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s?(?P<scale>billion|million|thousand|bn\b|m\b|k\b))?"
+_QUANTITY = re.compile(r"(?<![\w,])(?<!\d\.)(?P<cur>[$£€])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s?(?P<scale>billion|million|thousand|bn\b|m\b|k\b))?"
                        r"(?:\s?(?P<pct>%|per cent))?", re.I)
 _SCALES = {"billion": 1e9, "bn": 1e9, "million": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
 # General English for what is asked: add up, or set two figures against each other.
 TOTAL = re.compile(r"\b(total|in all|altogether|combined|together|sum|add(?:ed)? up)\b", re.I)
 DIFFERENCE = re.compile(r"\b(difference|more|fewer|less|bigger|smaller|larger|higher|lower|gap|rise|rose|risen|increase\w*|"
                         r"grow|grew|grown|growth|fall|fell|fallen|drop\w*|decline\w*|change\w*|times|ratio|compare\w*|"
-                        r"versus|vs)\b", re.I)
+                        r"versus|vs|by how (?:many|much))\b", re.I)
+SHARE = re.compile(r"\b(what|which) (share|proportion|percentage|fraction|part)\b|\bhow much of\b|\bper ?cent of\b", re.I)
+YEARS_APART = re.compile(r"\bhow (many years|long)\b|\byears (?:separate|apart|between|after|before|later|earlier)\b", re.I)
+CONTEXT_WORDS = 5  # words either side of a figure that say what it counts
+_CLAUSE_END = re.compile(r"[;:()\[\]–—]|\.\s|,\s(?=and\b|but\b|while\b|whilst\b)")
 
 
 @dataclass(frozen=True)
@@ -30,17 +37,21 @@ class Quantity:
     currency: str
     scale: str
     percent: bool
+    context: frozenset[str] = frozenset()  # stems of the words around it, within its clause
+    year: bool = False  # a year ("founded in 1891"), counted only when the question asks how many years
 
     def kind(self) -> tuple[str, bool]:
         return self.currency, self.percent
 
 
-def quantities(sentence: str) -> list[Quantity]:
-    """The figures of a sentence, years and footnote marks left out."""
+def quantities(sentence: str, with_years: bool = False) -> list[Quantity]:
+    """The figures of a sentence, each with the words around it; years (unless asked for) and footnote marks left out."""
     out = []
-    for m in _QUANTITY.finditer(strip_superscripts(sentence)):
+    text = strip_superscripts(sentence)
+    for m in _QUANTITY.finditer(text):
         number = m.group("num").rstrip(",")
-        if not number or (YEAR.fullmatch(number) and not (m.group("cur") or m.group("scale") or m.group("pct"))):
+        is_year = bool(YEAR.fullmatch(number)) and not (m.group("cur") or m.group("scale") or m.group("pct"))
+        if not number or (is_year and not with_years):
             continue
         try:
             value = float(number.replace(",", ""))
@@ -48,8 +59,23 @@ def quantities(sentence: str) -> list[Quantity]:
             continue
         scale = (m.group("scale") or "").lower()
         out.append(Quantity(value=value * _SCALES.get(scale, 1.0), text=m.group(0).strip(), currency=m.group("cur") or "",
-                            scale=scale, percent=bool(m.group("pct"))))
+                            scale=scale, percent=bool(m.group("pct")), context=_context(text, m.start(), m.end()),
+                            year=is_year))
     return out
+
+
+def _context(text: str, start: int, end: int) -> frozenset[str]:
+    """Stems of the few words before and after a figure, not crossing a clause boundary."""
+    before = _CLAUSE_END.split(text[max(0, start - 80):start])[-1]
+    after = _CLAUSE_END.split(text[end:end + 80])[0]
+    words = stems(before)[-CONTEXT_WORDS:] + stems(after)[:CONTEXT_WORDS]
+    return frozenset(w for w in words if w not in STOPWORDS and not w[0].isdigit())
+
+
+def _asked(question: str, figures: list[Quantity]) -> list[Quantity]:
+    """The figures in the order the question points at them: most of its words around them first, then as stated."""
+    asked = {w for w in stems(question) if not w[0].isdigit()}
+    return sorted(figures, key=lambda q: -len(q.context & asked))
 
 
 def _format(value: float, like: Quantity) -> str:
@@ -67,17 +93,24 @@ def _format(value: float, like: Quantity) -> str:
 
 
 def compute(question: str, figures: list[Quantity]) -> str | None:
-    """The sum or the comparison the question asks for over compatible stated figures, in words."""
+    """The sum, share, gap in years or comparison the question asks for over compatible stated figures, in words."""
+    if YEARS_APART.search(question):
+        years = sorted({int(q.value) for q in _asked(question, [q for q in figures if q.year])[:2]})
+        return f"{years[1] - years[0]} years (from {years[0]} to {years[1]})" if len(years) == 2 else None
+    figures = [q for q in figures if not q.year]
     if len(figures) < 2:
         return None
-    kind = figures[0].kind()
+    kind = _asked(question, figures)[0].kind()
     same = [q for q in figures if q.kind() == kind]
     if TOTAL.search(question) and len(same) >= 2:
         total = sum(q.value for q in same)
         return f"Together {_format(total, same[0])} ({' + '.join(q.text for q in same)})"
+    if SHARE.search(question) and len(same) >= 2 and not kind[1]:
+        part, whole = sorted(_asked(question, same)[:2], key=lambda q: q.value)
+        return f"{part.text} of {whole.text} is {part.value / whole.value * 100:.1f}%" if whole.value else None
     if not DIFFERENCE.search(question) or len(same) < 2:
         return None
-    first, second = same[0], same[1]
+    first, second = sorted(_asked(question, same)[:2], key=same.index)  # in the order stated
     larger, smaller = (first, second) if first.value >= second.value else (second, first)
     difference = larger.value - smaller.value
     parts = [f"{larger.text} is {_format(difference, larger)} more than {smaller.text}"]
