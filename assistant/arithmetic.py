@@ -24,6 +24,8 @@ DIFFERENCE = re.compile(r"\b(difference|more|fewer|less|bigger|smaller|larger|hi
                         r"versus|vs|by how (?:many|much))\b", re.I)
 SHARE = re.compile(r"\b(what|which) (share|proportion|percentage|fraction|part)\b|\bhow much of\b|\bper ?cent of\b", re.I)
 YEARS_APART = re.compile(r"\bhow (many years|long)\b|\byears (?:separate|apart|between|after|before|later|earlier)\b", re.I)
+_RANGE_AFTER = re.compile(r"\s*(?:to|-|–)\s*[$£€]?(\d[\d,]*)")
+_RANGE_BEFORE = re.compile(r"(?<![\d,.])(\d[\d,]*)\s*(?:to|-|–)\s*[$£€]?$")
 CONTEXT_WORDS = 5  # words either side of a figure that say what it counts
 _CLAUSE_END = re.compile(r"[;:()\[\]–—]|\.\s|,\s(?=and\b|but\b|while\b|whilst\b)")
 
@@ -57,11 +59,21 @@ def quantities(sentence: str, with_years: bool = False) -> list[Quantity]:
             value = float(number.replace(",", ""))
         except ValueError:
             continue
+        if _in_range(text, m.start(), m.end(), is_year):
+            continue  # one end of a range ("10 to 49 employees") is no quantity to add or compare
         scale = (m.group("scale") or "").lower()
         out.append(Quantity(value=value * _SCALES.get(scale, 1.0), text=m.group(0).strip(), currency=m.group("cur") or "",
                             scale=scale, percent=bool(m.group("pct")), context=_context(text, m.start(), m.end()),
                             year=is_year))
     return out
+
+
+def _in_range(text: str, start: int, end: int, is_year: bool) -> bool:
+    """One end of a range ("10 to 49 employees", "50-249"): no quantity to add or compare. A year next to a
+    figure ("in 2011 to £102,000") makes no range with it."""
+    after = _RANGE_AFTER.match(text, end)
+    before = _RANGE_BEFORE.search(text[max(0, start - 20):start])
+    return any(found and bool(YEAR.fullmatch(found.group(1))) == is_year for found in (after, before))
 
 
 def _context(text: str, start: int, end: int) -> frozenset[str]:

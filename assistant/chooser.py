@@ -22,7 +22,7 @@ import numpy as np
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
 from assistant.compose import NOT_AVAILABLE
 from assistant.domain import active
-from assistant.evidence import name_present, names_in, unknown_counted, unknown_reference
+from assistant.evidence import name_present, names_in, unknown_counted, unknown_reference, with_period
 from assistant.figures import RANKING_STEMS, generic
 from assistant.query import Query
 from assistant.retrieve import coverage, idf
@@ -249,7 +249,7 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     if ctx.__dict__["_unanswerable"]:
         return False
     passages = " ".join(f"{c.text} {c.section}" for c in candidate.cites.items)
-    text = _MARKER.sub(" ", candidate.text)
+    text = with_period(_MARKER.sub(" ", candidate.text), candidate.cites.items, loaded.chunks)
     evidence = f"{text} {passages}"
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)

@@ -48,6 +48,7 @@ class Domain:
     table_descriptions: tuple[frozenset[str], ...] = ()  # each table's title, panel and header stems, expanded
     table_entities: frozenset[str] = frozenset()  # stems of row labels: who, not what
     names: frozenset[str] = frozenset()  # stems of words the documents write capitalised: names, not measures
+    acronyms: frozenset[str] = frozenset()  # words the documents write with two capitals or more (lower case)
     # Words the documents never use, read as their nearest term ('money' -> 'funding'; assistant/bridge.py),
     # filled as questions bring them; and those with no term close enough.
     bridges: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
@@ -116,7 +117,7 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
                                                  + [cell.header for cell in row.cells if cell.text == row.entity])))
     domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
                     table_common=table_common(chunks), table_words=table_words, table_entities=entities,
-                    names=capitalised(chunks))
+                    names=capitalised(chunks), acronyms=acronyms(chunks))
     # Expanded with this domain's own acronyms ('aerospace and defence' describes an 'A&D' table).
     descriptions = tuple(frozenset(expand(set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}")), domain))
                          for t in described)
@@ -138,6 +139,14 @@ def capitalised(chunks: list[Chunk]) -> frozenset[str]:
             seen[key] = seen.get(key, 0) + 1
             upper[key] = upper.get(key, 0) + word[0].isupper()
     return frozenset(k for k, n in seen.items() if upper[k] >= NAME_SHARE * n)
+
+
+def acronyms(chunks: list[Chunk]) -> frozenset[str]:
+    """Words the documents write with two capitals or more ('OECD', 'NGen'), lower-cased: names even when a
+    question is typed in lower case."""
+    found = {w for chunk in chunks for w in re.findall(r"\b[A-Za-z][A-Za-z&]*[A-Z][A-Za-z&]*\b", chunk.text)
+             if sum(ch.isupper() for ch in w) >= 2}
+    return frozenset(w.lower() for w in found)
 
 
 def table_common(chunks: list[Chunk]) -> frozenset[str]:

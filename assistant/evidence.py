@@ -28,6 +28,7 @@ _SHARE = re.compile(r"\b(shares?|proportions?|percentages?|per\s*cent|percent|ra
 GENERIC_SUBJECTS = {"value", "number", "figure", "total", "amount", "size", "level", "share", "proportion", "percentage",
                     "rate", "rank", "ranking", "position", "estimate", "count", "cost", "price", "sum", "average"}
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
+_LOCATOR_WORDS = re.compile(r"\b(?:Table|Figure|Fig|Section|Chapter|Paragraph|Para|Footnote|Annex|Page)\.?\s+(?=\d)")
 _NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",
               "In", "I", "I'm", "Give", "Can", "Based", "By", "At", "Do", "Of", "For", "On", "According", "Tell", "Please",
               "Show", "List", "Me", "A", "An", "If", "And", "Or", "To", "It", "This", "That", "From", "Has", "Have"}
@@ -53,7 +54,7 @@ _SHARED_TERMS = {"uk", "gb", "us", "uk's", "us's"}
 def names_in(question: str) -> list[str]:
     """Proper names and acronyms the question depends on ('Sweden', 'WHO', 'Siemens')."""
     out = []
-    for match in _NAME.finditer(question):
+    for match in _NAME.finditer(_LOCATOR_WORDS.sub(" ", question)):  # "Figure 2-2" is a place in the documents, no name
         # Areas and shared terms are handled by their own rules, also inside a run ("UK A&D productivity").
         words = [w for w in match.group(1).split() if w not in _NOT_NAMES and w.lower() not in _SHARED_TERMS]
         if match.start() == 0 and words and words[0] == match.group(1).split()[0] and not words[0].isupper():
@@ -62,17 +63,31 @@ def names_in(question: str) -> list[str]:
             continue
         name = " ".join(words)
         out.append(name)
+    # Typed in lower case ("whats canadas value added"): a country, or a word the documents write as an acronym.
+    named = {w.lower() for name in out for w in name.split()}
+    for word in re.findall(r"\b[a-z][a-z&'’-]+\b", question):
+        key = _place_key(word)
+        if key in named or key in _SHARED_TERMS or word in _SHARED_TERMS or word.capitalize() in _NOT_NAMES:
+            continue
+        if key in _FORM_TO_PLACE or key in active().acronyms:
+            out.append(key)
+            named.add(key)
     return out
 
 
 def name_present(name: str, text: str) -> bool:
     """Every word of the name starts a word of the text ('Canadian' finds 'Canada', 'Italian' never 'digital')."""
     low = text.lower()
+    if " " in name and _FORM_TO_PLACE.get(_place_key(name)):  # "United States" is found by "US"
+        return any(_starts_a_word(form, low) for form in same_place(name))
     for word in name.split():
-        if not any(re.search(rf"(?<![a-z0-9]){re.escape(_prefix(form))}" + (r"(?![a-z])" if len(form) <= 3 else ""), low)
-                   for form in same_place(word)) and not _spelled_out_in(word, low):
+        if not any(_starts_a_word(form, low) for form in same_place(word)) and not _spelled_out_in(word, low):
             return False
     return True
+
+
+def _starts_a_word(form: str, low: str) -> bool:
+    return bool(re.search(rf"(?<![a-z0-9]){re.escape(_prefix(form))}" + (r"(?![a-z])" if len(form) <= 3 else ""), low))
 
 
 def _spelled_out_in(word: str, text: str) -> bool:
@@ -92,9 +107,14 @@ _PLACE_FORMS["uk"] |= {"britain", "british", "great britain", "gb"}
 _FORM_TO_PLACE = {form: country for country, forms in _PLACE_FORMS.items() for form in forms}
 
 
+def _place_key(word: str) -> str:
+    low = word.lower()
+    return low[:-2] if low.endswith(("'s", "’s")) else low.rstrip("'’")  # "Germany's", "the United States'"
+
+
 def same_place(word: str) -> set[str]:
     """The word and, for a country or its demonym, every other name of that country."""
-    country = _FORM_TO_PLACE.get(word.lower().rstrip("'’s") if word.lower().endswith(("'s", "’s")) else word.lower())
+    country = _FORM_TO_PLACE.get(_place_key(word))
     return _PLACE_FORMS[country] | {word} if country else {word}
 
 
@@ -388,3 +408,39 @@ def named_section(query: Query, chunks: list[Chunk]) -> str | None:
             if topic and topic <= set(stems(part)):
                 return part
     return None
+
+
+# "Over the same period, productivity grew from £91,000 to £102,000": the years are in the sentence before.
+_SAME_PERIOD = re.compile(r"\b(?:the same|this|that) (?:period|time|year|decade|timeframe)\b", re.I)
+
+
+def with_period(text: str, cited: list, chunks: list[Chunk]) -> str:
+    """The text with the years a sentence refers back to ('over the same period') written after it, read from
+    the sentence before it in its passage or the passage before that. `cited`: the citations (document, locator)."""
+    if not _SAME_PERIOD.search(text):
+        return text
+    places = {(c.doc, c.locator) for c in cited}
+    passages = [i for i, c in enumerate(chunks) if (c.doc_title, c.locator) in places]
+    out = []
+    for sentence in split_sentences(text):
+        if _SAME_PERIOD.search(sentence) and not YEAR.search(sentence):
+            years = _years_before(sentence, passages, chunks)
+            if years:
+                sentence = f"{sentence} ({' to '.join(years)})"
+        out.append(sentence)
+    return " ".join(out)
+
+
+def _years_before(sentence: str, passages: list[int], chunks: list[Chunk]) -> list[str]:
+    key = sentence[:60]
+    for index in passages:
+        chunk = chunks[index]
+        at = chunk.text.find(key)
+        if at < 0:
+            continue
+        before = chunk.text[:at]
+        if not YEAR.search(before) and index and chunks[index - 1].doc_id == chunk.doc_id:
+            before = chunks[index - 1].text
+        dated = [s for s in split_sentences(before) if YEAR.search(s)]
+        return YEAR.findall(dated[-1]) if dated else []
+    return []

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from difflib import get_close_matches
 
+from assistant.domain import active
 from assistant.text import stem
 
 # General chat shorthand (not one report's vocabulary).
@@ -32,6 +33,11 @@ CHAT = {
 # Ways of asking for plain words that say nothing about the subject ("English" here is no place).
 PLAIN_WORDS = re.compile(r"\b(?:in (?:plain|simple|everyday|layman'?s'?|lay) (?:english|terms|words|language)|"
                          r"in a nutshell|explain like i'?m (?:five|5)|eli5)\b[,:]?", re.I)
+# Who the answer is for, said before the question ("For a briefing note: how many …"): not what it is about.
+FRAMING = re.compile(r"^\s*(?:(?:for|in) (?:a|my|the|our|an upcoming) (?:briefing|brief|slide|slides|deck|presentation|memo|"
+                     r"board paper|paper|note|email|report)(?: note| paper| pack| deck)?|briefing(?: note)?(?: please)?|"
+                     r"quick (?:question|q)|question|exact figure(?: please)?|need (?:a|the) (?:number|figure))\s*[:,–—-]\s*",
+                     re.I)
 _TOKEN = re.compile(r"(?<![\w&])(?:[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z])(?![\w&])")
 MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one letter away ("stand" is not "stands")
 
@@ -47,6 +53,8 @@ def vocabulary(texts: list[str]) -> Counter:
 def correct(word: str, words: Counter) -> str:
     """The documents' most used word within one or two typos of `word`, or the word itself."""
     low = word.lower()
+    if low not in words and low.endswith("s") and low[:-1] in words and stem(low[:-1]) in active().names:
+        return word[:-1] + "'s"  # "germanys" typed for "Germany's" (a name of the documents', not "caveats")
     if len(low) < MIN_TYPO_LENGTH or low in words or stem(low) in _stems(words):
         return word  # another form of a word the documents use ("compare" for "compared") is no typo
     near = get_close_matches(low, [w for w in words if abs(len(w) - len(low)) <= 2 and w[0] == low[0]], n=3, cutoff=0.84)
@@ -78,5 +86,5 @@ def normalise(question: str, words: Counter | None = None) -> str:
             return correct(token, words)
         return token
 
-    text = _TOKEN.sub(replace, PLAIN_WORDS.sub(" ", question))
+    text = _TOKEN.sub(replace, PLAIN_WORDS.sub(" ", FRAMING.sub("", question)))
     return " ".join(text.split())

@@ -56,7 +56,7 @@ def test_comparison_shows_both_values_and_computation(bot):
 
 def test_change_between_years_in_one_row(bot):
     answer = bot.answer("By how much did UK M&E imports change between 2011 and 2022?")
-    assert "46.1" in answer.text and "49.2" in answer.text and "up USD 3.1 billion" in answer.text
+    assert "46.1" in answer.text and "49.2" in answer.text and "rose by USD 3.1 billion" in answer.text
 
 
 def test_prose_figure_is_the_stating_sentence(bot):
@@ -253,9 +253,16 @@ def test_a_sentence_about_the_cluster_answers_for_the_case_study_it_sits_in(bot)
     assert not answer.refused and "655 million" in answer.text and "4.23" in _locators(answer)
 
 
-def test_a_figure_of_another_measure_is_not_an_answer(bot):
-    answer = bot.answer("What was M&E sector productivity in 2011?")  # 3.10 gives 2021 only; 2.7's 2011 is a deficit
+def test_a_figure_of_another_year_is_not_an_answer(bot):
+    answer = bot.answer("What was M&E sector productivity in 2015?")  # 3.10-3.11 give 2011 and 2021 only
     assert answer.refused, answer.text
+
+
+def test_a_sentence_dated_by_the_one_before_it_answers_for_that_year(bot):
+    # 3.10 ends "… over the 2011 to 2021 period"; 3.11 begins "Over the same period, M&E productivity grew
+    # from £91,000 to £102,000": £91,000 is the 2011 figure.
+    answer = bot.answer("What was M&E sector productivity in 2011?")
+    assert not answer.refused and "91,000" in answer.text, answer.text
 
 
 @pytest.mark.parametrize("question, expected", [
