@@ -4,8 +4,6 @@ way the question means it. Real index, real embedding model."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from assistant.arithmetic import compute, quantities
