@@ -142,7 +142,7 @@ def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loade
         if chunk.kind == "footnote":
             sources = [f"footnote {chunk.locator.split()[-1]}: {chunk.text}"]
         if not sources:
-            table = _nearby_table(chunk, loaded.chunks, query)
+            table = _nearby_table(chunk, loaded.chunks, query, item.sentence)
             if table is not None:
                 marker = cites.cite(table, "")
                 return (f"{item.sentence} {cites.cite(chunk, item.sentence)}\n\nThe figures come from "
@@ -154,12 +154,15 @@ def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loade
     return None
 
 
-def _nearby_table(chunk: Chunk, chunks: list[Chunk], query: Query | None = None) -> Chunk | None:
+def _nearby_table(chunk: Chunk, chunks: list[Chunk], query: Query | None = None, claim: str = "") -> Chunk | None:
     """The table or chart near a passage (within three) that names its source: the one whose title fits the
     question best, then the one the passage points to ('the chart below'), then the closest."""
     asked = (query.stems - generic()) if query else set()
+    # A chart without data must be on the topic: the question's, or the claim's when the question names only
+    # a figure ("where does the 135,000 come from").
+    topic = asked | ((set(stems(claim)) - generic()) if claim else set())
     near = [c for c in chunks if c.doc_id == chunk.doc_id and _table_source(c) and abs(c.order - chunk.order) <= 3
-            and (c.table is not None or asked & set(stems(c.text)))]  # a chart without data must be on the topic
+            and (c.table is not None or topic & set(stems(c.text)))]
     if not near:
         return None
     pointing = 1 if re.search(r"\bbelow\b", chunk.text) else -1 if re.search(r"\babove\b", chunk.text) else 0

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from assistant import query as _query
 from assistant.query import Query, analyse
 from assistant.text import split_sentences, stem, stems
+from assistant.wording import CHAT
 
 # The answerer's own word lists where it has them (general English and country aliases).
 AREA_ALIASES: dict[str, str] = getattr(_query, "AREA_ALIASES", {})
@@ -112,6 +113,13 @@ united arab emirates, uae, united kingdom, united states, uruguay, uzbekistan, v
 FOLLOW_UP = 3.0  # score at which a question is read as a follow-up (see `_score`)
 
 _TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z]+)*\.?(?<!\.)|['’](?:s|re|ve|ll|d|m|t)?\b|[^\sA-Za-z0-9]")
+# "What prompted that?", "what was behind it", "how come": the cause of what was just asked (general English).
+CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)\s+(?:\w+\s+)?(?:prompted|caused|causes|drove|"
+                         r"drives|triggered|led to|leads to|explains?|(?:is|was|lies|lay|are|were) behind|(?:is|was|were|are) "
+                         r"the (?:reasons?|cause|causes|drivers?) (?:for|of|behind))\s+(?:that|this|it|those|these|them)"
+                         r"|how come)\s*[?.!]*$", re.I)
+_SHORTHAND = re.compile(r"(?<![\w'’&])(?:" + "|".join(re.escape(k) for k in sorted(CHAT, key=len, reverse=True)
+                                                       if k.isalpha() and k.islower()) + r")(?![\w'’&])")
 _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
 
 
@@ -389,6 +397,7 @@ def _prep_before(toks: list[Token], index: int, skip: set[int] = frozenset()) ->
 # -- reading one question --------------------------------------------------------------------------------
 def _normalise(text: str) -> str:
     text = " ".join(text.split())
+    text = _SHORTHAND.sub(lambda m: CHAT[m.group(0)] or m.group(0), text)  # "wat about mexico"
     text = re.sub(r"\b(what|who|where|how)s\b", r"\1 is", text, flags=re.I)  # chat spelling: "whats"
     return re.sub(r"\b(what|who|where|how|it|that|there)['’]s\b", r"\1 is", text, flags=re.I)
 
@@ -902,6 +911,9 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
     if previous is None or not question.strip():
         return reading
     found = slots(question, names, unknown=True)
+    if CAUSE_ASKED.match(found.text):  # "what prompted that?" asks why, of the previous question
+        reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, negated=False)), True, ["why"]
+        return reading
     intent = {stem(w) for w in INTENT}
     own = {s for r in found.runs for s in _stems_of(r)} - intent
     reading.score = _score(found, previous.found, names, own)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from assistant.evidence import blocked, context_text, support
 from assistant.query import Query
 from assistant.retrieve import idf
-from assistant.text import expand, split_sentences, stem, stems
+from assistant.text import YEAR, expand, split_sentences, stem, stems
 from ingest.records import Chunk, Hit
 from ingest.settings import Settings
 
@@ -126,6 +126,8 @@ def off_topic(query: Query, loaded) -> bool:
     """True when half or more of what the question is about (cue words aside) never occurs in the documents."""
     topic = _topic(query)
     total = len(loaded.chunks)
+    if any(s[0].isdigit() and not YEAR.fullmatch(s) and len(s) > 2 and loaded.document_frequency.get(s) for s in query.stems):
+        return False  # "where does the 135,000 figure come from": a figure the documents state is their topic
     known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
     # A word read as one of the documents' terms (a typo of it, or an everyday word for it) is not unknown.
     unknown = {t for t in topic - set(known) if not misspelt_known(t, loaded.document_frequency)

@@ -94,3 +94,15 @@ def test_a_change_is_said_the_way_the_question_means_it(bot):
     assert answer.text.startswith("No: ") and "fell by USD 2.2 billion" in answer.text, answer.text
     answer = bot.answer("How did Italy's position in the M&E trade balance ranking change from 2011 to 2022?")
     assert "3rd in 2011" in answer.text and "4th in 2022" in answer.text and "fell by 1 place " in answer.text, answer.text
+
+
+def test_chat_follow_ups_read_against_the_previous_question(bot):
+    reading = bot.read("wat about mexico", ["what was labour productivity in the netherlands for M&E manufacturing?"])
+    assert reading.rewritten and "Mexico" in reading.resolved and "labour productivity" in reading.resolved
+    reading = bot.read("what prompted that?", ["When did the Basque Country begin implementing cluster policy?"])
+    assert reading.resolved == "Why did the Basque Country begin implementing cluster policy?"
+
+
+def test_the_source_of_a_figure_named_only_by_its_number(bot):
+    answer = bot.answer("where does the 135,000 figure come from?")  # its footnote is a note, not a work
+    assert not answer.refused and "whose source is" in answer.text, answer.text
