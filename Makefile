@@ -48,6 +48,10 @@ eval: ingest  # regression sets (tuned on), the rewording check, then the held-o
 	$(AMPI) eval tests/eval/dev_reworded.jsonl --no-baseline --out eval-results/reworded
 	$(AMPI) eval tests/eval/conversations.jsonl --no-baseline --out eval-results/conversations
 	$(AMPI) eval tests/eval/conversations_fresh.jsonl --no-baseline --out eval-results/conversations_fresh
+	$(AMPI) eval tests/eval/conversations_unseen.jsonl --no-baseline --out eval-results/conversations_unseen
+	$(AMPI) eval tests/eval/fresh_unseen.jsonl --no-baseline --out eval-results/fresh_unseen
+	$(AMPI) eval tests/eval/holdout_unseen.jsonl --no-baseline --out eval-results/holdout_unseen
+	$(AMPI) eval tests/eval/conversations_holdout.jsonl --no-baseline --out eval-results/conversations_holdout
 	$(PY) -m assistant.train --check
 
 # Refit the answer chooser on the pool's train split (writes assistant/weights.json; scikit-learn needed).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from assistant.crosscheck import caution
@@ -18,6 +19,7 @@ from assistant.figures import (
     ranked,
 )
 from assistant.query import Query
+from assistant.table_ops import top_n
 from ingest.records import Cell, FigureRow
 
 
@@ -90,6 +92,15 @@ def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch]
     meant = -change if is_rank(first) or (first.value < 0 and last.value < 0 and NEGATIVE_NOUNS.search(query_text)) else change
     text = (f"{premise(query_text, meant)}{subject}: {format_value(first)} in {first.year} and {format_value(last)} in {last.year} — "
             f"{direction} {amount if change else ''}".rstrip() + " (computed from the two values).")
+    if is_rank(first):  # a place in a ranking is read with the values that ranked it
+        rows = [places[id(c)].row for c in (first, last)]
+        values = [next((c for c in row.cells if c.value is not None and not is_rank(c) and c.text != row.entity), None)
+                  for row in rows]
+        if all(values) and values[0].unit == values[1].unit:
+            shift = values[1].value - values[0].value
+            measure = re.sub(r"\b(?:19|20)\d{2}\b", "", places[id(first)].table.panel).strip() or "Value"
+            text += (f" {measure}: {format_value(values[0])} in {first.year} and {format_value(values[1])} in {last.year}"
+                     f" — {moved(shift)} {_amount(abs(shift), values[0]) if shift else ''}".rstrip() + ".")
     rate = next((c for c in match.row.cells if "cagr" in c.header.lower() and c.value is not None), None)
     if rate:
         text += f" {rate.header}: {format_value(rate)}."
@@ -103,6 +114,14 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
     if not tables:
         return None
     top = ranked(query, tables)
+    # "top 5", "dropped out of the top 10" ask about a group of rows, not the one at the top (table_ops)
+    one_per_year = len(query.years) > 1 and top_n(query.text) is None
+    each = [ranked(dataclasses.replace(query, years=[year]), tables) for year in query.years] if one_per_year else []
+    if top and len(each) > 1 and all(each) and len({m.chunk.id for m in each}) == len(each):
+        # "Which was at the bottom in 2011, and which in 2022?": the same question for each year's panel
+        lines = [f"{m.table.year or year}: {m.row.entity}. {m.where}: {_value_line(m)} {cites.cite(m.chunk, m.row.text)}"
+                 for m, year in zip(each, query.years, strict=True)]
+        return "\n".join(lines), []
     if top and not _plural_entities(query):
         marker = cites.cite(top.chunk, top.row.text)
         row = top.table.rows

@@ -106,3 +106,10 @@ def test_chat_follow_ups_read_against_the_previous_question(bot):
 def test_the_source_of_a_figure_named_only_by_its_number(bot):
     answer = bot.answer("where does the 135,000 figure come from?")  # its footnote is a note, not a work
     assert not answer.refused and "whose source is" in answer.text, answer.text
+
+
+def test_a_ranking_asked_for_each_of_two_years(bot):
+    answer = bot.answer("Which country was at the very bottom of the machinery trade league in 2011, and which in 2022?")
+    assert "2011: Russian Federation" in answer.text and "2022: US" in answer.text, answer.text
+    answer = bot.answer("how did Germany's M&E trade balance and ranking change between 2011 and 2022?")
+    assert "1st in 2011" in answer.text and "fell by USD 25.1 billion" in answer.text, answer.text
