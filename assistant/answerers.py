@@ -192,6 +192,13 @@ def propose_table(ctx: AnswerContext) -> Candidate | None:
     if not found:
         return None
     text, figures = found
+    if ctx.query.kind == "source":  # "what's the source for Germany's value added": the figure with its Source line
+        lines = dict.fromkeys(f"{c.locator}: {c.table.source}" for c in ctx.loaded.chunks
+                              if c.table is not None and c.table.source
+                              and any((c.doc_title, c.locator) == (i.doc, i.locator) for i in cites.items))
+        if not lines:
+            return None
+        text += "\n\nSource cited by the report:\n" + "\n".join(f"- {line}" for line in lines)
     return Candidate("table", text, cites, figures=figures, support=1.0)
 
 

@@ -260,7 +260,7 @@ def _measures_met(query: Query, text: str) -> bool:
     """A measure the question names (a word the documents' tables use for one: 'exports', 'productivity')
     must be in the answer or the passages it cites: a value-added figure is no answer about exports.
     One is enough when it names several ('imports and exports' are compared from two panels)."""
-    measures = (query.stems & active().measure_words) - generic() - RANKING_STEMS
+    measures = active().measures_in(query.stems) - generic() - RANKING_STEMS
     if not measures or query.kind in {"source", "summary"}:
         return True
     have = set(stems(text))

@@ -59,8 +59,14 @@ class Domain:
         """Words that tell one table's measure from another's: in some tables' descriptions, not in all, and
         neither a unit, a row's entity nor a name ('exports', not 'USD', 'country' or an organisation)."""
         shared = frozenset.intersection(*self.table_descriptions) if len(self.table_descriptions) > 1 else frozenset()
-        return frozenset(s for s in self.table_words - shared - UNIT_STEMS - self.table_entities - self.names
-                         if len(s) >= MIN_MEASURE_STEM)
+        return frozenset(self.table_words - shared - UNIT_STEMS - self.table_entities - self.names)
+
+    def measures_in(self, stem_set: set[str]) -> set[str]:
+        """The measure words among a question's stems. A short stem ('ad' of 'added', also of 'adding') counts
+        only beside another word of a table description that has it ('value added'; not 'adding up')."""
+        found = stem_set & self.measure_words
+        return {s for s in found if len(s) >= MIN_MEASURE_STEM
+                or any(s in d and (stem_set - {s}) & d & self.table_words for d in self.table_descriptions)}
 
     @property
     def generic(self) -> frozenset[str]:

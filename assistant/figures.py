@@ -169,7 +169,7 @@ def holds_measure(query: Query, table: Table, subject_stems: set[str]) -> bool:
     unmet = {s for s in asked if not expand({s}) & described}
     # A table meeting fewer of the measures asked for than another table does is the wrong one ('exports'
     # asked of a value-added table); tables meeting as many ('imports and exports' panels) all qualify.
-    measures = asked & (active().measure_words - RANKING_STEMS)
+    measures = active().measures_in(asked) - RANKING_STEMS
     if measures:
         met = len(measures - unmet)
         if met < max((len({s for s in measures if expand({s}) & other}) for other in active().table_descriptions),

@@ -143,6 +143,9 @@ def analyse(question: str) -> Query:
     ranking = counted and re.search(r"\b(largest|highest|most|smallest|lowest|greatest|biggest)\s+(total\s+)?$",
                                     text[:counted.start()], re.I)
     counted_words = counted.group(1).lower().split() if counted and not ranking else []
+    # "the number of people that were employed": the noun is the last word before a relative pronoun
+    cut = next((i for i, w in enumerate(counted_words) if w in {"that", "which", "who", "whom", "whose"}), None)
+    counted_words = counted_words[:cut] if cut else counted_words
     query.counted = counted_words[-1] if counted_words and counted_words[0] not in {"times", "of"} else None
     subject = _SUBJECT.search(text)
     subject_words = [w for w in subject.group(1).lower().split() if w not in FILLERS] if subject else []

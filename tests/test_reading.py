@@ -113,3 +113,23 @@ def test_a_ranking_asked_for_each_of_two_years(bot):
     assert "2011: Russian Federation" in answer.text and "2022: US" in answer.text, answer.text
     answer = bot.answer("how did Germany's M&E trade balance and ranking change between 2011 and 2022?")
     assert "1st in 2011" in answer.text and "fell by USD 25.1 billion" in answer.text, answer.text
+
+
+def test_a_source_question_about_a_table_figure_names_the_tables_source(bot):
+    answer = bot.answer("What is the source for Germany's M&E value added in 2021?")
+    assert "US$132 billion" in answer.text and "UK Innovation Report 2024" in answer.text, answer.text
+
+
+def test_value_added_is_a_measure_but_adding_up_is_not(bot):
+    from assistant.domain import active
+
+    assert "ad" in active().measures_in(bot.understand("What was Germany's M&E value added in 2022?").stems)
+    assert not active().measures_in(bot.understand("Adding up everything, how much will it receive?").stems)
+    answer = bot.answer("What was Germany's M&E value added in 2022?")  # Table 2-2 is for 2021; Figure 2-2 is trade
+    assert answer.refused and "2021" in answer.text, answer.text
+
+
+def test_the_noun_counted_stops_at_a_relative_pronoun():
+    from assistant.query import analyse
+
+    assert analyse("Where does the figure for the number of people that were employed come from?").counted == "people"
