@@ -161,8 +161,21 @@ def propose_heading(ctx: AnswerContext) -> Candidate | None:
     return None
 
 
+# General English for asking a reason: a figure, stated or computed, is no answer to it.
+ASKS_REASON = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why\b|how come\b|what (?:\w+ )?(?:caused|causes|drove|drives|"
+                         r"explains?|is behind|was behind|are the reasons?|were the reasons?|is the reason|was the reason)\b)",
+                         re.I)
+
+
+def _answers_reason(query: Query, text: str) -> bool:
+    """A figure answers a 'why' question only by correcting its premise ('No: exports fell …')."""
+    return not ASKS_REASON.match(query.text) or text.startswith("No: ")
+
+
 def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
     """A total, share, gap in years, difference or change computed from figures the best sentences state, shown with them."""
+    if ASKS_REASON.match(ctx.query.text):
+        return None
     with_years = bool(YEARS_APART.search(ctx.query.text))
     evidence = [e for e in ctx.evidence() if quantities(e.sentence, with_years)]
     if not evidence:
@@ -192,6 +205,8 @@ def propose_table(ctx: AnswerContext) -> Candidate | None:
     if not found:
         return None
     text, figures = found
+    if not _answers_reason(ctx.query, text):
+        return None
     if ctx.query.kind == "source":  # "what's the source for Germany's value added": the figure with its Source line
         lines = dict.fromkeys(f"{c.locator}: {c.table.source}" for c in ctx.loaded.chunks
                               if c.table is not None and c.table.source
@@ -210,6 +225,8 @@ def propose_table_operation(ctx: AnswerContext) -> Candidate | None:
     if not found:
         return None
     text, figures = found
+    if not _answers_reason(ctx.query, text):
+        return None
     return Candidate("table_operation", text, cites, figures=figures, support=1.0)
 
 

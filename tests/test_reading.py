@@ -133,3 +133,8 @@ def test_the_noun_counted_stops_at_a_relative_pronoun():
     from assistant.query import analyse
 
     assert analyse("Where does the figure for the number of people that were employed come from?").counted == "people"
+
+
+def test_a_why_question_is_answered_with_reasons_not_a_figure(bot):
+    answer = bot.answer("Why did the UK's M&E trade deficit change between 2011 and 2022?")
+    assert "increasing imports" in answer.text and "computed from the two values" not in answer.text, answer.text
