@@ -29,7 +29,7 @@ from assistant.compose import (
     with_footnotes,
 )
 from assistant.evidence import Evidence, best_sentences, unknown_counted, unknown_reference
-from assistant.query import Query
+from assistant.query import ASKS_REASON, Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
 from assistant.table_ops import operate, years_given
@@ -159,12 +159,6 @@ def propose_heading(ctx: AnswerContext) -> Candidate | None:
         return Candidate("heading", f"{chunk.heading.strip(' *')}. {quote} {cites.cite(chunk, quote)}", cites,
                          support=hit.score)
     return None
-
-
-# General English for asking a reason: a figure, stated or computed, is no answer to it.
-ASKS_REASON = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why\b|how come\b|what (?:\w+ )?(?:caused|causes|drove|drives|"
-                         r"explains?|is behind|was behind|are the reasons?|were the reasons?|is the reason|was the reason)\b)",
-                         re.I)
 
 
 def _answers_reason(query: Query, text: str) -> bool:

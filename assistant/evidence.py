@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from assistant.domain import active
 from assistant.figures import ALIASES, COMPARING
-from assistant.query import AREA_PATTERNS, FILLERS, GENERIC_COUNTS, Query
+from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query
 from assistant.ranker import sentence_score
 from assistant.retrieve import idf
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
@@ -336,6 +336,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 "first_in_passage": float(i == 0), "refers_back": float(refers_back),
                 "numbers": min(len(numbers_in(sentence)), 4) / 4, "log_length": math.log1p(len(sentence)) / 6,
                 "footnote": float(chunk.kind == "footnote"), "compare": float(query.kind == "compare"),
+                "cause_fit": float(bool(ASKS_REASON.match(query.text)) and bool(STATES_CAUSE.search(sentence))),
             }
             value += 0.1 * len(asked)
             score = sentence_score(features)

@@ -62,6 +62,12 @@ _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
 # The counted noun ends its phrase: "how many advanced machinery enterprises were there" counts enterprises.
+# General English for asking a reason, and for a sentence that gives one.
+ASKS_REASON = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why\b|how come\b|what (?:\w+ )?(?:caused|causes|drove|drives|"
+                         r"explains?|is behind|was behind|are the reasons?|were the reasons?|is the reason|was the reason)\b)",
+                         re.I)
+STATES_CAUSE = re.compile(r"\b(because|due to|driven by|caused by|owing to|as a result|result(?:ed|s|ing)? from|"
+                          r"led to|leads to|contribut\w* to|thanks to|the reasons?|factors?)\b", re.I)
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?[a-z][a-z&'’-]*)"
                       r"(?=\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|can|could|in|across|of|at|for|by|"
                       r"on|from|within|there|work|turn|attend|employed|live|took|take|between)\b|\s*[?,.]|\s*$)", re.I)
