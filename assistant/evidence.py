@@ -26,7 +26,9 @@ _SECTION_SUBJECT = re.compile(r"^(?:[A-Z][a-z]+, )?" + _DEFINITE.pattern, re.I)
 _SHARE = re.compile(r"\b(shares?|proportions?|percentages?|per\s*cent|percent|rates?)\b", re.I)
 # Nouns that say a number is wanted but not of what ("what is the value of …"): the rest of the question does.
 GENERIC_SUBJECTS = {"value", "number", "figure", "total", "amount", "size", "level", "share", "proportion", "percentage",
-                    "rate", "rank", "ranking", "position", "estimate", "count", "cost", "price", "sum", "average"}
+                    "rate", "rank", "ranking", "position", "estimate", "count", "cost", "price", "sum", "average",
+                    # what is done with two figures, not what they measure ("the gap in value added")
+                    "gap", "difference", "change", "ratio", "increase", "decrease", "rise", "fall", "drop", "growth"}
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
 _LOCATOR_WORDS = re.compile(r"\b(?:Table|Figure|Fig|Section|Chapter|Paragraph|Para|Footnote|Annex|Page)\.?\s+(?=\d)")
 _NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",
@@ -362,7 +364,7 @@ def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:
 def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
     """The noun a 'how many X' or 'what is the X' question asks about, when the documents never use X at all."""
     for noun in (query.counted, query.subject):
-        if not noun or noun in GENERIC_COUNTS or noun in STOPWORDS:
+        if not noun or noun in GENERIC_COUNTS or noun in STOPWORDS or noun in GENERIC_SUBJECTS:
             continue
         base = stem(noun)
         if not frequency.get(base) and not any(frequency.get(s) for s in expand({base}) - {base}):

@@ -62,6 +62,12 @@ _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
 # The counted noun ends its phrase: "how many advanced machinery enterprises were there" counts enterprises.
+# A year that ends a name ("Invest 2035", "Horizon 2020") dates nothing the question asks about.
+_YEAR_IN_NAME = re.compile(r"\b([A-Z][A-Za-z]+) ((?:19|20)\d{2})\b")
+_NOT_NAME_BEFORE_YEAR = {"in", "by", "since", "from", "to", "for", "until", "till", "before", "after", "of", "and", "or",
+                         "between", "during", "around", "circa", "c", "early", "late", "mid", "summer", "winter", "spring",
+                         "autumn", "fall", "january", "february", "march", "april", "may", "june", "july", "august",
+                         "september", "october", "november", "december", "fy", "q1", "q2", "q3", "q4", "year", "the"}
 # General English for asking a reason, and for a sentence that gives one.
 ASKS_REASON = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why\b|how come\b|what (?:\w+ )?(?:caused|causes|drove|drives|"
                          r"explains?|is behind|was behind|are the reasons?|were the reasons?|is the reason|was the reason)\b)",
@@ -137,7 +143,8 @@ def analyse(question: str) -> Query:
     query = Query(text=text)
     query.stems = set(stems(text))
     query.expanded = expand(query.stems)
-    query.years = [int(y) for y in YEAR.findall(text)]
+    named = {m.group(2) for m in _YEAR_IN_NAME.finditer(text) if m.group(1).lower() not in _NOT_NAME_BEFORE_YEAR}
+    query.years = [int(y) for y in YEAR.findall(text) if y not in named]
     query.locators = _locators(text)
     query.areas = _areas(text)
     words = re.findall(r"[a-z0-9]+", text.lower())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
-from assistant.evidence import blocked, context_text, support
+from assistant.evidence import blocked, context_text, support, unknown_reference
 from assistant.query import Query
 from assistant.retrieve import idf
 from assistant.text import YEAR, expand, split_sentences, stem, stems
@@ -55,7 +55,7 @@ _ASPECTS: list[tuple[re.Pattern[str], set[str]]] = [
 _CUES = {stem(w) for w in """summary summarise summarize overview outline key main trends drivers factors lessons
     implications challenges obstacles barriers difficulties hurdles problems issues risks success successful succeed
     stages themes points findings find explain explains briefing kinds types sorts forms make made consist comprise
-    relevant relevance important role why""".split()}
+    relevant relevance important role why come comes came""".split()}
 
 
 @dataclass
@@ -128,6 +128,8 @@ def off_topic(query: Query, loaded) -> bool:
     total = len(loaded.chunks)
     if any(s[0].isdigit() and not YEAR.fullmatch(s) and len(s) > 2 and loaded.document_frequency.get(s) for s in query.stems):
         return False  # "where does the 135,000 figure come from": a figure the documents state is their topic
+    if query.locators and not unknown_reference(query, loaded.chunks):
+        return False  # "where does Table 2-2 come from": a table the documents have is their topic
     known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
     # A word read as one of the documents' terms (a typo of it, or an everyday word for it) is not unknown.
     unknown = {t for t in topic - set(known) if not misspelt_known(t, loaded.document_frequency)

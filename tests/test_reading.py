@@ -138,3 +138,14 @@ def test_the_noun_counted_stops_at_a_relative_pronoun():
 def test_a_why_question_is_answered_with_reasons_not_a_figure(bot):
     answer = bot.answer("Why did the UK's M&E trade deficit change between 2011 and 2022?")
     assert "increasing imports" in answer.text and "computed from the two values" not in answer.text, answer.text
+
+
+def test_operation_nouns_locators_and_years_in_names(bot):
+    from assistant.query import analyse
+
+    answer = bot.answer("what was the gap in M&E value added between the US and Japan in 2021?")  # 'gap' is no measure
+    assert "US$19 billion" in answer.text, answer.text
+    answer = bot.answer("where does table 2-2 come from")  # a table the documents have is their topic
+    assert "UK Innovation Report 2024" in answer.text, answer.text
+    assert analyse("How many priority sectors does Invest 2035 identify?").years == []
+    assert analyse("By March 2024 how many members were there?").years == [2024]
