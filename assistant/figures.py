@@ -186,9 +186,11 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
         table = chunk.table
         if table is None:
             continue
+        british = _BRITISH.search(query.text) and not any(r.entity.lower() in {"gb", "great britain"} for r in table.rows)
         for row in table.rows:
             subject = _row_subject(row, table)
-            if not mentioned(subject, query.text):
+            # "British" is the UK or GB; in a table with a UK row and no GB row it can only be the UK's
+            if not mentioned(subject, query.text) and not (british and subject.lower() == "uk"):
                 continue
             named = set(stems(" ".join([subject, *ALIASES.get(subject.lower(), [])])))
             measure = _measure_stems(query, named)
@@ -205,6 +207,7 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
     return found
 
 
+_BRITISH = re.compile(r"\b(?:british|britain(?:'s|’s)?)\b", re.I)
 OVERVIEW_WORDS = re.compile(r"\b(countries|regions|nations|across|all|each|every|list|ranking|ranked|rank|compare|comparison|top \d+|top ten)\b", re.I)
 
 

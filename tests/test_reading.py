@@ -149,3 +149,8 @@ def test_operation_nouns_locators_and_years_in_names(bot):
     assert "UK Innovation Report 2024" in answer.text, answer.text
     assert analyse("How many priority sectors does Invest 2035 identify?").years == []
     assert analyse("By March 2024 how many members were there?").years == [2024]
+
+
+def test_british_is_the_uk_row_of_a_table_without_a_gb_row(bot):
+    answer = bot.answer("what was britain's m&e trade balance in 2022")
+    assert "UK" in answer.text and "-USD 7.2 billion" in answer.text, answer.text
