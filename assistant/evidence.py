@@ -233,8 +233,14 @@ _COMPARING = COMPARING | {stem(w) for w in "greater times compared comparison di
 def topic_stems(query: Query) -> set[str]:
     """What a figure question is about once places, years and generic words are set aside."""
     aside = {stem(w) for w in GENERIC_COUNTS | GENERIC_SUBJECTS | FILLERS} | _COMPARING
-    aside |= {a.lower() for a in query.areas} | {"britain", "kingdom", "unit", "state"}
+    aside |= {a.lower() for a in query.areas} | {"britain", "kingdom", "unit", "state"} | _LIGHT_VERBS
     return {s for s in query.stems if not s.isdigit() and s not in aside}
+
+
+# Everyday verbs that carry little of what a question is about ("how many people work in making machinery"):
+# rare in a report's prose, so they must not be taken for its topic (general English).
+_LIGHT_VERBS = {stem(w) for w in "make makes made making do does did doing get gets got getting take takes took taking "
+                "give gives gave go goes went come comes came put puts keep keeps kept work works worked working".split()}
 
 
 _WORKING = re.compile(r"\b(work|works|working|employ|employs|employed|staff|on the payroll)\b", re.I)
