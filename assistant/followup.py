@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from assistant import query as _query
 from assistant.query import Query, analyse
-from assistant.text import split_sentences, stem, stems
+from assistant.text import YEAR, split_sentences, stem, stems
 from assistant.wording import CHAT
 
 # The answerer's own word lists where it has them (general English and country aliases).
@@ -113,6 +113,12 @@ united arab emirates, uae, united kingdom, united states, uruguay, uzbekistan, v
 FOLLOW_UP = 3.0  # score at which a question is read as a follow-up (see `_score`)
 
 _TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z]+)*\.?(?<!\.)|['’](?:s|re|ve|ll|d|m|t)?\b|[^\sA-Za-z0-9]")
+# A pronoun followed by a change ("it got worse", "has it grown"): the earlier figure is what changed.
+_CHANGE_AFTER = re.compile(r"\s+(?:(?:has|have|had|did|does|do|is|was)\s+)?(?:got|gotten|become|been|really\s+)?\s*"
+                           r"(?:worse|better|bigger|smaller|larger|grow\w*|grew|rise\w*|rose|fall\w*|fell|chang\w*|"
+                           r"increas\w*|decreas\w*|declin\w*|widen\w*|narrow\w*|improv\w*|shr[iau]nk\w*|drop\w*|"
+                           r"go(?:ne)? (?:up|down)|went (?:up|down))\b", re.I)
+_SINCE_THEN = re.compile(r"\bsince then\b", re.I)
 # "What prompted that?", "what was behind it", "how come": the cause of what was just asked (general English).
 CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)\s+(?:\w+\s+)?(?:prompted|caused|causes|drove|"
                          r"drives|triggered|led to|leads to|explains?|(?:is|was|lies|lay|are|were) behind|(?:is|was|were|are) "
@@ -725,9 +731,11 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
         # "what was it …", "how big was it …": it is the earlier figure
         copula = ((len(opening) == 2 and opening[0] == "what") or (len(opening) == 3 and opening[0] == "how")) \
             and opening[-1] in {"is", "was", "are", "were"}
-        if kind == "entity" and (copula or SOURCE_WORDS.search(found.text)):
+        # "why has it got worse since then?", "did it grow?": what changes is the earlier figure, not its owner
+        changing = bool(_CHANGE_AFTER.match(found.text[end:]))
+        if kind == "entity" and (copula or changing or SOURCE_WORDS.search(found.text)):
             # "what was it in 2011?", "where does it come from?": the earlier figure, not the earlier name
-            edits.append((start, end, topic(context.text, drop_times=bool(found.times))))
+            edits.append((start, end, topic(context.text, drop_times=bool(found.times) or changing)))
             how.append("topic")
             continue
         if word in {"they", "them", "their"} and re.match(r"^(?:what|which)\s+\w+s\b", context.text, re.I):
@@ -765,8 +773,12 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             phrase = f"the {word} for {phrase}"
         edits.append((start, end, phrase))
         how.append("topic")
+    years = sorted(set(YEAR.findall(context.text)))
+    for match in _SINCE_THEN.finditer(found.text):  # "since then": since the year the earlier question asked about
+        if len(years) == 1:
+            edits.append((match.start(), match.end(), f"since {years[0]}"))
     start = found.toks[found.body].start if found.body < len(found.toks) else 0
-    return _replace(found.text[start:], [(s - start, e - start, new) for s, e, new in edits])
+    return _replace(found.text[start:], [(s - start, e - start, new) for s, e, new in sorted(edits)])
 
 
 def _why(previous: str, negated: bool) -> str:

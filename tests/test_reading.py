@@ -154,3 +154,9 @@ def test_operation_nouns_locators_and_years_in_names(bot):
 def test_british_is_the_uk_row_of_a_table_without_a_gb_row(bot):
     answer = bot.answer("what was britain's m&e trade balance in 2022")
     assert "UK" in answer.text and "-USD 7.2 billion" in answer.text, answer.text
+
+
+def test_it_before_a_change_is_the_earlier_figure_and_since_then_its_year(bot):
+    reading = bot.read("Why has it got worse since then?", ["What was the UK's trade balance in 2011?"])
+    assert reading.resolved == "Why has the UK's trade balance got worse since 2011?"
+    assert bot.read("which group does it belong to?", ["What is IDEKO?"]).resolved == "Which group does IDEKO belong to?"
