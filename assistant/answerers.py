@@ -28,7 +28,7 @@ from assistant.compose import (
     why_refused,
     with_footnotes,
 )
-from assistant.evidence import Evidence, best_sentences, unknown_counted, unknown_reference
+from assistant.evidence import Evidence, best_sentences, names_in, unknown_counted, unknown_reference
 from assistant.query import ASKS_REASON, Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
@@ -182,7 +182,7 @@ def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
             return None
         used.append(other)
         figures += quantities(other.sentence, with_years)
-    worked = compute(ctx.query.text, figures)
+    worked = compute(ctx.query.text, figures, names_in(ctx.query.text) + ctx.query.areas)
     if not worked:
         return None
     cites = Citations(ctx.loaded)

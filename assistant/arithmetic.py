@@ -76,6 +76,17 @@ def _in_range(text: str, start: int, end: int, is_year: bool) -> bool:
     return any(found and bool(YEAR.fullmatch(found.group(1))) == is_year for found in (after, before))
 
 
+def _one_per_side(figures: list[Quantity], sides: list[str]) -> list[Quantity]:
+    """The first figure stated beside each side, in the order of the sides (sides without one left out)."""
+    out = []
+    for side in sides:
+        words = set(stems(side))
+        found = next((q for q in figures if words and words <= q.context and q not in out), None)
+        if found is not None:
+            out.append(found)
+    return out
+
+
 def _context(text: str, start: int, end: int) -> frozenset[str]:
     """Stems of the few words before and after a figure, not crossing a clause boundary."""
     before = _CLAUSE_END.split(text[max(0, start - 80):start])[-1]
@@ -104,8 +115,15 @@ def _format(value: float, like: Quantity) -> str:
     return f"{like.currency}{number}{word}"
 
 
-def compute(question: str, figures: list[Quantity]) -> str | None:
-    """The sum, share, gap in years or comparison the question asks for over compatible stated figures, in words."""
+def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> str | None:
+    """The sum, share, gap in years or comparison the question asks for over compatible stated figures, in words.
+
+    `sides`: the names the question sets against each other ('Yorkshire', 'the West Midlands'); with two or
+    more, the two figures compared must each be stated beside a different one of them."""
+    if len(sides) >= 2 and DIFFERENCE.search(question) and not TOTAL.search(question):
+        figures = _one_per_side(figures, sides)
+        if len(figures) < 2:
+            return None
     if YEARS_APART.search(question):
         years = sorted({int(q.value) for q in _asked(question, [q for q in figures if q.year])[:2]})
         return f"{years[1] - years[0]} years (from {years[0]} to {years[1]})" if len(years) == 2 else None

@@ -160,3 +160,12 @@ def test_it_before_a_change_is_the_earlier_figure_and_since_then_its_year(bot):
     reading = bot.read("Why has it got worse since then?", ["What was the UK's trade balance in 2011?"])
     assert reading.resolved == "Why has the UK's trade balance got worse since 2011?"
     assert bot.read("which group does it belong to?", ["What is IDEKO?"]).resolved == "Which group does IDEKO belong to?"
+
+
+def test_two_sides_are_compared_only_with_a_figure_stated_beside_each():
+    sentence = "employment is highly concentrated, with metallurgy machinery in the South West and Yorkshire (LQs of 7.1 and 2.5)"
+    assert compute("Which has more, Yorkshire or the West Midlands, and by how much?", quantities(sentence),
+                   ["Yorkshire", "West Midlands"]) is None  # no figure beside the West Midlands: no sum to show
+    both = "Yorkshire has 12,000 jobs, while the West Midlands has 10,000 jobs"
+    worked = compute("Which has more, Yorkshire or the West Midlands?", quantities(both), ["Yorkshire", "West Midlands"])
+    assert worked.startswith("12,000 is 2,000 more than 10,000"), worked
