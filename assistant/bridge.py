@@ -93,6 +93,28 @@ def load_or_build(texts: list[str], names: frozenset[str], embed: Callable[[list
     return Vocabulary(terms=tuple(terms), stems=tuple(frozenset(stems(t)) for t in terms), vectors=vectors)
 
 
+def unknown_words(text: str, frequency: dict[str, int], domain) -> list[str]:
+    """The question's words the documents never use (nor misspell), not yet bridged or found unbridgeable.
+
+    Left out: stopwords, number words, places (a country the documents lack is no other country) and words
+    capitalised in mid-question (a name the documents lack stays unknown, so the question is refused)."""
+    from assistant.figures import ALIASES
+    from assistant.query import AREA_ALIASES
+    from assistant.summary import misspelt_known
+
+    places = set(ALIASES) | {a for aliases in ALIASES.values() for a in aliases} | set(AREA_ALIASES)
+    unknown: list[str] = []
+    for found in re.finditer(r"[A-Za-z][A-Za-z-]+", text):
+        word = found.group(0)
+        low, key = word.lower(), stem(word.lower())
+        if (low in STOPWORDS or low in NUMBER_WORDS or low in places or key in frequency or key in domain.bridges
+                or key in domain.unbridged or (word[0].isupper() and found.start() > 0)
+                or misspelt_known(key, frequency) or low in unknown):
+            continue
+        unknown.append(low)
+    return unknown
+
+
 def nearest(words: list[str], vocabulary: Vocabulary, embed: Callable[[list[str]], np.ndarray]) -> dict[str, frozenset[str]]:
     """Each word's stem with the stems of the documents' closest term, for the words close enough to one."""
     if not words or not vocabulary.terms:

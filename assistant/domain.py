@@ -32,7 +32,7 @@ UNIT_STEMS = frozenset(stems("usd us dollar dollars gbp pound pounds sterling eu
 # A word written capitalised in mid-sentence at least this often is a name ('Trade Balance' in a heading
 # now and then does not make 'balance' one).
 NAME_SHARE = 0.8
-# A stem this short is ambiguous ('ad' is 'added' and 'adding'): it tells no measure apart.
+# A stem this short is ambiguous ('ad' is 'added' and 'adding'): a measure only beside its other words.
 MIN_MEASURE_STEM = 3
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -190,34 +189,20 @@ class Assistant:
 
     def _bridge_unknown_words(self, text: str) -> None:
         from assistant import bridge
-        from assistant.figures import ALIASES
-        from assistant.query import AREA_ALIASES
-        from assistant.summary import misspelt_known
-        from assistant.text import STOPWORDS, stem
 
         loaded = self.index()
-        domain, frequency = loaded.domain, loaded.document_frequency
-        places = set(ALIASES) | {a for aliases in ALIASES.values() for a in aliases} | set(AREA_ALIASES)
-        unknown = []
-        for found in re.finditer(r"[A-Za-z][A-Za-z-]+", text):
-            word = found.group(0)
-            low, key = word.lower(), stem(word.lower())
-            if (low in STOPWORDS or low in bridge.NUMBER_WORDS or low in places or key in frequency
-                    or key in domain.bridges or key in domain.unbridged or misspelt_known(key, frequency)
-                    or (word[0].isupper() and found.start() > 0)):  # a name the documents lack stays unknown
-                continue
-            unknown.append(low)
+        unknown = bridge.unknown_words(text, loaded.document_frequency, loaded.domain)
         if not unknown:
             return
         if loaded.bridge_vocabulary is None:
             from index.builder import keyword_dir
 
             loaded.bridge_vocabulary = bridge.load_or_build(
-                [c.text for c in loaded.chunks], domain.names, self.embed_texts_uncached,
+                [c.text for c in loaded.chunks], loaded.domain.names, self.embed_texts_uncached,
                 keyword_dir(self.settings, loaded.name), self.settings.embedding_model or "bundled")
-        found_terms = bridge.nearest(list(dict.fromkeys(unknown)), loaded.bridge_vocabulary, self.embed_texts)
-        domain.bridges.update(found_terms)
-        domain.unbridged.update(stem(w) for w in unknown if stem(w) not in found_terms)
+        found = bridge.nearest(unknown, loaded.bridge_vocabulary, self.embed_texts)
+        loaded.domain.bridges.update(found)
+        loaded.domain.unbridged.update(bridge.stem(w) for w in unknown if bridge.stem(w) not in found)
 
     def embed_texts_uncached(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.embedder.embed(texts))
