@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.domain import active
 from assistant.figures import ALIASES, COMPARING
@@ -55,6 +56,11 @@ _SHARED_TERMS = {"uk", "gb", "us", "uk's", "us's"}
 
 def names_in(question: str) -> list[str]:
     """Proper names and acronyms the question depends on ('Sweden', 'WHO', 'Siemens')."""
+    return list(_names_in(question, active().acronyms))  # asked for each sentence of each passage: remembered
+
+
+@lru_cache(maxsize=2048)
+def _names_in(question: str, acronyms: frozenset[str]) -> tuple[str, ...]:
     out = []
     for match in _NAME.finditer(_LOCATOR_WORDS.sub(" ", question)):  # "Figure 2-2" is a place in the documents, no name
         # Areas and shared terms are handled by their own rules, also inside a run ("UK A&D productivity").
@@ -71,10 +77,10 @@ def names_in(question: str) -> list[str]:
         key = _place_key(word)
         if key in named or key in _SHARED_TERMS or word in _SHARED_TERMS or word.capitalize() in _NOT_NAMES:
             continue
-        if key in _FORM_TO_PLACE or key in active().acronyms:
+        if key in _FORM_TO_PLACE or key in acronyms:
             out.append(key)
             named.add(key)
-    return out
+    return tuple(out)
 
 
 def name_present(name: str, text: str) -> bool:

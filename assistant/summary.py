@@ -119,7 +119,22 @@ def misspelt_known(term: str, frequency: dict[str, int]) -> bool:
     """True when an unknown word is one typo away from a word the documents use ('machinari', 'enterpriz')."""
     if len(term) < 5:
         return False
-    return bool(get_close_matches(term, [t for t in frequency if abs(len(t) - len(term)) <= 2], n=1, cutoff=0.8))
+    # Remembered per vocabulary: the search over every word of the documents costs milliseconds a word.
+    known = _MISSPELT.get(id(frequency))
+    if known is None or known[0] is not frequency:
+        known = _MISSPELT[id(frequency)] = (frequency, {})
+        while len(_MISSPELT) > 4:  # indexes that are no longer served
+            del _MISSPELT[next(iter(_MISSPELT))]
+    answers = known[1]
+    if term not in answers:
+        if len(answers) > 10_000:
+            answers.clear()
+        answers[term] = bool(get_close_matches(term, [t for t in frequency if abs(len(t) - len(term)) <= 2], n=1,
+                                               cutoff=0.8))
+    return answers[term]
+
+
+_MISSPELT: dict[int, tuple[dict, dict[str, bool]]] = {}
 
 
 def off_topic(query: Query, loaded) -> bool:
