@@ -201,7 +201,7 @@ def propose_table(ctx: AnswerContext) -> Candidate | None:
     text, figures = found
     if not _answers_reason(ctx.query, text):
         return None
-    if ctx.query.kind == "source":  # "what's the source for Germany's value added": the figure with its Source line
+    if ctx.query.kind == "source":  # "what's the source for Chile's output": the figure with its Source line
         lines = dict.fromkeys(f"{c.locator}: {c.table.source}" for c in ctx.loaded.chunks
                               if c.table is not None and c.table.source
                               and any((c.doc_title, c.locator) == (i.doc, i.locator) for i in cites.items))

@@ -1,7 +1,7 @@
 """Arithmetic on figures stated in prose: a total, a difference, a ratio or a percentage change.
 
-"How much did productivity rise between 2011 and 2021" over a sentence giving £91,000 and £102,000
-becomes +£11,000 (+12%), with the sentence quoted and cited, so the arithmetic can be checked.
+"How much did output rise between 2011 and 2021" over a sentence giving £40,000 and £50,000
+becomes +£10,000 (+25%), with the sentence quoted and cited, so the arithmetic can be checked.
 
 Each figure is read with the words around it ("c.3,500 corporate members"), so the two figures set
 against each other are the two the question names, not the first two of the sentence.
@@ -118,7 +118,7 @@ def _format(value: float, like: Quantity) -> str:
 def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> str | None:
     """The sum, share, gap in years or comparison the question asks for over compatible stated figures, in words.
 
-    `sides`: the names the question sets against each other ('Yorkshire', 'the West Midlands'); with two or
+    `sides`: the names the question sets against each other ('the North', 'the South'); with two or
     more, the two figures compared must each be stated beside a different one of them."""
     if len(sides) >= 2 and DIFFERENCE.search(question) and not TOTAL.search(question):
         figures = _one_per_side(figures, sides)

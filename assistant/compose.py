@@ -159,7 +159,7 @@ def _nearby_table(chunk: Chunk, chunks: list[Chunk], query: Query | None = None,
     question best, then the one the passage points to ('the chart below'), then the closest."""
     asked = (query.stems - generic()) if query else set()
     # A chart without data must be on the topic: the question's, or the claim's when the question names only
-    # a figure ("where does the 135,000 come from").
+    # a figure ("where does the 42,000 come from").
     topic = asked | ((set(stems(claim)) - generic()) if claim else set())
     near = [c for c in chunks if c.doc_id == chunk.doc_id and _table_source(c) and abs(c.order - chunk.order) <= 3
             and (c.table is not None or topic & set(stems(c.text)))]

@@ -116,7 +116,7 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
     described = [c.table for c in chunks if c.table is not None]
     table_words = frozenset(s for table in described for s in stems(f"{table.title} {table.panel} {' '.join(table.headers)}")
                             if not s.isdigit()) - subject
-    # A label-less row is named after its panel ('UK exports'): its entity is the panel's first word.
+    # A label-less row is named after its panel ('Chile exports'): its entity is the panel's first word.
     # The header over the labels ('Country') names what the rows are, not a measure.
     entities = frozenset(s for table in described for row in table.rows
                          for s in stems(" ".join([table.panel.split()[0] if row.entity == table.panel else row.entity]
@@ -148,7 +148,7 @@ def capitalised(chunks: list[Chunk]) -> frozenset[str]:
 
 
 def acronyms(chunks: list[Chunk]) -> frozenset[str]:
-    """Words the documents write with two capitals or more ('OECD', 'NGen'), lower-cased: names even when a
+    """Words the documents write with two capitals or more ('NATO', 'PhD'), lower-cased: names even when a
     question is typed in lower case."""
     found = {w for chunk in chunks for w in re.findall(r"\b[A-Za-z][A-Za-z&]*[A-Z][A-Za-z&]*\b", chunk.text)
              if sum(ch.isupper() for ch in w) >= 2}

@@ -28,7 +28,7 @@ _SHARE = re.compile(r"\b(shares?|proportions?|percentages?|per\s*cent|percent|ra
 # Nouns that say a number is wanted but not of what ("what is the value of …"): the rest of the question does.
 GENERIC_SUBJECTS = {"value", "number", "figure", "total", "amount", "size", "level", "share", "proportion", "percentage",
                     "rate", "rank", "ranking", "position", "estimate", "count", "cost", "price", "sum", "average",
-                    # what is done with two figures, not what they measure ("the gap in value added")
+                    # what is done with two figures, not what they measure ("the gap in output")
                     "gap", "difference", "change", "ratio", "increase", "decrease", "rise", "fall", "drop", "growth"}
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
 _LOCATOR_WORDS = re.compile(r"\b(?:Table|Figure|Fig|Section|Chapter|Paragraph|Para|Footnote|Annex|Page)\.?\s+(?=\d)")
@@ -243,7 +243,7 @@ def topic_stems(query: Query) -> set[str]:
     return {s for s in query.stems if not s.isdigit() and s not in aside}
 
 
-# Everyday verbs that carry little of what a question is about ("how many people work in making machinery"):
+# Everyday verbs that carry little of what a question is about ("how many people work in making furniture"):
 # rare in a report's prose, so they must not be taken for its topic (general English).
 _LIGHT_VERBS = {stem(w) for w in "make makes made making do does did doing get gets got getting take takes took taking "
                 "give gives gave go goes went come comes came put puts keep keeps kept work works worked working".split()}
@@ -425,7 +425,7 @@ def named_section(query: Query, chunks: list[Chunk]) -> str | None:
     return None
 
 
-# "Over the same period, productivity grew from £91,000 to £102,000": the years are in the sentence before.
+# "Over the same period, output grew from £9m to £12m": the years are in the sentence before.
 _SAME_PERIOD = re.compile(r"\b(?:the same|this|that) (?:period|time|year|decade|timeframe)\b", re.I)
 
 

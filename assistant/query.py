@@ -61,8 +61,8 @@ _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion
                            r"^what (turnover|value|revenue|amount|budget|funding|growth|productivity|employment|sales|income) |"
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
-# The counted noun ends its phrase: "how many advanced machinery enterprises were there" counts enterprises.
-# A year that ends a name ("Invest 2035", "Horizon 2020") dates nothing the question asks about.
+# The counted noun ends its phrase: "how many small furniture enterprises were there" counts enterprises.
+# A year that ends a name ("Vision 2030", "Horizon 2020") dates nothing the question asks about.
 _YEAR_IN_NAME = re.compile(r"\b([A-Z][A-Za-z]+) ((?:19|20)\d{2})\b")
 _NOT_NAME_BEFORE_YEAR = {"in", "by", "since", "from", "to", "for", "until", "till", "before", "after", "of", "and", "or",
                          "between", "during", "around", "circa", "c", "early", "late", "mid", "summer", "winter", "spring",

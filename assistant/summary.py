@@ -142,7 +142,7 @@ def off_topic(query: Query, loaded) -> bool:
     topic = _topic(query)
     total = len(loaded.chunks)
     if any(s[0].isdigit() and not YEAR.fullmatch(s) and len(s) > 2 and loaded.document_frequency.get(s) for s in query.stems):
-        return False  # "where does the 135,000 figure come from": a figure the documents state is their topic
+        return False  # "where does the 42,000 figure come from": a figure the documents state is their topic
     if query.locators and not unknown_reference(query, loaded.chunks):
         return False  # "where does Table 2-2 come from": a table the documents have is their topic
     known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
