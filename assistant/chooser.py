@@ -27,7 +27,7 @@ from assistant.figures import RANKING_STEMS, generic
 from assistant.query import Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
-from assistant.text import YEAR, expand, numbers_in, split_sentences, stems
+from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
 from ingest.records import Answer, Hit
 from ingest.settings import Settings
 
@@ -226,10 +226,46 @@ def choose(ctx: AnswerContext, candidates: list[Candidate], vector: np.ndarray |
     """The most probable candidate and every candidate's probability (refusal included)."""
     if model is None:
         return _legacy_pick(ctx.query, candidates), []
-    rows = feature_rows(ctx, candidates, model.intents(vector))
+    rows = feature_rows(ctx, candidates, model.intents(form_vector(ctx)))
     scores = [model.probability(c.answerer, row) if meets_constraints(c, ctx) else 0.0
               for c, row in zip(candidates, rows, strict=True)]
     return pick(candidates, scores, model.threshold), scores
+
+
+# General English for what a question asks for, kept when a question is reduced to its form (every other word
+# the documents use is masked): the intent is in these, the topic in the masked words.
+FORM_WORDS = frozenset("""source sources cite cited citation reference data dataset study publication report document come
+compare comparison compared difference differ versus vs gap ratio times more less fewer bigger smaller larger higher lower
+summarise summarize summary overview outline key points briefing brief main explain describe tell list why reason reasons
+trend trends change changed grow grew growth rise rose fall fell increase decrease rank ranked ranking position largest
+smallest highest lowest biggest top bottom best worst most least share percentage percent proportion total sum average
+number figure amount value year years when where who whom define definition mean means stand stands lessons challenges
+factors drivers success succeed stages example examples happen happened expected forecast estimate estimated""".split())
+
+
+def question_form(text: str, frequency: dict[str, int]) -> str:
+    """The question with every word the documents use masked, but the words of asking (FORM_WORDS, stopwords):
+    'What is Ruritania's share of widget exports?' reads as 'What is X share of X X?'. The intent classifier
+    reads this form, so another report's topic words cannot move it."""
+    words = []
+    for word in re.findall(r"[A-Za-z][A-Za-z'’-]*|\d[\d,.]*|[?]", text):
+        low = word.lower().strip("'’")
+        if word[0].isdigit():
+            words.append("N")
+        elif low in FORM_WORDS or low in STOPWORDS or not frequency.get(stem(low.removesuffix("'s").removesuffix("’s"))):
+            words.append(word)  # words of asking, and words the documents never use (an off-topic question's)
+        else:
+            words.append("X")
+    return " ".join(words)
+
+
+def form_vector(ctx: AnswerContext) -> np.ndarray | None:
+    """The embedding of the question's form (see question_form), worked out once per question."""
+    if ctx.embed is None:
+        return None
+    if "_form" not in ctx.__dict__:
+        ctx.__dict__["_form"] = np.asarray(ctx.embed([question_form(ctx.query.text, ctx.loaded.document_frequency)])[0])
+    return ctx.__dict__["_form"]
 
 
 def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:

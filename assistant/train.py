@@ -30,6 +30,7 @@ from assistant.chooser import (
     Model,
     choose,
     feature_rows,
+    form_vector,
     load_model,
     meets_constraints,
 )
@@ -80,7 +81,8 @@ def gather(items: list[dict], settings: Settings) -> list[dict]:
                             embed=assistant.embed_texts)
         candidates = propose(ctx)
         right = [is_correct(item, Answer(question=item["question"], text=c.text, refused=c.refused)) for c in candidates]
-        out.append({"item": item, "vector": vector, "ctx": ctx, "candidates": candidates, "right": right})
+        out.append({"item": item, "vector": vector, "form": form_vector(ctx), "ctx": ctx, "candidates": candidates,
+                    "right": right})
     return out
 
 
@@ -89,7 +91,7 @@ def fit_intents(rows: list[dict]) -> tuple[object, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold, cross_val_predict
 
-    x = np.stack([r["vector"] for r in rows])
+    x = np.stack([r["form"] for r in rows])  # the question's form, not its topic (chooser.question_form)
     y = np.array([r["item"]["type"] for r in rows])
     groups = [r["item"]["group"] for r in rows]
     model = LogisticRegression(C=4.0, max_iter=2000)

@@ -58,3 +58,15 @@ def test_shipped_weights_fit_this_feature_layout_and_every_answerer():
     assert set(model.coef) <= set(ANSWERER_NAMES) and "refusal" in model.coef
     width = 1 + len(QUESTION_FEATURES) + len(CANDIDATE_FEATURES)
     assert all(len(w) == width for w in model.coef.values())
+
+
+def test_the_intent_is_read_from_the_questions_form_not_its_topic():
+    from assistant.chooser import question_form
+
+    documents = {"widget": 3, "export": 5, "ruritania": 2}
+    assert question_form("What is Ruritania's share of widget exports in 2021?", documents) == \
+        "What is X share of X X in N ?"
+    # Another report's topic words read the same; words no document uses stay (an off-topic question shows).
+    assert question_form("What is Freedonia's share of gadget imports in 2021?", {"gadget": 1, "import": 1, "freedonia": 1}) == \
+        question_form("What is Ruritania's share of widget exports in 2021?", documents)
+    assert "joke" in question_form("tell me a joke", documents)
