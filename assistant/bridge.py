@@ -78,7 +78,7 @@ def load_or_build(texts: list[str], names: frozenset[str], embed: Callable[[list
         with np.load(path) as saved:
             if str(saved["key"]) == key:
                 vectors = saved["vectors"]
-    except (OSError, KeyError, ValueError):
+    except Exception:  # noqa: BLE001 - a damaged or foreign cache file is rebuilt, whatever is wrong with it
         pass
     if vectors is None:
         vectors = np.asarray(embed(terms), dtype=np.float32) if terms else np.zeros((0, 1), np.float32)

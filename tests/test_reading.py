@@ -169,3 +169,22 @@ def test_two_sides_are_compared_only_with_a_figure_stated_beside_each():
     both = "Yorkshire has 12,000 jobs, while the West Midlands has 10,000 jobs"
     worked = compute("Which has more, Yorkshire or the West Midlands?", quantities(both), ["Yorkshire", "West Midlands"])
     assert worked.startswith("12,000 is 2,000 more than 10,000"), worked
+
+
+def test_a_damaged_bridge_cache_is_rebuilt(tmp_path):
+    import numpy as np
+
+    from assistant.bridge import load_or_build
+
+    calls = []
+
+    def embed(texts):
+        calls.append(len(texts))
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+    texts = ["staff and repair staff", "repair of staff"]
+    (tmp_path / "bridge.npz").write_bytes(b"not a zip file")
+    first = load_or_build(texts, frozenset(), embed, tmp_path, "model")
+    second = load_or_build(texts, frozenset(), embed, tmp_path, "model")  # read back, not embedded again
+    assert first.terms == second.terms and len(calls) == 1
+    assert load_or_build(texts, frozenset(), embed, tmp_path, "other model").terms == first.terms and len(calls) == 2
