@@ -76,8 +76,8 @@ class Domain:
     def expansions(self, stem_set: set[str]) -> set[str]:
         """Acronyms for their words and words for their acronyms, and bridged words, as used in these documents."""
         out: set[str] = set()
-        for item in stem_set & self.bridges.keys():
-            out |= self.bridges[item]
+        for item in stem_set:  # one lookup at a time: another thread may be adding bridges (dict.get is atomic)
+            out |= self.bridges.get(item, frozenset())
         for acronym, words in self.acronym_stems.items():
             if acronym in stem_set:
                 out |= words
