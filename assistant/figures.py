@@ -186,7 +186,7 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
         table = chunk.table
         if table is None:
             continue
-        british = _BRITISH.search(query.text) and not any(r.entity.lower() in {"gb", "great britain"} for r in table.rows)
+        british = british_is_uk(query.text, [table])
         for row in table.rows:
             subject = _row_subject(row, table)
             # "British" is the UK or GB; in a table with a UK row and no GB row it can only be the UK's
@@ -208,6 +208,12 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
 
 
 _BRITISH = re.compile(r"\b(?:british|britain(?:'s|’s)?)\b", re.I)
+
+
+def british_is_uk(text: str, tables: list[Table]) -> bool:
+    """True when the question says 'British'/'Britain' and no table has a GB row: then it can only mean the UK."""
+    return bool(_BRITISH.search(text)) and not any(r.entity.lower() in {"gb", "great britain"}
+                                                    for t in tables for r in t.rows)
 OVERVIEW_WORDS = re.compile(r"\b(countries|regions|nations|across|all|each|every|list|ranking|ranked|rank|compare|comparison|top \d+|top ten)\b", re.I)
 
 

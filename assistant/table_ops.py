@@ -17,6 +17,7 @@ from assistant.figures import (
     MAX_WORDS,
     MIN_WORDS,
     NEGATIVE_NOUNS,
+    british_is_uk,
     format_value,
     generic,
     holds_measure,
@@ -259,6 +260,12 @@ def _percent_change(query: Query, first: tuple[Column, TableRow], last: tuple[Co
             f"{how}. {marks}", [])
 
 
+def _asked_rows(query: Query, chunks: list[Chunk]) -> set[str]:
+    """The question's stems a row label is matched against ('Britain's' stands for the UK row when no table has GB)."""
+    uk = british_is_uk(query.text, [c.table for c in chunks if c.table is not None])
+    return expand(query.stems) | ({"uk"} if uk else set())
+
+
 def _row_asked(row: TableRow, text: str, asked: set[str], measured: bool) -> bool:
     """Whether the question asks about this row. A row labelled with the measure itself ('Total exports')
     is named by its words; a country row needs the table to hold the measure asked about too."""
@@ -272,7 +279,7 @@ def _two_years(query: Query, chunks: list[Chunk], by_year: list[Column], text: s
         ends = [(c, r) for c in (by_year[0], by_year[-1]) for r in c.rows if mentioned(r.entity, text)]
         if len(ends) == 2:
             return ends
-    asked = expand(query.stems)
+    asked = _asked_rows(query, chunks)
     for chunk in chunks:
         table = chunk.table
         if table is None:
@@ -294,7 +301,7 @@ def years_given(query: Query, chunks: list[Chunk], cite) -> str | None:
     ('Total exports: USD 10.5 billion in 2015 and USD 9.1 billion in 2020'); None when they give that year."""
     if not query.years:
         return None
-    asked = expand(query.stems)
+    asked = _asked_rows(query, chunks)
     found: dict[str, list[tuple[int, Cell, Chunk]]] = {}
     for chunk in chunks:
         table = chunk.table

@@ -188,3 +188,8 @@ def test_a_damaged_bridge_cache_is_rebuilt(tmp_path):
     second = load_or_build(texts, frozenset(), embed, tmp_path, "model")  # read back, not embedded again
     assert first.terms == second.terms and len(calls) == 1
     assert load_or_build(texts, frozenset(), embed, tmp_path, "other model").terms == first.terms and len(calls) == 2
+
+
+def test_britain_in_a_table_operation_is_the_uk_row(bot):
+    answer = bot.answer("In percentage terms, how much did Britain's machinery exports shrink between 2011 and 2022?")
+    assert "UK exports" in answer.text and "5.0%" in answer.text, answer.text
