@@ -47,7 +47,7 @@ SIMILARITY_CHARS = 300
 
 @dataclass
 class Model:
-    """The fitted weights: an intent classifier over question vectors and one scorer per answerer."""
+    """The fitted weights: an intent classifier over question-form vectors and one scorer per answerer."""
 
     intent_coef: np.ndarray | None  # (len(INTENTS), dim)
     intent_intercept: np.ndarray | None
@@ -221,8 +221,7 @@ def _legacy_pick(query: Query, candidates: list[Candidate]) -> Candidate:
     return candidates[-1]
 
 
-def choose(ctx: AnswerContext, candidates: list[Candidate], vector: np.ndarray | None,
-           model: Model | None) -> tuple[Candidate, list[float]]:
+def choose(ctx: AnswerContext, candidates: list[Candidate], model: Model | None) -> tuple[Candidate, list[float]]:
     """The most probable candidate and every candidate's probability (refusal included)."""
     if model is None:
         return _legacy_pick(ctx.query, candidates), []
@@ -336,7 +335,7 @@ def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: n
     candidates = propose(ctx)
     if within is not None:
         candidates = [c for c in candidates if c.refused or all((i.doc, i.locator) in within for i in c.cites.items)]
-    chosen, _ = choose(ctx, candidates, vector, load_model())
+    chosen, _ = choose(ctx, candidates, load_model())
     if chosen.refused:
         related = [h for h in hits[:3]]
         from assistant.compose import Citations

@@ -185,7 +185,7 @@ def report(rows: list[dict], model: Model | None, title: str) -> dict:
     by_type: dict[str, list[bool]] = defaultdict(list)
     oracle, false_refusals = 0, 0
     for row in rows:
-        chosen, _ = choose(row["ctx"], row["candidates"], row["vector"], model)
+        chosen, _ = choose(row["ctx"], row["candidates"], model)
         right = row["right"][row["candidates"].index(chosen)]
         by_type[row["item"]["type"]].append(right)
         oracle += any(row["right"])
