@@ -55,7 +55,7 @@ _SHARED_TERMS = {"uk", "gb", "us", "uk's", "us's"}
 
 
 def names_in(question: str) -> list[str]:
-    """Proper names and acronyms the question depends on ('Sweden', 'WHO', 'Siemens')."""
+    """Proper names and acronyms the question depends on ('Sweden', 'WHO', 'Nestlé')."""
     return list(_names_in(question, active().acronyms))  # asked for each sentence of each passage: remembered
 
 

@@ -265,7 +265,7 @@ def _window(anchor: Chunk, run: list[Chunk], retrieved: set[str]) -> list[Chunk]
 
 def _focus(query: Query, scope: list[Chunk], anchor: Chunk) -> list[Chunk]:
     """Only the anchor when it introduces a list with words of the question no other passage of the section
-    uses ("… the programme's accelerator", "what criteria …"): that list is the answer, the rest is context."""
+    uses ("… the programme's incubator", "what criteria …"): that list is the answer, the rest is context."""
     lead, items = parse_list(anchor.text)
     if len(scope) < 2 or not items:
         return scope
