@@ -51,6 +51,7 @@ eval: ingest  # regression sets (tuned on), the rewording check, then the held-o
 	$(AMPI) eval tests/eval/conversations_unseen.jsonl --no-baseline --out eval-results/conversations_unseen
 	$(AMPI) eval tests/eval/fresh_unseen.jsonl --no-baseline --out eval-results/fresh_unseen
 	$(AMPI) eval tests/eval/holdout_unseen.jsonl --no-baseline --out eval-results/holdout_unseen
+	$(AMPI) eval tests/eval/unseen_more.jsonl --no-baseline --out eval-results/unseen_more
 	$(AMPI) eval tests/eval/conversations_holdout.jsonl --no-baseline --out eval-results/conversations_holdout
 	$(PY) -m assistant.train --check
 

@@ -13,7 +13,8 @@ what which who whom whose when where why how does do did doing done has have had
 may might must shall there their them they than then into over under about across between per each any all some such
 me my i we our you your give tell show please according report documents document say says said also much many
 number figure value total exact exactly one place decimal what's whats since rather instead whether both either neither
-""".split())
+get gets got getting gotten roughly approximately approx around just really actually basically wondering thanks
+""".split())  # the last line: chat words that ask nothing ("how many members has it got", "roughly how much")
 
 # Everyday words for general terms of economic reports (any report's own acronyms come from its glossary,
 # see assistant/domain.py). Keys and values are stems of words.
