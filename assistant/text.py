@@ -27,6 +27,12 @@ SYNONYMS: dict[str, set[str]] = {
     "deficit": {"balanc"}, "surplus": {"balanc"}, "balanc": {"deficit"}, "cagr": {"compound", "growth"},
     "grow": {"growth", "cagr"}, "growth": {"grow", "cagr"}, "rate": {"cagr"}, "rank": {"ranked", "rank"}, "britain": {"gb"}, "gb": {"britain"},
     "product": {"productiv"}, "lead": {"led"}, "led": {"lead"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},
+    # money in and out: what is sold or bought across borders is exported or imported; earnings are turnover
+    "money": {"fund", "grant", "financ", "invest"}, "cash": {"fund", "grant", "financ", "invest"},
+    "sell": {"export", "turnov", "sale"}, "sold": {"export", "turnov", "sale"}, "sale": {"turnov"},
+    "buy": {"import"}, "bought": {"import"}, "purchas": {"import"},
+    "revenu": {"turnov", "sale"}, "earn": {"turnov", "revenu"}, "incom": {"turnov", "revenu"}, "turnov": {"revenu", "sale"},
+    "govern": {"public"}, "public": {"govern"},
 }
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")
