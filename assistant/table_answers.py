@@ -19,7 +19,7 @@ from assistant.figures import (
     ranked,
 )
 from assistant.query import Query
-from assistant.table_ops import top_n
+from assistant.table_ops import asks_filter, top_n
 from ingest.records import Cell, FigureRow
 
 
@@ -130,7 +130,8 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
         return f"{top.row.entity}. {top.where}: {_value_line(top)} {marker}", values
     matches = lookup(query, tables)
     if not matches or (_plural_entities(query) and len({m.row.entity for m in matches}) < 2):
-        overview = column_overview(query, tables)
+        # rows above or below a limit are the table operation's answer, not every row of the column
+        overview = column_overview(query, tables) if not asks_filter(query.text) else []
         if overview:
             return _overview_answer(overview, cites)
     if not matches:

@@ -36,10 +36,11 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "ten": 10, "twenty": 20}
 _TOP_N = re.compile(r"\b(top|bottom|first|last|largest|biggest|highest|smallest|lowest|leading)\s+(\d{1,2}|" +
                     "|".join(NUMBER_WORDS) + r")\b", re.I)
+_SCALE = r"(?:\s?(?:%|per ?cent|billion|million|thousand|bn\b|m\b|k\b))?"  # kept for the answer's wording
 _ABOVE = re.compile(r"\b(above|over|more than|greater than|higher than|bigger than|larger than|exceed(?:s|ed|ing)?|"
-                    r"at least)\s+(?:the\s+)?(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)", re.I)
+                    r"at least)\s+(?:the\s+)?(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
 _BELOW = re.compile(r"\b(below|under|less than|fewer than|lower than|smaller than|at most)\s+(?:the\s+)?"
-                    r"(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)", re.I)
+                    r"(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
 _THAN_ROW = re.compile(r"\b(bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
                        r"(?:\w+\s+){0,3}?than\s+(?:that of\s+)?(?:the\s+)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)")
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
@@ -82,6 +83,11 @@ class Column:
 
 def rank_index(chunk: Chunk) -> int | None:
     return next((i for i, h in enumerate(chunk.table.headers) if h.strip().lower() == "rank"), None)
+
+
+def asks_filter(text: str) -> bool:
+    """Whether the question asks for the rows above or below a number or another row ('less than $20 billion')."""
+    return bool(_ABOVE.search(text) or _BELOW.search(text) or _THAN_ROW.search(text))
 
 
 def top_n(text: str) -> int | None:
@@ -205,7 +211,8 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
             if NEGATIVE_NOUNS.search(text) and limit < 0:
                 above = not above  # a bigger deficit is a lower balance
         else:
-            limit, label = float(threshold.group(2).replace(",", "")), threshold.group(2)
+            limit = float(threshold.group(2).replace(",", ""))
+            label = threshold.group(0)[len(threshold.group(1)):].strip()  # "$20 billion", as the question put it
         rows = [r for r in column.rows if r is not reference and (column.value(r) > limit if above else column.value(r) < limit)]
         rows.sort(key=column.value, reverse=above)
         side = "above" if above else "below"

@@ -193,3 +193,21 @@ def test_a_damaged_bridge_cache_is_rebuilt(tmp_path):
 def test_britain_in_a_table_operation_is_the_uk_row(bot):
     answer = bot.answer("In percentage terms, how much did Britain's machinery exports shrink between 2011 and 2022?")
     assert "UK exports" in answer.text and "5.0%" in answer.text, answer.text
+
+
+def test_rows_under_a_limit_are_listed_not_the_whole_column(bot):
+    answer = bot.answer("Which OECD countries in the value added table are under $20 billion?")
+    assert answer.text.startswith("4 of the 10 rows listed in Table 2-2 are below $20 billion"), answer.text
+    assert all(country in answer.text for country in ("Mexico", "Switzerland", "Sweden", "France"))
+    assert "Japan" not in answer.text
+
+
+def test_chat_words_that_ask_nothing_do_not_count_against_an_answer(bot):
+    answer = bot.answer("how many members has ngen got")
+    assert not answer.refused and "9,700" in answer.text, answer.text
+    assert {"got", "roughly", "approx"}.isdisjoint(bot.understand("roughly how many members has it got approx").stems)
+
+
+def test_everyday_money_words_find_the_documents_funding_terms(bot):
+    answer = bot.answer("how much money will NGen get over 2018-2028")
+    assert not answer.refused and "460" in answer.text, answer.text
