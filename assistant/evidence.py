@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.domain import active
+from assistant.domain import UNIT_STEMS, active
 from assistant.figures import ALIASES, COMPARING
 from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query
 from assistant.ranker import sentence_score
@@ -379,6 +379,8 @@ def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
         if not noun or noun in GENERIC_COUNTS or noun in STOPWORDS or noun in GENERIC_SUBJECTS:
             continue
         base = stem(noun)
+        if base in UNIT_STEMS:
+            continue  # "how many billion dollars" asks an amount in a unit, not a count of a thing called dollars
         if not frequency.get(base) and not any(frequency.get(s) for s in expand({base}) - {base}):
             return noun
     return None

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.domain import active
+from assistant.domain import UNIT_STEMS, active
 from assistant.query import Query
 from assistant.text import expand, stems
 from ingest.records import Cell, Chunk, Table, TableRow
 
 # Words that compare or rank rather than name a measure.
 COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ", "more", "less", "faster",
-             "slower", "versus", "vs", "chang", "fall", "fell", "drop", "rise", "rose", "increas", "decreas", "much"}
+             "slower", "versus", "vs", "chang", "fall", "fell", "drop", "rise", "rose", "increas", "decreas", "much",
+             "ahead", "behind", "gap", "exceed", "trail"}
 # Words that ask for a table's value without naming its measure (the documents' own subject words, which
 # no measure is told apart by, come from assistant/domain.py).
 ASKING = {"tabl", "figur", "countri", "global", "sector", "uk", "gb", "us", "top", "valu", "give", "exact", "decim",
@@ -164,7 +165,7 @@ def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_r
 
 def holds_measure(query: Query, table: Table, subject_stems: set[str]) -> bool:
     """True when the table's title, panel and headers name at least half of what the question asks about."""
-    asked = {s for s in query.stems if s not in generic() | COMPARING and not s.isdigit()} - subject_stems
+    asked = {s for s in query.stems if s not in generic() | COMPARING | UNIT_STEMS and not s.isdigit()} - subject_stems
     described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
     unmet = {s for s in asked if not expand({s}) & described}
     # A table meeting fewer of the measures asked for than another table does is the wrong one ('exports'

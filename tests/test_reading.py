@@ -211,3 +211,8 @@ def test_chat_words_that_ask_nothing_do_not_count_against_an_answer(bot):
 def test_everyday_money_words_find_the_documents_funding_terms(bot):
     answer = bot.answer("how much money will NGen get over 2018-2028")
     assert not answer.refused and "460" in answer.text, answer.text
+
+
+def test_a_unit_is_no_counted_thing_and_ahead_of_is_a_comparison(bot):
+    answer = bot.answer("by how many billion dollars is Japan ahead of Germany in value added")
+    assert "US$23 billion" in answer.text, answer.text
