@@ -33,6 +33,8 @@ SYNONYMS: dict[str, set[str]] = {
     "buy": {"import"}, "bought": {"import"}, "purchas": {"import"},
     "revenu": {"turnov", "sale"}, "earn": {"turnov", "revenu"}, "incom": {"turnov", "revenu"}, "turnov": {"revenu", "sale"},
     "govern": {"public"}, "public": {"govern"},
+    # making and mending: makers and builders manufacture; fixing is repair
+    "maker": {"manufactur"}, "build": {"manufactur"}, "built": {"manufactur"}, "fix": {"repair"},
 }
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")
