@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-from assistant.arithmetic import YEARS_APART, compute, quantities
+from assistant.arithmetic import DIFFERENCE, YEARS_APART, compute, pointed_at, quantities
 from assistant.compose import (
     NO_ANSWER,
     NOT_AVAILABLE,
@@ -28,12 +28,12 @@ from assistant.compose import (
     why_refused,
     with_footnotes,
 )
-from assistant.evidence import Evidence, best_sentences, names_in, unknown_counted, unknown_reference
+from assistant.evidence import Evidence, best_sentences, name_present, names_in, unknown_counted, unknown_reference
 from assistant.query import ASKS_REASON, Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
 from assistant.table_ops import operate, years_given
-from assistant.text import split_sentences
+from assistant.text import split_sentences, stems
 from ingest.records import FigureRow, Hit
 from ingest.settings import Settings
 
@@ -166,23 +166,85 @@ def _answers_reason(query: Query, text: str) -> bool:
     return not ASKS_REASON.match(query.text) or text.startswith("No: ")
 
 
+def _sides(query: Query) -> list[str]:
+    """The names a question sets against each other; an owner and what it owns are one side ("A's B" is B)."""
+    names = list(dict.fromkeys(names_in(query.text) + query.areas))
+    owners = {a for a in names for b in names if a != b and re.search(rf"\b{re.escape(a)}['’]s\s+{re.escape(b)}\b", query.text)}
+    return [n for n in names if n not in owners]
+
+
+def _sides_named(evidence: Evidence, sides: list[str]) -> list[str]:
+    """The sides a sentence is about: named in it, or in the sentence before it in its passage."""
+    sentences = split_sentences(evidence.hit.chunk.text)
+    at = sentences.index(evidence.sentence) if evidence.sentence in sentences else 0
+    around = " ".join(sentences[max(0, at - 1):at + 1]) if evidence.sentence in sentences else evidence.sentence
+    named = [side for side in sides if name_present(side, evidence.sentence)]
+    return named or [side for side in sides if name_present(side, around)]
+
+
+def _labelled(evidence: Evidence, sides: list[str], with_years: bool, others: list[str]) -> list:
+    """A sentence's figures; when it is about one side only (of those the other sentence does not name), each
+    figure is read as that side's ('800 member organisations' in a passage about one body is that body's)."""
+    figures = quantities(evidence.sentence, with_years)
+    own = [side for side in _sides_named(evidence, sides) if side not in others]
+    if len(own) == 1:
+        words = frozenset(stems(own[0]))
+        figures = [dataclasses.replace(q, context=q.context | words) for q in figures]
+    return figures
+
+
+def _pointing(query: Query, sides: list[str], with_years: bool):
+    """Orders (sentence, its sides) by how many of the question's other words stand beside one of its figures
+    ('employs' beside '19,000 employees'), then by the sentence's own rank."""
+    named = {w for side in sides for w in stems(side)}
+    asked = {w for w in query.stems if w not in named}
+
+    def key(item: tuple[Evidence, list[str]]) -> tuple[int, float]:
+        evidence = item[0]
+        return (max(((pointed_at(q.context, asked), pointed_at(q.close, asked))
+                     for q in quantities(evidence.sentence, with_years)), default=(0, 0)), evidence.score)
+
+    return key
+
+
 def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
-    """A total, share, gap in years, difference or change computed from figures the best sentences state, shown with them."""
+    """A total, share, gap in years, difference or change computed from figures the best sentences state, shown with them.
+
+    When the question sets two names against each other and no one sentence gives both their figures, the
+    second sentence is the best one about the other name ('which has more members, A or B': A's passage, B's)."""
     if ASKS_REASON.match(ctx.query.text):
         return None
     with_years = bool(YEARS_APART.search(ctx.query.text))
-    evidence = [e for e in ctx.evidence() if quantities(e.sentence, with_years)]
+    sides = _sides(ctx.query)
+    # Set against each other, each side's passage counts even though it names only that side.
+    query = ctx.as_kind("compare") if len(sides) >= 2 and DIFFERENCE.search(ctx.query.text) else ctx.query
+    evidence = [e for e in ctx.evidence(query, limit=24) if quantities(e.sentence, with_years)]
     if not evidence:
         return None
     used = [evidence[0]]
     figures = quantities(evidence[0].sentence, with_years)
-    if len(figures) < 2 or with_years:  # one figure per sentence (or a year each): the next may give the other side
+    both = next((e for e in evidence if len(sides) >= 2 and set(_sides_named(e, sides)) == set(sides)
+                 and len(quantities(e.sentence, with_years)) >= 2), None)
+    if both is not None:  # one sentence gives every side's figure
+        used, figures = [both], quantities(both.sentence, with_years)
+    elif len(sides) >= 2 and query.kind == "compare":
+        # Each side from its own sentence: the one whose figures the question's other words point at.
+        point = _pointing(ctx.query, sides, with_years)
+        about = [(e, _sides_named(e, sides)) for e in evidence]
+        first, first_sides = max(((e, named) for e, named in about if named), key=point, default=(None, []))
+        others = [(e, named) for e, named in about if set(named) - set(first_sides) and e.sentence != first.sentence]
+        if first is None or not others:
+            return None
+        other, other_sides = max(others, key=point)
+        used = [first, other]
+        figures = (_labelled(first, sides, with_years, other_sides) + _labelled(other, sides, with_years, first_sides))
+    elif len(figures) < 2 or with_years:  # one figure per sentence (or a year each): the next may give the other side
         other = next((e for e in evidence[1:] if e.sentence != evidence[0].sentence), None)
         if other is None:
             return None
         used.append(other)
         figures += quantities(other.sentence, with_years)
-    worked = compute(ctx.query.text, figures, names_in(ctx.query.text) + ctx.query.areas)
+    worked = compute(ctx.query.text, figures, sides)
     if not worked:
         return None
     cites = Citations(ctx.loaded)

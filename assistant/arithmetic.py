@@ -27,6 +27,7 @@ YEARS_APART = re.compile(r"\bhow (many years|long)\b|\byears (?:separate|apart|b
 _RANGE_AFTER = re.compile(r"\s*(?:to|-|–)\s*[$£€]?(\d[\d,]*)")
 _RANGE_BEFORE = re.compile(r"(?<![\d,.])(\d[\d,]*)\s*(?:to|-|–)\s*[$£€]?$")
 CONTEXT_WORDS = 5  # words either side of a figure that say what it counts
+CLOSE_WORDS = 2  # words either side that say it most directly
 _CLAUSE_END = re.compile(r"[;:()\[\]–—]|\.\s|,\s(?=and\b|but\b|while\b|whilst\b)")
 
 
@@ -40,6 +41,7 @@ class Quantity:
     scale: str
     percent: bool
     context: frozenset[str] = frozenset()  # stems of the words around it, within its clause
+    close: frozenset[str] = frozenset()  # stems of the words right beside it ('19,000 employees')
     year: bool = False  # a year ("founded in 1891"), counted only when the question asks how many years
 
     def kind(self) -> tuple[str, bool]:
@@ -64,7 +66,7 @@ def quantities(sentence: str, with_years: bool = False) -> list[Quantity]:
         scale = (m.group("scale") or "").lower()
         out.append(Quantity(value=value * _SCALES.get(scale, 1.0), text=m.group(0).strip(), currency=m.group("cur") or "",
                             scale=scale, percent=bool(m.group("pct")), context=_context(text, m.start(), m.end()),
-                            year=is_year))
+                            close=_context(text, m.start(), m.end(), CLOSE_WORDS), year=is_year))
     return out
 
 
@@ -76,29 +78,38 @@ def _in_range(text: str, start: int, end: int, is_year: bool) -> bool:
     return any(found and bool(YEAR.fullmatch(found.group(1))) == is_year for found in (after, before))
 
 
-def _one_per_side(figures: list[Quantity], sides: list[str]) -> list[Quantity]:
-    """The first figure stated beside each side, in the order of the sides (sides without one left out)."""
-    out = []
+def _one_per_side(figures: list[Quantity], sides: list[str], question: str) -> dict[Quantity, str]:
+    """For each side, the figure stated beside it that the question's words point at most (first stated on a
+    tie), in the order of the sides (sides without one left out): figure -> the side it belongs to."""
+    out: dict[Quantity, str] = {}
     for side in sides:
         words = set(stems(side))
-        found = next((q for q in figures if words and words <= q.context and q not in out), None)
-        if found is not None:
-            out.append(found)
+        near = [q for q in _asked(question, figures) if words and words <= q.context and q not in out]
+        if near:
+            out[near[0]] = side
     return out
 
 
-def _context(text: str, start: int, end: int) -> frozenset[str]:
+def _context(text: str, start: int, end: int, width: int = CONTEXT_WORDS) -> frozenset[str]:
     """Stems of the few words before and after a figure, not crossing a clause boundary."""
     before = _CLAUSE_END.split(text[max(0, start - 80):start])[-1]
     after = _CLAUSE_END.split(text[end:end + 80])[0]
-    words = stems(before)[-CONTEXT_WORDS:] + stems(after)[:CONTEXT_WORDS]
+    if width < CONTEXT_WORDS:  # the words right beside a figure stop at the next figure either side
+        before, after = re.split(r"\d", before)[-1], re.split(r"\d", after)[0]
+    words = stems(before)[-width:] + stems(after)[:width]
     return frozenset(w for w in words if w not in STOPWORDS and not w[0].isdigit())
 
 
 def _asked(question: str, figures: list[Quantity]) -> list[Quantity]:
     """The figures in the order the question points at them: most of its words around them first, then as stated."""
     asked = {w for w in stems(question) if not w[0].isdigit()}
-    return sorted(figures, key=lambda q: -len(q.context & asked))
+    return sorted(figures, key=lambda q: (-pointed_at(q.context, asked), -pointed_at(q.close, asked)))
+
+
+def pointed_at(context: frozenset[str], asked: set[str]) -> int:
+    """How many asked words stand beside a figure, one word's forms counted as it ('employ', 'employe')."""
+    return sum(a in context or (len(a) >= 4 and any(len(c) >= 4 and (c.startswith(a) or a.startswith(c))
+                                                     for c in context)) for a in asked)
 
 
 def _format(value: float, like: Quantity) -> str:
@@ -120,8 +131,10 @@ def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> st
 
     `sides`: the names the question sets against each other ('the North', 'the South'); with two or
     more, the two figures compared must each be stated beside a different one of them."""
+    owner: dict[Quantity, str] = {}
     if len(sides) >= 2 and DIFFERENCE.search(question) and not TOTAL.search(question):
-        figures = _one_per_side(figures, sides)
+        owner = _one_per_side(figures, sides, question)
+        figures = list(owner)
         if len(figures) < 2:
             return None
     if YEARS_APART.search(question):
@@ -143,9 +156,14 @@ def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> st
     first, second = sorted(_asked(question, same)[:2], key=same.index)  # in the order stated
     larger, smaller = (first, second) if first.value >= second.value else (second, first)
     difference = larger.value - smaller.value
-    parts = [f"{larger.text} is {_format(difference, larger)} more than {smaller.text}"]
+    if owner.get(larger) and owner.get(smaller):  # the names set against each other, each with its figure
+        parts = [f"{owner[larger]} ({larger.text}) is {_format(difference, larger)} more than "
+                 f"{owner[smaller]} ({smaller.text})"]
+    else:
+        parts = [f"{larger.text} is {_format(difference, larger)} more than {smaller.text}"]
     if smaller.value and not larger.percent:
         parts.append(f"{larger.value / smaller.value:.1f} times as much")
+    if smaller.value and not larger.percent and not owner:  # a change runs from one time to another, not between names
         parts.append(f"a change of {(second.value - first.value) / first.value * 100:+.0f}% from {first.text} to {second.text}"
                      if first.value else "")
     return "; ".join(p for p in parts if p)

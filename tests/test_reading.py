@@ -168,7 +168,25 @@ def test_two_sides_are_compared_only_with_a_figure_stated_beside_each():
                    ["Yorkshire", "West Midlands"]) is None  # no figure beside the West Midlands: no sum to show
     both = "Yorkshire has 12,000 jobs, while the West Midlands has 10,000 jobs"
     worked = compute("Which has more, Yorkshire or the West Midlands?", quantities(both), ["Yorkshire", "West Midlands"])
-    assert worked.startswith("12,000 is 2,000 more than 10,000"), worked
+    assert worked.startswith("Yorkshire (12,000) is 2,000 more than West Midlands (10,000)"), worked
+
+
+def test_the_words_right_beside_a_figure_stop_at_the_next_figure():
+    turnover, staff = quantities("It has an annual turnover of over €5 billion, with 19,000 employees internationally.")
+    assert "employe" in staff.close and "employe" not in turnover.close
+    assert compute("Which employs more people, A or B?", [turnover, staff], []) is None  # one figure of each kind
+
+
+def test_two_names_are_compared_from_a_sentence_about_each(bot):
+    from assistant.answerers import AnswerContext, propose_arithmetic
+
+    query = bot.understand("Which employs more people worldwide, TRUMPF or Siemens?")
+    loaded, vector, hits = bot.search(query)
+    ctx = AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector, embed=bot.embed_texts)
+    candidate = propose_arithmetic(ctx)
+    # Each side's figure comes from the sentence about it (its staff, not its turnover or its countries).
+    assert candidate.text.startswith("Siemens (311,000) is 292,000 more than TRUMPF (19,000)"), candidate.text
+    assert "311,000 people" in candidate.text and "19,000 employees" in candidate.text
 
 
 def test_a_damaged_bridge_cache_is_rebuilt(tmp_path):
