@@ -86,10 +86,11 @@ class Domain:
         return out
 
     def covered_by_acronyms(self, asked: set[str], have: set[str]) -> set[str]:
-        """The asked stems a text covers by an acronym: 'Joint Test Facility' asked, 'JTF' written."""
+        """The asked stems a text covers by an acronym: 'Joint Test Facility' asked, 'JTF' written (also when the
+        question gives both, 'the JTF test facility': the written acronym stands for its words)."""
         out: set[str] = set()
         for acronym, words in self.acronym_stems.items():
-            if acronym in have and self.acronym_marks.get(acronym, words) <= asked:
+            if acronym in have and (acronym in asked or self.acronym_marks.get(acronym, words) <= asked):
                 out |= words & asked
         return out
 

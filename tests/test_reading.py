@@ -234,3 +234,14 @@ def test_everyday_money_words_find_the_documents_funding_terms(bot):
 def test_a_unit_is_no_counted_thing_and_ahead_of_is_a_comparison(bot):
     answer = bot.answer("by how many billion dollars is Japan ahead of Germany in value added")
     assert "US$23 billion" in answer.text, answer.text
+
+
+def test_a_written_acronym_covers_its_words_when_the_question_gives_both():
+    from assistant.domain import Domain
+    from assistant.text import stems
+
+    words = frozenset(stems("Joint Test Facility"))
+    domain = Domain(acronym_stems={"jtf": words}, acronym_marks={"jtf": words})
+    asked = set(stems("how many people visit the jtf test facility"))
+    assert domain.covered_by_acronyms(asked, set(stems("The JTF attracts 1,200 visitors"))) == words & asked != set()
+    assert domain.covered_by_acronyms(asked, set(stems("The facility attracts 1,200 visitors"))) == set()
