@@ -22,7 +22,8 @@ import numpy as np
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
 from assistant.compose import NOT_AVAILABLE
 from assistant.domain import active
-from assistant.evidence import name_present, names_in, unknown_counted, unknown_reference, with_period
+from assistant.evidence import (counted_of, counts_beside, name_present, names_in, unknown_counted, unknown_reference,
+                                with_period)
 from assistant.figures import RANKING_STEMS, generic
 from assistant.query import Query
 from assistant.retrieve import coverage, idf
@@ -288,7 +289,18 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     evidence = f"{text} {passages}"
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
-    return _names_met(query, evidence) == 1.0 and years_met and _measures_met(query, evidence)
+    return _names_met(query, evidence) == 1.0 and years_met and _measures_met(query, evidence) and _count_met(ctx, text)
+
+
+def _count_met(ctx: AnswerContext, text: str) -> bool:
+    """'How many X' is answered by a count of X ('11,500 enterprises'), not by other numbers near the word
+    (the ends of a size band, a share): checked only for things the documents count somewhere."""
+    counted = counted_of(ctx.query)
+    if not counted or ctx.query.kind not in {"figure", "fact"} or not ctx.query.wants_number:
+        return True
+    if "_countable" not in ctx.__dict__:  # whether any retrieved sentence counts it: worked out once per question
+        ctx.__dict__["_countable"] = any(counts_beside(s, counted) for h in ctx.hits for s in split_sentences(h.chunk.text))
+    return not ctx.__dict__["_countable"] or counts_beside(text.split("\n\n")[0], counted)
 
 
 def _measures_met(query: Query, text: str) -> bool:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.arithmetic import pointed_at, quantities
 from assistant.domain import UNIT_STEMS, active
 from assistant.figures import ALIASES, COMPARING
 from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query
@@ -223,6 +224,23 @@ def has_figure(sentence: str) -> bool:
     return any(not YEAR.fullmatch(n.strip(" ,.;:")) for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
 
+def counted_of(query: Query) -> str | None:
+    """The stem of what a 'how many' question counts, when it says ('people' alone says nothing)."""
+    if query.counted == "people" and _WORKING.search(query.text):
+        return "employ"  # "how many people work at X" counts staff, not visitors or members
+    return stem(query.counted) if query.counted and query.counted not in GENERIC_COUNTS else None
+
+
+def counts_beside(sentence: str, counted: str) -> bool:
+    """True when the sentence states a count of the thing counted ('11,500 enterprises', 'three sub-sectors' for
+    'how many firms / sub-sectors'), not only other figures near it (the ends of a range, years, percentages)."""
+    wanted = expand({counted})
+    if any(not q.year and not q.percent and pointed_at(q.context, wanted) for q in quantities(sentence)):
+        return True
+    return any(pointed_at(frozenset(stems(m.group(2))), wanted)
+               for m in re.finditer(_COUNT_WORDS.pattern + r"((?:\s+[\w'’-]+){1,3})", sentence, re.I))
+
+
 def counts_something(sentence: str) -> bool:
     """True when a sentence states a count, not only percentages or years ('how many' needs a count)."""
     plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
@@ -307,9 +325,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
     """Sentences of the top passages ranked by support and retrieval rank; blocked passages skipped."""
     found: list[Evidence] = []
     names = names_in(query.text)
-    counted_stem = stem(query.counted) if query.counted and query.counted not in GENERIC_COUNTS else None
-    if query.counted == "people" and _WORKING.search(query.text):
-        counted_stem = "employ"  # "how many people work at X" counts staff, not visitors or members
+    counted_stem = counted_of(query)
     topic = rarest(topic_stems(query), frequency)
     scores = sorted({h.score for h in hits[:limit]}, reverse=True)
     for hit in hits[:limit]:
@@ -351,6 +367,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 "numbers": min(len(numbers_in(sentence)), 4) / 4, "log_length": math.log1p(len(sentence)) / 6,
                 "footnote": float(chunk.kind == "footnote"), "compare": float(query.kind == "compare"),
                 "cause_fit": float(bool(ASKS_REASON.match(query.text)) and bool(STATES_CAUSE.search(sentence))),
+                "count_fit": float(bool(counted_stem) and counts_beside(sentence, counted_stem)),
             }
             value += 0.1 * len(asked)
             score = sentence_score(features)

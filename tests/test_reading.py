@@ -245,3 +245,16 @@ def test_a_written_acronym_covers_its_words_when_the_question_gives_both():
     asked = set(stems("how many people visit the jtf test facility"))
     assert domain.covered_by_acronyms(asked, set(stems("The JTF attracts 1,200 visitors"))) == words & asked != set()
     assert domain.covered_by_acronyms(asked, set(stems("The facility attracts 1,200 visitors"))) == set()
+
+
+def test_a_count_is_a_number_beside_the_thing_counted():
+    from assistant.evidence import counts_beside
+
+    assert counts_beside("There were almost 11,500 enterprises in 2023.", "busi")  # businesses are enterprises
+    assert counts_beside("Employment is dominated by three sub-sectors.", "sub-sector")
+    assert not counts_beside("Larger proportions of firms have 10 to 49 employees, 9% of all.", "firm")
+
+
+def test_how_many_is_answered_by_a_count_of_what_is_counted(bot):
+    answer = bot.answer("how many advanced machinery businesses r there in GB")
+    assert not answer.refused and "11,500" in answer.text.split("\n\n")[0], answer.text
