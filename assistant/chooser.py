@@ -22,8 +22,15 @@ import numpy as np
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
 from assistant.compose import NOT_AVAILABLE
 from assistant.domain import active
-from assistant.evidence import (counted_of, counts_beside, name_present, names_in, unknown_counted, unknown_reference,
-                                with_period)
+from assistant.evidence import (
+    counted_of,
+    counts_beside,
+    name_present,
+    names_in,
+    unknown_counted,
+    unknown_reference,
+    with_period,
+)
 from assistant.figures import RANKING_STEMS, generic
 from assistant.query import Query
 from assistant.retrieve import coverage, idf
