@@ -24,6 +24,7 @@ SYNONYMS: dict[str, set[str]] = {
     "firm": {"enterpris", "busi", "compani"}, "busi": {"enterpris", "firm"}, "compani": {"enterpris", "firm"},
     "enterpris": {"busi", "firm"},
     "gdp": {"gross"}, "worth": {"valu"}, "spend": {"expenditur"}, "r&d": {"research", "develop"},
+    "research": {"r&d"}, "develop": {"r&d"},
     "deficit": {"balanc"}, "surplus": {"balanc"}, "balanc": {"deficit"}, "cagr": {"compound", "growth"},
     "grow": {"growth", "cagr"}, "growth": {"grow", "cagr"}, "rate": {"cagr"}, "rank": {"ranked", "rank"}, "britain": {"gb"}, "gb": {"britain"},
     "product": {"productiv"}, "lead": {"led"}, "led": {"lead"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},

@@ -258,3 +258,9 @@ def test_a_count_is_a_number_beside_the_thing_counted():
 def test_how_many_is_answered_by_a_count_of_what_is_counted(bot):
     answer = bot.answer("how many advanced machinery businesses r there in GB")
     assert not answer.refused and "11,500" in answer.text.split("\n\n")[0], answer.text
+
+
+def test_research_and_development_is_r_and_d_both_ways():
+    from assistant.text import expand, stems
+
+    assert "r&d" in expand(set(stems("research and development"))) and "research" in expand({"r&d"})
