@@ -12,6 +12,7 @@ from collections import Counter
 from difflib import get_close_matches
 
 from assistant.domain import active
+from assistant.glosses import name_measures
 from assistant.text import stem
 
 # General chat shorthand (not one report's vocabulary).
@@ -86,5 +87,5 @@ def normalise(question: str, words: Counter | None = None) -> str:
             return correct(token, words)
         return token
 
-    text = _TOKEN.sub(replace, PLAIN_WORDS.sub(" ", FRAMING.sub("", question)))
-    return " ".join(text.split())
+    text = " ".join(_TOKEN.sub(replace, PLAIN_WORDS.sub(" ", FRAMING.sub("", question))).split())
+    return name_measures(text, words) if words is not None else text

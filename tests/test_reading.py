@@ -264,3 +264,22 @@ def test_research_and_development_is_r_and_d_both_ways():
     from assistant.text import expand, stems
 
     assert "r&d" in expand(set(stems("research and development"))) and "research" in expand({"r&d"})
+
+
+def test_measures_described_in_everyday_words_are_named_as_the_documents_name_them():
+    from collections import Counter
+
+    from assistant.glosses import name_measures
+
+    words = Counter("labour productivity trade balance value added".split())
+    assert name_measures("How much value does each worker produce?", words) == \
+        "How much value does each worker (labour productivity) produce?"
+    assert name_measures("exports minus imports in 2022", words) == "exports minus imports (trade balance) in 2022"
+    assert name_measures("What is the UK labour productivity?", words) == "What is the UK labour productivity?"
+    assert name_measures("exports minus imports in 2022", Counter("exports imports".split())) == \
+        "exports minus imports in 2022"  # documents that never name the measure are read as before
+
+
+def test_a_table_measure_asked_in_everyday_words_is_looked_up(bot):
+    answer = bot.answer("For Mexico, how much value per worker does the OECD value-added table show?")
+    assert not answer.refused and "US$32 thousand" in answer.text, answer.text
