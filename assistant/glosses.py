@@ -27,22 +27,26 @@ _GROUPS: dict[str, list[str]] = {
 DESCRIPTIONS: dict[str, list[frozenset[str]]] = {
     term: [frozenset(stems(words, keep_stopwords=True)) for words in groups] for term, groups in _GROUPS.items()
 }
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")  # hyphenated words are read word by word ('exports-minus-imports')
+SHORT_PHRASE = 4  # a description spanning fewer words than this is replaced by the name
 
 
 def name_measures(question: str, words: Counter) -> str:
-    """The question with the documents' name of each measure it describes in everyday words, after the last
-    word describing it: 'value per worker' -> 'value per worker (labour productivity)'."""
-    tokens = [(m, set(expand({s})) | {s}) for m in _WORD.finditer(question) for s in stems(m.group(0), True)[:1]]
-    asked = set().union(*(t for _, t in tokens)) if tokens else set()
+    """The question with the documents' name of each measure it describes in everyday words: the description
+    replaced by the name when it is a short phrase ('exports minus imports' -> 'trade balance'), else the name
+    added after its last word ('value does each worker (labour productivity) produce')."""
     for term, groups in DESCRIPTIONS.items():
-        named = set(stems(term, keep_stopwords=True))
-        if not all(words.get(w) for w in term.split()) or named <= asked:
+        tokens = [(m, set(expand({s})) | {s}) for m in _WORD.finditer(question) for s in stems(m.group(0), True)[:1]]
+        asked = set().union(*(t for _, t in tokens)) if tokens else set()
+        if not all(words.get(w) for w in term.split()) or set(stems(term, keep_stopwords=True)) <= asked:
             continue  # the documents do not use the name, or the question already says it
         if not all(group & asked for group in groups):
             continue
-        last = max(m.end() for m, forms in tokens if any(group & forms for group in groups))
-        last += question[last:last + 1] == ")"  # after an aside the word closes, not inside it
-        question = f"{question[:last]} ({term}){question[last:]}"
-        tokens = [(m, f) for m, f in tokens if m.end() <= last]  # later terms go before this one
+        describing = [i for i, (_, forms) in enumerate(tokens) if any(group & forms for group in groups)]
+        first, last = tokens[describing[0]][0], tokens[describing[-1]][0]
+        if describing[-1] - describing[0] < SHORT_PHRASE and not re.search(r"[,;:?()]", question[first.start():last.end()]):
+            question = f"{question[:first.start()]}{term}{question[last.end():]}"
+        else:
+            end = last.end() + (question[last.end():last.end() + 1] == ")")  # after an aside it closes, not inside
+            question = f"{question[:end]} ({term}){question[end:]}"
     return question

@@ -273,8 +273,10 @@ def test_measures_described_in_everyday_words_are_named_as_the_documents_name_th
 
     words = Counter("labour productivity trade balance value added".split())
     assert name_measures("How much value does each worker produce?", words) == \
-        "How much value does each worker (labour productivity) produce?"
-    assert name_measures("exports minus imports in 2022", words) == "exports minus imports (trade balance) in 2022"
+        "How much labour productivity produce?"  # a short description is replaced by the name
+    assert name_measures("exports-minus-imports in 2022", words) == "trade balance in 2022"
+    assert name_measures("how did exports compare with imports - what was the net figure?", words) == \
+        "how did exports compare with imports - what was the net (trade balance) figure?"  # a long one is kept
     assert name_measures("What is the UK labour productivity?", words) == "What is the UK labour productivity?"
     assert name_measures("exports minus imports in 2022", Counter("exports imports".split())) == \
         "exports minus imports in 2022"  # documents that never name the measure are read as before
