@@ -234,10 +234,11 @@ def counted_of(query: Query) -> str | None:
 def counts_beside(sentence: str, counted: str) -> bool:
     """True when the sentence states a count of the thing counted ('11,500 enterprises', 'three sub-sectors' for
     'how many firms / sub-sectors'), not only other figures near it (the ends of a range, years, percentages)."""
-    wanted = expand({counted})
-    if any(not q.year and not q.percent and pointed_at(q.context, wanted) for q in quantities(sentence)):
+    wanted = expand({counted})  # synonyms either way: 'jobs' count employment, 'employment' is counted in jobs
+    if any(not q.year and not q.percent and pointed_at(frozenset(expand(set(q.context))), wanted)
+           for q in quantities(sentence)):
         return True
-    return any(pointed_at(frozenset(stems(m.group(2))), wanted)
+    return any(pointed_at(frozenset(expand(set(stems(m.group(2))))), wanted)
                for m in re.finditer(_COUNT_WORDS.pattern + r"((?:\s+[\w'’-]+){1,3})", sentence, re.I))
 
 

@@ -38,8 +38,9 @@ def name_measures(question: str, words: Counter) -> str:
     for term, groups in DESCRIPTIONS.items():
         tokens = [(m, set(expand({s})) | {s}) for m in _WORD.finditer(question) for s in stems(m.group(0), True)[:1]]
         asked = set().union(*(t for _, t in tokens)) if tokens else set()
-        if not all(words.get(w) for w in term.split()) or set(stems(term, keep_stopwords=True)) <= asked:
-            continue  # the documents do not use the name, or the question already says it
+        head = stems(term.split()[-1], keep_stopwords=True)[0]  # 'productivity' of 'labour productivity'
+        if not all(words.get(w) for w in term.split()) or head in asked:
+            continue  # the documents do not use the name, or the question already names the measure
         if not all(group & asked for group in groups):
             continue
         describing = [i for i, (_, forms) in enumerate(tokens) if any(group & forms for group in groups)]

@@ -253,6 +253,7 @@ def test_a_count_is_a_number_beside_the_thing_counted():
     assert counts_beside("There were almost 11,500 enterprises in 2023.", "busi")  # businesses are enterprises
     assert counts_beside("Employment is dominated by three sub-sectors.", "sub-sector")
     assert not counts_beside("Larger proportions of firms have 10 to 49 employees, 9% of all.", "firm")
+    assert counts_beside("Both regions have 3,500 jobs.", "employ")  # jobs count employment
 
 
 def test_how_many_is_answered_by_a_count_of_what_is_counted(bot):
@@ -278,6 +279,8 @@ def test_measures_described_in_everyday_words_are_named_as_the_documents_name_th
     assert name_measures("how did exports compare with imports - what was the net figure?", words) == \
         "how did exports compare with imports - what was the net (trade balance) figure?"  # a long one is kept
     assert name_measures("What is the UK labour productivity?", words) == "What is the UK labour productivity?"
+    assert name_measures("What was productivity (value added per employee)?", words) == \
+        "What was productivity (value added per employee)?"  # the measure is named already (its head word)
     assert name_measures("exports minus imports in 2022", Counter("exports imports".split())) == \
         "exports minus imports in 2022"  # documents that never name the measure are read as before
 
