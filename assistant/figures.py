@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.domain import UNIT_STEMS, active
-from assistant.query import Query
+from assistant.query import Query, names_the_us
 from assistant.text import expand, stems
 from ingest.records import Cell, Chunk, Table, TableRow
 
@@ -120,7 +120,7 @@ def mentioned(entity: str, question: str) -> bool:
     for name in names:
         pattern = rf"(?<![\w]){re.escape(name)}(?:'s|’s)?(?![\w])"
         if name in {"us"}:
-            if re.search(r"\bUS\b(?!\s*(?:\$|dollars?))", question):
+            if names_the_us(question):
                 return True
             continue
         if re.search(pattern, low):

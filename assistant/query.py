@@ -113,12 +113,24 @@ class Query:
         return self.text
 
 
+# Set beside another country by a comparison word, a lower-case "us" is the country ("us vs uk"), not the pronoun.
+_PAIRED = r"(?:vs\.?|versus|v|and|or|than|compared (?:to|with)|against)"
+_OTHER_PLACE = r"(?:the )?(?:uk|gb|britain|great britain|united kingdom|[a-z]+(?:land|any|ance|ina|ia|an|ea|ium|ey|al|il))"
+_US_PAIRED = re.compile(rf"\bus\s+{_PAIRED}\s+{_OTHER_PLACE}\b|\b{_OTHER_PLACE}\s+{_PAIRED}\s+(?:the )?us\b")
+
+
+def names_the_us(text: str) -> bool:
+    """True when the question names the United States as 'US' (not the currency), or as 'us' set against
+    another country ('us vs uk', 'germany and the us')."""
+    return bool(re.search(r"\bUS\b(?!\s*(?:\$|dollars?))", text) or _US_PAIRED.search(text.lower()))
+
+
 def _areas(text: str) -> list[str]:
     low = f" {text.lower()} "
     found = []
     for alias, area in sorted(AREA_ALIASES.items(), key=lambda kv: -len(kv[0])):
         if re.search(rf"(?<![\w]){re.escape(alias)}(?![\w])", low) and area not in found:
-            if alias == "us" and not re.search(r"\bUS\b(?!\s*(?:\$|dollars?))", text):
+            if alias == "us" and not names_the_us(text):
                 continue  # the pronoun "us", or a currency
             found.append(area)
     return found

@@ -309,3 +309,12 @@ def test_two_kinds_set_against_each_other_in_words():
     assert contrasted(question) == ["industrial", "electronics"]
     assert compute(question, quantities(sentence)).startswith("industrial (240) is 50 more than electronics (190)")
     assert contrasted("which has more jobs than the UK") == []
+
+
+def test_lower_case_us_set_against_another_country_is_the_united_states(bot):
+    from assistant.query import names_the_us
+
+    assert names_the_us("us vs uk value added") and names_the_us("germany and the us")
+    assert not names_the_us("tell us about germany and the uk") and not names_the_us("can you give us the figure")
+    answer = bot.answer("us vs uk m&e value added how many times bigger")
+    assert "US$174 billion" in answer.text and "US$22 billion" in answer.text, answer.text
