@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.catalog import GlossaryEntry
+from assistant.glosses import GENERAL_ABBREVIATIONS
 from assistant.text import STOPWORDS, expand, stem, stems
 from ingest.records import Chunk
 
@@ -106,9 +107,13 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
     total = max(1, len(chunks))
     acronym_stems: dict[str, frozenset[str]] = {}
     acronym_marks: dict[str, frozenset[str]] = {}
-    for entry in glossary:
-        key = entry.term.lower()
-        words = frozenset(s for s in stems(entry.meaning) if s not in STOPWORDS and not s.isdigit())
+    written = acronyms(chunks)
+    spelled = [(entry.term.lower(), entry.meaning) for entry in glossary]
+    # General business abbreviations the documents use without spelling them out (assistant/glosses.py).
+    spelled += [(a, words) for a, words in GENERAL_ABBREVIATIONS.items()
+                if a in written and a not in {term for term, _ in spelled}]
+    for key, meaning in spelled:
+        words = frozenset(s for s in stems(meaning) if s not in STOPWORDS and not s.isdigit())
         if words:
             acronym_stems[key] = words
             telling = frozenset(s for s in words if frequency.get(s, 0) < COMMON_SHARE * total)
@@ -124,7 +129,7 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
                                                  + [cell.header for cell in row.cells if cell.text == row.entity])))
     domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
                     table_common=table_common(chunks), table_words=table_words, table_entities=entities,
-                    names=capitalised(chunks), acronyms=acronyms(chunks))
+                    names=capitalised(chunks), acronyms=written)
     # Expanded with this domain's own acronyms ('aerospace and defence' describes an 'A&D' table).
     descriptions = tuple(frozenset(expand(set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}")), domain))
                          for t in described)

@@ -51,3 +51,16 @@ def name_measures(question: str, words: Counter) -> str:
             end = last.end() + (question[last.end():last.end() + 1] == ")")  # after an aside it closes, not inside
             question = f"{question[:end]} ({term}){question[end:]}"
     return question
+
+
+# Business abbreviations everyone uses (general English): read as their words when the documents write the
+# abbreviation without ever spelling it out ('88% of which are SMEs' answers 'small or medium-sized firms').
+GENERAL_ABBREVIATIONS = {
+    "sme": "small and medium-sized enterprise", "smes": "small and medium-sized enterprises",
+    "r&d": "research and development", "gdp": "gross domestic product", "gva": "gross value added",
+    "cagr": "compound annual growth rate", "fdi": "foreign direct investment", "ip": "intellectual property",
+    "ai": "artificial intelligence", "hq": "headquarters", "ceo": "chief executive officer", "eu": "European Union",
+    "roi": "return on investment", "kpi": "key performance indicator", "kpis": "key performance indicators",
+    "b2b": "business to business", "stem": "science technology engineering and mathematics", "hr": "human resources",
+}
+

@@ -86,7 +86,7 @@ def expand(stem_set: set[str], domain=None) -> set[str]:
     out = set(stem_set)
     for item in stem_set:
         out |= SYNONYMS.get(item, set())
-    return out | (domain or _domain()).expansions(stem_set)
+    return out | (domain or _domain()).expansions(out)  # 'small firms' is 'small enterprises': their acronym too
 
 
 @lru_cache(maxsize=1)

@@ -318,3 +318,11 @@ def test_lower_case_us_set_against_another_country_is_the_united_states(bot):
     assert not names_the_us("tell us about germany and the uk") and not names_the_us("can you give us the figure")
     answer = bot.answer("us vs uk m&e value added how many times bigger")
     assert "US$174 billion" in answer.text and "US$22 billion" in answer.text, answer.text
+
+
+def test_a_general_abbreviation_the_documents_never_spell_out_is_read_as_its_words(bot):
+    from assistant.glosses import GENERAL_ABBREVIATIONS
+
+    assert "smes" in GENERAL_ABBREVIATIONS
+    query = bot.understand("what share were small or medium-sized firms")  # firms are enterprises: SMEs
+    assert {"sme", "smes"} & query.expanded, sorted(query.expanded)
