@@ -21,6 +21,8 @@ _GROUPS: dict[str, list[str]] = {
     "trade balance": ["exports exported sales sell sold", "imports imported purchases buy bought", "minus less subtract net"],
     # the value a sector creates over its inputs
     "value added": ["value wealth", "created creates create generated generates generate extra"],
+    # how concentrated an activity is in a place relative to the national average
+    "location quotient": ["concentrated concentration specialised specialized overrepresented", "average national relative"],
     # growth averaged over years, compounded
     "compound annual growth rate": ["average", "annual year yearly", "compound compounded"],
 }
