@@ -43,6 +43,7 @@ FRAMING = re.compile(r"^\s*(?:(?:for|in) (?:a|my|the|our|an upcoming) (?:briefin
                      re.I)
 _TOKEN = re.compile(r"(?<![\w&])(?:[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z])(?![\w&])")
 MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one letter away ("stand" is not "stands")
+MIN_SHORT_TYPO = 4  # a shorter word that is no English word may still be a typo of one the documents use
 
 
 def vocabulary(texts: list[str]) -> Counter:
@@ -60,7 +61,9 @@ def correct(word: str, words: Counter) -> str:
         return word[:-1] + "'s"  # "germanys" typed for "Germany's" (a name of the documents', not "caveats")
     if low in words or stem(low) in _stems(words):
         return word  # another form of a word the documents use ("compare" for "compared") is no typo
-    if len(low) >= MIN_TYPO_LENGTH:
+    # A short word can be a typo too ('wich'), when it is no English word: short English words have too many
+    # neighbours one letter away ('stand' is not 'stands').
+    if len(low) >= MIN_TYPO_LENGTH or (len(low) >= MIN_SHORT_TYPO and low not in english_words()):
         near = get_close_matches(low, [w for w in words if abs(len(w) - len(low)) <= 2 and w[0] == low[0]], n=3,
                                  cutoff=0.84)
         if near:

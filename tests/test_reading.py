@@ -326,3 +326,9 @@ def test_a_general_abbreviation_the_documents_never_spell_out_is_read_as_its_wor
     assert "smes" in GENERAL_ABBREVIATIONS
     query = bot.understand("what share were small or medium-sized firms")  # firms are enterprises: SMEs
     assert {"sme", "smes"} & query.expanded, sorted(query.expanded)
+
+
+def test_a_short_typo_that_is_no_english_word_is_corrected(bot):
+    assert bot.understand("wich country came 3rd").text == "which country came 3rd"
+    assert bot.understand("hw many firms").text == "hw many firms"  # too far from any word to guess
+    assert bot.understand("the stand").text == "the stand"  # an English word is never taken for a typo
