@@ -136,6 +136,8 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
             return _overview_answer(overview, cites)
     if not matches:
         return None
+    if asks_filter(query.text) and (query.counted or _plural_entities(query)) and len({m.row.entity for m in matches}) < 2:
+        return None  # "how many countries are above the UK": its row is what the others are set against, no answer
     best = matches[0].score
     all_matches = matches
     matches = [m for m in matches if m.score >= best - 0.5]
