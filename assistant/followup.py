@@ -632,7 +632,7 @@ def _score(found: Slots, previous: Slots, names: Names, own: set[str]) -> float:
         score += 3  # nothing of its own but slots: "and in 2011?", "why?", "what's the source?"
     elif not found.frame and bool(found.names) != bool(own) and len(words) <= 6:
         score += 2  # a fragment with a name or a measure but not both: "Italy?", "imports in 2011?"
-    place = any(r.prep in {"in", "across", "within", "at"} for r in found.runs[1:])  # "jobs in west mids"
+    place = any(r.prep in {"in", "across", "within", "at"} for r in found.runs[1:])  # "jobs in the north"
     if not found.frame and not found.connective and not found.refs and (found.names or place) and own:
         score -= 3  # a terse question of its own: "<place> jobs 2023"
     if len(words) <= 5:

@@ -56,7 +56,7 @@ def name_measures(question: str, words: Counter) -> str:
 
 
 # Business abbreviations everyone uses (general English): read as their words when the documents write the
-# abbreviation without ever spelling it out ('88% of which are SMEs' answers 'small or medium-sized firms').
+# abbreviation without ever spelling it out ('60% of which are SMEs' answers 'small or medium-sized firms').
 GENERAL_ABBREVIATIONS = {
     "sme": "small and medium-sized enterprise", "smes": "small and medium-sized enterprises",
     "r&d": "research and development", "gdp": "gross domestic product", "gva": "gross value added",

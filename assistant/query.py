@@ -121,7 +121,7 @@ _US_PAIRED = re.compile(rf"\bus\s+{_PAIRED}\s+{_OTHER_PLACE}\b|\b{_OTHER_PLACE}\
 
 def names_the_us(text: str) -> bool:
     """True when the question names the United States as 'US' (not the currency), or as 'us' set against
-    another country ('us vs uk', 'germany and the us')."""
+    another country ('us vs uk', 'france and the us')."""
     return bool(re.search(r"\bUS\b(?!\s*(?:\$|dollars?))", text) or _US_PAIRED.search(text.lower()))
 
 

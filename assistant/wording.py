@@ -71,7 +71,7 @@ def correct(word: str, words: Counter) -> str:
     return shortened(low, words) or word
 
 
-MIN_SHORTENED = 3  # 'adv', 'mids', 'grads': chat cuts words short; shorter cuts could be anything
+MIN_SHORTENED = 3  # 'adv', 'incl', 'grads': chat cuts words short; shorter cuts could be anything
 CLEAR_LEAD = 3  # the word it is cut from must be this many times as common as any other it could be
 
 
@@ -91,7 +91,7 @@ def english_words() -> frozenset[str]:
 
 
 def shortened(low: str, words: Counter) -> str | None:
-    """The documents' word a chat abbreviation cuts short ('adv' -> 'advanced', 'mids' -> 'midlands'), when
+    """The documents' word a chat abbreviation cuts short ('adv' -> 'advanced', 'grads' -> 'graduates'), when
     one word (with its other forms) is clearly the most used of those it could be cut from."""
     base = low[:-1] if low.endswith("s") and len(low) > MIN_SHORTENED else low
     if len(base) < MIN_SHORTENED or not base.isalpha() or low in STOPWORDS or low in english_words():
