@@ -296,7 +296,21 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     evidence = f"{text} {passages}"
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
-    return _names_met(query, evidence) == 1.0 and years_met and _measures_met(query, evidence) and _count_met(ctx, text)
+    return (_names_met(query, evidence) == 1.0 and years_met and _measures_met(query, evidence) and _count_met(ctx, text)
+            and _share_met(query, candidate.text))
+
+
+# General English: a question asking what share something is, and the ways a share is stated.
+_ASKS_SHARE = re.compile(r"\b(?:what|which)\b(?:\s+\S+){0,4}?\s+(?:share|proportion|percentage|fraction)\s+of\b", re.I)
+_STATES_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b", re.I)
+
+
+def _share_met(query: Query, text: str) -> bool:
+    """'What share of …' is answered by a share (a percentage, 'a third'), not by an amount: the documents
+    giving a country's exports in dollars do not give its share of the world's."""
+    if query.kind in {"source", "summary"} or not _ASKS_SHARE.search(query.text):
+        return True
+    return bool(_STATES_SHARE.search(_MARKER.sub(" ", text).split("\n\n")[0]))
 
 
 def _count_met(ctx: AnswerContext, text: str) -> bool:

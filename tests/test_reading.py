@@ -334,3 +334,13 @@ def test_a_short_typo_that_is_no_english_word_is_corrected(bot):
     assert bot.understand("wich country came 3rd").text == "which country came 3rd"
     assert bot.understand("hw many firms").text == "hw many firms"  # too far from any word to guess
     assert bot.understand("the stand").text == "the stand"  # an English word is never taken for a typo
+
+
+def test_a_share_is_answered_by_a_share_not_an_amount():
+    from assistant.chooser import _share_met
+    from assistant.query import analyse
+
+    query = analyse("What is France's share of world exports?")
+    assert not _share_met(query, "France exported $40 billion in 2022. [1]")
+    assert _share_met(query, "France accounts for 6% of world exports. [1]")
+    assert _share_met(analyse("How much did France export?"), "France exported $40 billion in 2022. [1]")
