@@ -224,6 +224,18 @@ def has_figure(sentence: str) -> bool:
     return any(not YEAR.fullmatch(n.strip(" ,.;:")) for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
 
+# General English: asking what something is ("what kind of body is X", "tell me about X"), and a sentence
+# saying what it is ("X is an independent …").
+_ASKS_WHAT_IS = r"^\W*(?:(?:what|who)(?:\s+(?:kind|type|sort)\s+of\s+\w+)?\s+(?:is|was|are)|tell me about|describe)\s+(?:the\s+)?"
+
+
+def defines(query: Query, names: list[str], sentence: str) -> bool:
+    """True when the question asks what a named thing is and the sentence says it ('X is a not-for-profit …')."""
+    return any(re.match(_ASKS_WHAT_IS + re.escape(name) + r"\b", query.text, re.I)
+               and re.match(rf"\W*(?:the\s+)?{re.escape(name)}\s+(?:is|was|are|were)\s+(?:a|an|the|one)\b", sentence, re.I)
+               for name in names)
+
+
 def counted_of(query: Query) -> str | None:
     """The stem of what a 'how many' question counts, when it says ('people' alone says nothing)."""
     if query.counted == "people" and _WORKING.search(query.text):
@@ -369,6 +381,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 "footnote": float(chunk.kind == "footnote"), "compare": float(query.kind == "compare"),
                 "cause_fit": float(bool(ASKS_REASON.match(query.text)) and bool(STATES_CAUSE.search(sentence))),
                 "count_fit": float(bool(counted_stem) and counts_beside(sentence, counted_stem)),
+                "defines": float(defines(query, names, sentence)),
             }
             value += 0.1 * len(asked)
             score = sentence_score(features)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 SENTENCE_FEATURES = ["support", "retrieval_rank", "retrieval_score", "dense", "missing_names", "areas_met",
                      "figure_fit", "figure_missing", "share_fit", "place_fit", "first_in_passage", "refers_back",
-                     "numbers", "log_length", "footnote", "compare", "cause_fit", "count_fit"]
+                     "numbers", "log_length", "footnote", "compare", "cause_fit", "count_fit", "defines"]
 WEIGHTS = {"support": 1.0, "retrieval_rank": 0.25, "retrieval_score": 0.05, "missing_names": -0.15, "areas_met": 0.1,
            "figure_fit": 0.15, "figure_missing": -0.3, "share_fit": 0.2, "place_fit": 0.2,
            "cause_fit": 0.2,  # a 'why' question is answered by a sentence giving a cause ('because', 'driven by')
-           "count_fit": 0.2}  # a 'how many X' question by a sentence counting X, not one with other numbers
+           "count_fit": 0.2,  # a 'how many X' question by a sentence counting X, not one with other numbers
+           "defines": 0.3}  # 'what is X' by the sentence saying what X is
 COMPARE_MISSING = -0.2  # a comparison needs both sides: a missing name costs more there
 
 

@@ -344,3 +344,12 @@ def test_a_share_is_answered_by_a_share_not_an_amount():
     assert not _share_met(query, "France exported $40 billion in 2022. [1]")
     assert _share_met(query, "France accounts for 6% of world exports. [1]")
     assert _share_met(analyse("How much did France export?"), "France exported $40 billion in 2022. [1]")
+
+
+def test_asking_what_a_named_thing_is_prefers_the_sentence_saying_it():
+    from assistant.evidence import defines
+    from assistant.query import analyse
+
+    assert defines(analyse("What kind of organisation is Acme?"), ["Acme"], "Acme is a non-profit body.")
+    assert not defines(analyse("What kind of organisation is Acme?"), ["Acme"], "Linking firms is central to Acme.")
+    assert not defines(analyse("What is the reference for Acme's staff?"), ["Acme"], "Acme is a non-profit body.")
