@@ -38,7 +38,7 @@ def private_note(settings: Settings, user: str, secret: str) -> Path:
     note = settings.data_dir / "uploads" / user / f"{user}-plan.md"
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text(f"# Private plan\n\nThe private plan {secret} doubles gearbox output at the Huddersfield plant "
-                    "next year.\n", encoding="utf-8")
+                    "to 840 gearboxes a week next year.\n", encoding="utf-8")
     return note
 
 
