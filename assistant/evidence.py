@@ -316,7 +316,7 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         missing = []
     if missing and (query.wants_number or query.kind in {"figure", "compare"}):
         return True  # a number about another body or place
-    if counted_stem and not expand({counted_stem}) & set(stems(window)):
+    if counted_stem and not expand({counted_stem}) & expand(set(stems(window))):  # synonyms either way
         return True  # "how many robots": a count of something else
     if _ASKS_SHARE.search(query.text) and not _STATES_SHARE.search(sentence):
         return True  # "what percentage …": a sum of money is not a share
