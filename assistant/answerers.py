@@ -184,7 +184,7 @@ def _sides_named(evidence: Evidence, sides: list[str]) -> list[str]:
 
 def _labelled(evidence: Evidence, sides: list[str], with_years: bool, others: list[str]) -> list:
     """A sentence's figures; when it is about one side only (of those the other sentence does not name), each
-    figure is read as that side's ('800 member organisations' in a passage about one body is that body's)."""
+    figure is read as that side's ('300 member firms' in a passage about one body are that body's)."""
     figures = quantities(evidence.sentence, with_years)
     own = [side for side in _sides_named(evidence, sides) if side not in others]
     if len(own) == 1:
@@ -217,8 +217,10 @@ def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
     with_years = bool(YEARS_APART.search(ctx.query.text))
     sides = _sides(ctx.query)
     # Set against each other, each side's passage counts even though it names only that side.
-    query = ctx.as_kind("compare") if len(sides) >= 2 and DIFFERENCE.search(ctx.query.text) else ctx.query
-    evidence = [e for e in ctx.evidence(query, limit=24) if quantities(e.sentence, with_years)]
+    two_sided = len(sides) >= 2 and bool(DIFFERENCE.search(ctx.query.text))
+    query = ctx.as_kind("compare") if two_sided else ctx.query
+    # Each side may be in a passage of its own, further down: read more of them (only then: it costs a pass).
+    evidence = [e for e in ctx.evidence(query, limit=24 if two_sided else 12) if quantities(e.sentence, with_years)]
     if not evidence:
         return None
     used = [evidence[0]]
