@@ -23,6 +23,8 @@ from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propos
 from assistant.compose import NOT_AVAILABLE
 from assistant.domain import active
 from assistant.evidence import (
+    ASKS_SHARE_OF,
+    STATES_A_SHARE,
     counted_of,
     counts_beside,
     name_present,
@@ -300,17 +302,12 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
             and _share_met(query, candidate.text))
 
 
-# General English: a question asking what share something is, and the ways a share is stated.
-_ASKS_SHARE = re.compile(r"\b(?:what|which)\b(?:\s+\S+){0,4}?\s+(?:share|proportion|percentage|fraction)\s+of\b", re.I)
-_STATES_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b", re.I)
-
-
 def _share_met(query: Query, text: str) -> bool:
     """'What share of …' is answered by a share (a percentage, 'a third'), not by an amount: the documents
     giving a country's exports in dollars do not give its share of the world's."""
-    if query.kind in {"source", "summary"} or not _ASKS_SHARE.search(query.text):
+    if query.kind in {"source", "summary"} or not ASKS_SHARE_OF.search(query.text):
         return True
-    return bool(_STATES_SHARE.search(_MARKER.sub(" ", text).split("\n\n")[0]))
+    return bool(STATES_A_SHARE.search(_MARKER.sub(" ", text).split("\n\n")[0]))
 
 
 def _count_met(ctx: AnswerContext, text: str) -> bool:

@@ -198,6 +198,10 @@ _REFERENCE = re.compile(r"\b(?:sections?|paragraphs?|paras?\.?|tables?|figures?|
                         r"\d+(?:[.\-–]\d+)*", re.I)
 _ASKS_SHARE = re.compile(r"\bwhat (?:share|proportion|percentage|fraction)\b|\bwhat %", re.I)
 _STATES_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth|majority|minority|share|proportion)\b", re.I)
+# Stricter twins for a whole answer (chooser.meets_constraints): "what is X's share of …" asks a share too, and
+# only a percentage or a fraction states one (an answer merely using the word 'share' does not).
+ASKS_SHARE_OF = re.compile(r"\b(?:what|which)\b(?:\s+\S+){0,4}?\s+(?:share|proportion|percentage|fraction)\s+of\b", re.I)
+STATES_A_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b", re.I)
 # Measures that come in opposite pairs: a sentence about one never answers a question about the other.
 OPPOSITES = [("import", "export"), ("surplus", "deficit"), ("inflow", "outflow"), ("male", "femal"),
              ("public", "privat"), ("full-tim", "part-tim")]

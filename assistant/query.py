@@ -115,13 +115,15 @@ class Query:
 
 # Set beside another country by a comparison word, a lower-case "us" is the country ("us vs uk"), not the pronoun.
 _PAIRED = r"(?:vs\.?|versus|v|and|or|than|compared (?:to|with)|against)"
-_OTHER_PLACE = r"(?:the )?(?:uk|gb|britain|great britain|united kingdom|[a-z]+(?:land|any|ance|ina|ia|an|ea|ium|ey|al|il))"
+# Another area the question reads (AREA_ALIASES), or a word ending the way country names do.
+_OTHER_PLACE = (r"(?:the )?(?:" + "|".join(re.escape(a) for a in AREA_ALIASES if AREA_ALIASES[a] != "US")
+                + r"|[a-z]+(?:land|any|ance|ina|ia|an|ain|ea|ium|ey|al|il))")
 _US_PAIRED = re.compile(rf"\bus\s+{_PAIRED}\s+{_OTHER_PLACE}\b|\b{_OTHER_PLACE}\s+{_PAIRED}\s+(?:the )?us\b")
 
 
 def names_the_us(text: str) -> bool:
     """True when the question names the United States as 'US' (not the currency), or as 'us' set against
-    another country ('us vs uk', 'france and the us')."""
+    another country ('us vs uk', 'ruritania and the us')."""
     return bool(re.search(r"\bUS\b(?!\s*(?:\$|dollars?))", text) or _US_PAIRED.search(text.lower()))
 
 
