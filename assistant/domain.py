@@ -118,6 +118,11 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
             acronym_stems[key] = words
             telling = frozenset(s for s in words if frequency.get(s, 0) < COMMON_SHARE * total)
             acronym_marks[key] = telling or words
+    # The plural as written ('LQs', 'SMEs') stands for the same words as the acronym.
+    for key in list(acronym_stems):
+        plural = stem(key + "s")
+        if key + "s" in written and plural not in acronym_stems:
+            acronym_stems[plural], acronym_marks[plural] = acronym_stems[key], acronym_marks[key]
     subject = frozenset(s for s, n in frequency.items() if n >= SUBJECT_SHARE * total and not s.isdigit())
     described = [c.table for c in chunks if c.table is not None]
     table_words = frozenset(s for table in described for s in stems(f"{table.title} {table.panel} {' '.join(table.headers)}")
