@@ -49,6 +49,8 @@ _PERCENT_CHANGE = re.compile(r"\b(by what (?:percentage|per ?cent|%)|what percen
                              r"percentage (?:change|increase|decrease|rise|fall|terms)|per ?cent(?:age)? (?:change|terms)|"
                              r"in (?:% |percent(?:age)? )terms|% change|in \$ and %|and %|growth rate)(?!\w)", re.I)
 _LEFT = re.compile(r"\b(dropp\w* out|fell out|left|leave|exit\w*|no longer|lost (?:its|their) place)\b", re.I)
+# "in the top five in 2011 but not in 2022": who left (or, with the later year first, who entered).
+_BUT_NOT = re.compile(r"\b((?:19|20)\d{2})\b.{0,20}?\bbut not\b(?:\s+in)?\s+((?:19|20)\d{2})\b", re.I)
 _ENTERED = re.compile(r"\b(enter\w*|join\w*|new (?:to|in|entr\w*)|came in|broke into|newcomers?)\b", re.I)
 _BOTH = re.compile(r"\b(both|each of|every one of|in all)\b", re.I)
 _RANK = re.compile(r"\b(rank\w*|position\w*|place[ds]?|standing)\b", re.I)
@@ -162,7 +164,8 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
     figures = lambda column, rows: [FigureRow(label=r.entity, value=column.value(r), unit=column.cell(r).unit or "",  # noqa: E731
                                               citation=column.where) for r in rows]
 
-    if len(by_year) >= 2 and (_LEFT.search(text) or _ENTERED.search(text) or (_BOTH.search(text) and top_n(text))):
+    but_not = _BUT_NOT.search(text)
+    if len(by_year) >= 2 and (_LEFT.search(text) or _ENTERED.search(text) or but_not or (_BOTH.search(text) and top_n(text))):
         n = top_n(text) or 5
         first, last = by_year[0], by_year[-1]
         tops = [[r.entity for r in sorted(c.rows, key=c.value, reverse=largest_first(query, c))[:n]] for c in (first, last)]
@@ -171,7 +174,10 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
         both = [e for e in tops[0] if e in tops[1]]
         marks = cite(first.chunk) + cite(last.chunk)
         lines = [f"Top {n} in {first.year}: {', '.join(tops[0])}.", f"Top {n} in {last.year}: {', '.join(tops[1])}."]
-        if _BOTH.search(text):
+        if but_not:
+            gone = left if int(but_not.group(1)) < int(but_not.group(2)) else entered
+            lead = (f"In the top {n} in {but_not.group(1)} but not in {but_not.group(2)}: {', '.join(gone) or 'none'}.")
+        elif _BOTH.search(text):
             lead = f"{len(both)} are in the top {n} in both years: {', '.join(both)}."
         else:
             lead = (f"Left the top {n} between {first.year} and {last.year}: {', '.join(left) or 'none'}; "

@@ -41,6 +41,13 @@ FRAMING = re.compile(r"^\s*(?:(?:for|in) (?:a|my|the|our|an upcoming) (?:briefin
                      r"board paper|paper|note|email|report)(?: note| paper| pack| deck)?|briefing(?: note)?(?: please)?|"
                      r"quick (?:question|q)|question|exact figure(?: please)?|need (?:a|the) (?:number|figure))\s*[:,–—-]\s*",
                      re.I)
+# A short lead-in naming the output rather than the subject ("Briefing line needed: how did …").
+FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide|deck|presentation|memo|email|note|"
+                          r"question|q)(?:\s+[A-Za-z'’]+){0,3}\s*[:–—]\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
+                          r"are|was|were|do|does|did|can|could|has|have|had)\b)", re.I)
+# Everyday English for the top of a ranking and for the ranking itself.
+EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "top"),
+            (re.compile(r"\bleague table(s?)\b", re.I), r"ranking\1"))
 _TOKEN = re.compile(r"(?<![\w&])(?:[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z])(?![\w&])")
 MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one letter away ("stand" is not "stands")
 MIN_SHORT_TYPO = 4  # a shorter word that is no English word may still be a typo of one the documents use
@@ -131,5 +138,8 @@ def normalise(question: str, words: Counter | None = None) -> str:
             return correct(token, words)
         return token
 
-    text = " ".join(_TOKEN.sub(replace, PLAIN_WORDS.sub(" ", FRAMING.sub("", question))).split())
+    text = FRAMING_LEAD.sub("", FRAMING.sub("", question))
+    for pattern, plain in EVERYDAY:
+        text = pattern.sub(plain, text)
+    text = " ".join(_TOKEN.sub(replace, PLAIN_WORDS.sub(" ", text)).split())
     return name_measures(text, words) if words is not None else text

@@ -126,6 +126,11 @@ def test_table_operations_over_rows(bot):
     assert "260%" in growth.text, growth.text
     moved = bot.answer("How did Italy's position in the M&E trade balance ranking change from 2011 to 2022?")
     assert "fell 1 place" in moved.text or "fell by 1 place" in moved.text, moved.text
+    # "in A but not in B": who left the top n (the earlier year first) or who entered it (the later first).
+    gone = bot.answer("Which country was in the top five for M&E trade balance in 2011 but not in 2022?")
+    assert "Switzerland" in gone.text.split("\n")[0] and "China" not in gone.text.split("\n")[0], gone.text
+    came = bot.answer("which countries were in the top 5 for m&e trade balance in 2022 but not 2011")
+    assert "China" in came.text.split("\n")[0] and "Switzerland" not in came.text.split("\n")[0], came.text
 
 
 def test_a_section_the_documents_lack_is_refused_with_the_closest(bot):

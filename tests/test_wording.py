@@ -17,6 +17,14 @@ def test_chat_shorthand_is_spelt_out():
     assert normalise("whats the no. of firms w/ exports") == "what is the number of firms with exports"
 
 
+def test_everyday_ranking_words_and_output_lead_ins_are_plain_english():
+    assert normalise("who was no1 on trade in 2022") == "who was top on trade in 2022"
+    assert normalise("Where did it sit in the league table?") == "Where did it sit in the ranking?"
+    # A lead-in naming the output, not the subject, is dropped; one naming the subject stays.
+    assert normalise("Briefing line needed: how did exports move?") == "how did exports move?"
+    assert normalise("Exports: how did they move?") == "Exports: how did they move?"
+
+
 def test_typos_are_corrected_towards_the_documents_words_only():
     assert normalise("advanced machinary enterprizes", WORDS) == "advanced machinery enterprises"
     # "employes" already matches: its stem is the documents' ("employ"); only the unknown word changes.
