@@ -180,6 +180,8 @@ def candidate_features(candidate: Candidate, ctx: AnswerContext, similarity: flo
 # What a question's first words ask for (ordinary English, true of any document).
 _ASKS_PERSON = re.compile(r"^\W*who\b(?!\s+(?:else|has|have|had)\b)", re.I)
 _ASKS_TIME = re.compile(r"^\W*(?:when|in what year|what year|since when|how long ago)\b", re.I)
+_ASKS_AGE = re.compile(r"^\W*how old\b", re.I)
+_STATES_AGE = re.compile(r"\b(?:19|20)\d{2}\b|\b\d[\d,]*\+?\s+years?\b", re.I)  # 'founded in 1980', 'over 100 years ago'
 _ASKS_PLACE = re.compile(r"^\W*(?:where|in which (?:country|region|city|place))\b", re.I)
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 
@@ -194,6 +196,8 @@ def answer_type_fit(query: Query, text: str) -> float:
     """1 when the candidate holds the kind of thing the question's first words ask for (a name for 'who',
     a year for 'when', a place or name for 'where'), 0 when it does not, 0.5 when they ask for no kind."""
     asked = set(stems(query.text))
+    if _ASKS_AGE.search(query.text):
+        return float(bool(_STATES_AGE.search(text)))
     if _ASKS_TIME.search(query.text):
         return float(any(y not in query.text for y in YEAR.findall(text)))
     if _ASKS_PERSON.search(query.text) or _ASKS_PLACE.search(query.text):

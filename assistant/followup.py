@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from assistant import query as _query
 from assistant.query import Query, analyse
 from assistant.text import YEAR, split_sentences, stem, stems
-from assistant.wording import CHAT
+from assistant.wording import CHAT, english_words
 
 # The answerer's own word lists where it has them (general English and country aliases).
 AREA_ALIASES: dict[str, str] = getattr(_query, "AREA_ALIASES", {})
@@ -123,10 +123,15 @@ _SINCE_THEN = re.compile(r"\bsince then\b", re.I)
 CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)\s+(?:\w+\s+)?(?:prompted|caused|causes|drove|"
                          r"drives|triggered|led to|leads to|explains?|(?:is|was|lies|lay|are|were) behind|(?:is|was|were|are) "
                          r"the (?:reasons?|cause|causes|drivers?) (?:for|of|behind))\s+(?:that|this|it|those|these|them)"
+                         r"(?:\s+to\s+(?:do|happen)(?:\s+(?:that|this|so|it))?)?"
                          r"|how come)\s*[?.!]*$", re.I)
 _SHORTHAND = re.compile(r"(?<![\w'’&])(?:" + "|".join(re.escape(k) for k in sorted(CHAT, key=len, reverse=True)
                                                        if k.isalpha() and k.islower()) + r")(?![\w'’&])")
 _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
+# A name put first, then a question about it by pronoun: "and Yorkshire, how is it split?"
+_FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
+                      r"(?=(?:what|which|who|where|when|why|how|is|are|was|were|do|does|did|can)\b)"
+                      r"(?=(?:[\w'’-]+\s+){0,5}?(?:it|its|that|this|they|them|their)\b)(?:\S+\s*){1,7}$", re.I)
 
 
 @dataclass
@@ -218,8 +223,9 @@ class Names:
                     if len(part) < n or not all(t.word or t.text == "&" for t in part):
                         break
                     # A sentence's first word is capitalised anyway: it counts only as an acronym or a longer name.
-                    if not _capitalised(part) or (i == 0 and n == 1 and not _acronym(part[0].text)):
-                        continue
+                    if not _capitalised(part) or (i == 0 and n == 1 and not _acronym(part[0].text)
+                                                  and part[0].low in english_words()):
+                        continue  # (a capitalised first word no dictionary holds is a name: "Tecnalia is …")
                     key = " ".join(t.low for t in part)
                     capital[key] += 1
                     surface[key][" ".join(t.text for t in part)] += 1
@@ -232,6 +238,8 @@ class Names:
             for i in range(len(toks)):
                 for n in range(1, min(6, len(toks) - i + 1)):
                     key = " ".join(lows[i:i + n])
+                    if i == 0 and n == 1 and lows[0] in english_words():
+                        continue  # not counted as capitalised above either: a first word tells nothing
                     if key in capital:
                         total[key] += 1
                         lower[key] += toks[i].text[:1].islower()
@@ -405,6 +413,7 @@ def _normalise(text: str) -> str:
     text = " ".join(text.split())
     text = _SHORTHAND.sub(lambda m: CHAT[m.group(0)] or m.group(0), text)  # "wat about mexico"
     text = re.sub(r"\b(what|who|where|how)s\b", r"\1 is", text, flags=re.I)  # chat spelling: "whats"
+    text = re.sub(r"(?<![\w'’])['’]?([2-9]0)s\b", r"19\1s", text)  # "the late 80s": the 1980s
     return re.sub(r"\b(what|who|where|how|it|that|there)['’]s\b", r"\1 is", text, flags=re.I)
 
 
@@ -422,13 +431,18 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
     frame = first in AUX or first in REQUESTS or any(t.low in WH for t in toks[body:])
     found = Slots(text=text, toks=toks, body=body, connective=connective, frame=frame)
     taken: set[int] = set()
-    # Times: a year, with a month or season in front of it.
+    # Times: a year, with a month or season in front of it, or a decade ("the late 1980s").
     for i, t in enumerate(toks):
         if _YEAR.match(t.text):
             first_i = i - 1 if i > 0 and toks[i - 1].low in MONTHS else i
-            found.times.append(Span(start=toks[first_i].start, end=t.end, core=text[toks[first_i].start:t.end],
-                                    prep=_prep_before(toks, first_i), first=first_i, last=i))
-            taken |= set(range(first_i, i + 1))
+            last_i = i + 1 if i + 1 < len(toks) and toks[i + 1].low == "s" and toks[i + 1].start == t.end else i
+            if last_i > i:
+                first_i -= first_i > 0 and toks[first_i - 1].low in {"early", "late", "mid"}
+                first_i -= first_i > 0 and toks[first_i - 1].low == "the"
+            found.times.append(Span(start=toks[first_i].start, end=toks[last_i].end,
+                                    core=text[toks[first_i].start:toks[last_i].end],
+                                    prep=_prep_before(toks, first_i), first=first_i, last=last_i))
+            taken |= set(range(first_i, last_i + 1))
     for span in names.find_in(toks, text, body, unknown=unknown):
         if not any(k in taken for k in range(span.first, span.last + 1)):
             found.names.append(span)
@@ -922,6 +936,14 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
     reading = Reading(question=question, resolved=question)
     if previous is None or not question.strip():
         return reading
+    dislocated = _FRONTED.match(_normalise(question))
+    fronted_words = dislocated.group(1).lower().split() if dislocated else []
+    if fronted_words and not (WH | PREPS) & set(fronted_words) and not re.search(r"\d", dislocated.group(1)):
+        # "And Yorkshire, how is it split?", "and X, what's that": the name put first is what changes.
+        fronted = read(f"what about {dislocated.group(1)}?", previous, names, similar)
+        if fronted.rewritten:
+            fronted.question = question
+            return fronted
     found = slots(question, names, unknown=True)
     if CAUSE_ASKED.match(found.text):  # "what prompted that?" asks why, of the previous question
         reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, negated=False)), True, ["why"]

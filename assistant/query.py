@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.text import YEAR, expand, stems
+from assistant.text import YEAR, expand, stem, stems
 
 LOCATOR = re.compile(r"\b(?:(table|figure|fig\.?)\s*(\d+)\s*[-–.]\s*(\d+)|(?:paragraph|para\.?|§)\s*(\d{1,2}\.\d{1,2})|footnote\s*(\d+))\b", re.I)
 ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -193,3 +193,20 @@ def analyse(question: str) -> Query:
     elif query.locators:
         query.kind = "locator"
     return query
+
+
+_HOW_DIMENSION = re.compile(r"\bhow\s+([a-z]+)\b", re.I)
+
+
+def dimension_asked(query: Query) -> set[str]:
+    """The stem after 'how' ('old' in 'how old is it'): what kind of answer is wanted, not a word to find."""
+    return {stem(m.group(1).lower()) for m in _HOW_DIMENSION.finditer(query.text)}
+
+
+def unknown_stems(query: Query, frequency: dict[str, int]) -> list[str]:
+    """The question's content stems the documents never use, nor any everyday synonym of them ('staff' is
+    known when the documents say 'employ'). The dimension a 'how' asks for ('how old', 'how big') is the
+    question's form, not its subject."""
+    asked = dimension_asked(query)
+    return [s for s in query.stems if not s.isdigit() and not frequency.get(s) and s not in asked
+            and not any(frequency.get(t) for t in expand({s}) - {s})]

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from assistant.domain import active
-from assistant.query import AREA_PATTERNS, Query
+from assistant.query import AREA_PATTERNS, Query, dimension_asked
 from assistant.text import expand, stems
 from index.store import ChromaStore
 from ingest.records import Chunk, Hit
@@ -30,7 +30,8 @@ def idf(term: str, frequency: dict[str, int], total: int) -> float:
 def coverage(query: Query, text: str, frequency: dict[str, int], total: int) -> float:
     """IDF-weighted share of the question's key stems (or their synonyms) present in a text."""
     have = set(stems(text))
-    weights = {t: idf(t, frequency, total) for t in query.stems}
+    form = {t for t in dimension_asked(query) if not frequency.get(t)}  # 'how old': no word to find
+    weights = {t: idf(t, frequency, total) for t in query.stems if t not in form}
     if not weights:
         return 0.0
     by_acronym = active().covered_by_acronyms(query.stems, have)

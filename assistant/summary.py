@@ -14,7 +14,7 @@ from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from assistant.evidence import blocked, context_text, support, unknown_reference
-from assistant.query import Query
+from assistant.query import Query, unknown_stems
 from assistant.retrieve import idf
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from ingest.records import Chunk, Hit
@@ -147,8 +147,8 @@ def off_topic(query: Query, loaded) -> bool:
         return False  # "where does Table 2-2 come from": a table the documents have is their topic
     known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
     # A word read as one of the documents' terms (a typo of it, or an everyday word for it) is not unknown.
-    unknown = {t for t in topic - set(known) if not misspelt_known(t, loaded.document_frequency)
-               and not any(loaded.document_frequency.get(s) for s in expand({t}) - {t})}
+    unknown = {t for t in topic & set(unknown_stems(query, loaded.document_frequency))
+               if not misspelt_known(t, loaded.document_frequency)}
     if not unknown:
         return False
     # An unknown word weighs like a typical word of the question (it may just be the user's phrasing).

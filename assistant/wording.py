@@ -75,7 +75,10 @@ def correct(word: str, words: Counter) -> str:
                                  cutoff=0.84)
         if near:
             return max(near, key=lambda w: words[w])
-    return shortened(low, words) or word
+    # One letter typed once where English doubles it ('staf', 'tarif') is that word, not a word cut short.
+    doubled = None if low in english_words() else next(
+        (w for w in (low[:i + 1] + low[i:] for i in range(len(low))) if w in english_words()), None)
+    return doubled or shortened(low, words) or word
 
 
 MIN_SHORTENED = 3  # 'adv', 'incl', 'grads': chat cuts words short; shorter cuts could be anything

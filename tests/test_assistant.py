@@ -133,6 +133,12 @@ def test_table_operations_over_rows(bot):
     assert "China" in came.text.split("\n")[0] and "Switzerland" not in came.text.split("\n")[0], came.text
 
 
+def test_how_old_is_answered_by_when_it_was_founded(bot):
+    # The word after 'how' names the kind of answer wanted (an age), not a word the passage must hold.
+    answer = bot.answer("How old is WZL?")
+    assert not answer.refused and "100 years" in answer.text, answer.text
+
+
 def test_a_section_the_documents_lack_is_refused_with_the_closest(bot):
     answer = bot.answer("summarise the section on skills")
     assert answer.refused and "no section on skills" in answer.text and "closest sections" in answer.text

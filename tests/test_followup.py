@@ -57,6 +57,13 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["How many advanced machinery enterprises were there in Great Britain in 2023?"], "What's the source?",
      "What is the source for the number of advanced machinery enterprises in Great Britain in 2023?"),
     ([UK_2022], "what was it in 2011?", "What was the UK's trade balance in 2011?"),
+    (["How many people did the Basque machine tool sector employ in 2020?"], "and how many were there by the late 80s?",
+     "How many people did the Basque machine tool sector employ in the late 1980s?"),  # a decade is a time
+    (["What share of London's advanced machinery employment is in installation and repair?"],  # a name put first
+     "And Yorkshire, how is it split?", "What share of Yorkshire's advanced machinery employment is in installation and repair?"),
+    (["What is IDEKO?"], "and tecnalia, what's that", "What is Tecnalia?"),  # a name the text writes only first
+    (["When did the Basque Country start using cluster policy?"], "what prompted them to do that?",
+     "Why did the Basque Country start using cluster policy?"),
     (["How much was AMPI awarded from the Strength in Places Fund?"], "Who runs it?", "Who runs AMPI?"),  # pronouns
     (["How many people does the Fraunhofer IPT employ in Aachen?"], "When was it founded?",
      "When was the Fraunhofer IPT founded?"),
