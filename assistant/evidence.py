@@ -338,6 +338,22 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
     return bool(query.wants_number and query.areas and other and not asked)  # a GB figure is not a UK one
 
 
+def _list_leads(text: str, sentences: list[str]) -> list[str | None]:
+    """For each sentence, the sentence ending in a colon that introduces it when it sits in a bulleted item."""
+    items = [line.lstrip()[2:] for line in text.split("\n") if line.lstrip().startswith("- ")]
+    if not items:
+        return [None] * len(sentences)
+    leads: list[str | None] = []
+    lead = None
+    for sentence in sentences:
+        if any(sentence in item for item in items):
+            leads.append(lead)
+        else:
+            lead = sentence if sentence.rstrip().endswith(":") else None
+            leads.append(None)
+    return leads
+
+
 def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], total: int, limit: int = 6) -> list[Evidence]:
     """Sentences of the top passages ranked by support and retrieval rank; blocked passages skipped."""
     found: list[Evidence] = []
@@ -353,6 +369,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
         if chunk.kind == "footnote" and query.kind != "source" and is_citation(chunk.text):
             continue  # a source's title ("ONS (2023) Business counts") answers where a claim comes from, nothing else
         sentences = split_sentences(chunk.text)
+        leads = _list_leads(chunk.text, sentences)
         for i, sentence in enumerate(sentences):
             if blocked(query, chunk, sentence):
                 continue
@@ -362,6 +379,9 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                                           or DEMONSTRATIVE.search(sentence)))
             # A sentence that refers back may name its subject in the sentence before or in the paragraph's first.
             window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
+            lead = leads[i]
+            if lead:  # an item of a list goes on from the sentence that introduces it ("… followed five stages:")
+                window = f"{lead} {window}"
             # Numbers must name their subject in the sentence itself (a case study's heading is not
             # enough: "employs 311,000 people" under "Lyon, France" is a multinational worldwide).
             # A sentence whose subject is "the cluster" or "the region" speaks about the one its section is named

@@ -118,6 +118,9 @@ _CHANGE_AFTER = re.compile(r"\s+(?:(?:has|have|had|did|does|do|is|was)\s+)?(?:go
                            r"(?:worse|better|bigger|smaller|larger|grow\w*|grew|rise\w*|rose|fall\w*|fell|chang\w*|"
                            r"increas\w*|decreas\w*|declin\w*|widen\w*|narrow\w*|improv\w*|shr[iau]nk\w*|drop\w*|"
                            r"go(?:ne)? (?:up|down)|went (?:up|down))\b", re.I)
+# Verbs a "that" standing for the earlier figure or claim takes ("how does that compare", "what does that mean").
+_VERBS_OF_A_FIGURE = {stem(w) for w in "compare mean come happen differ include cover stack rank fit look work relate "
+                      "match include matter".split()}
 _SINCE_THEN = re.compile(r"\bsince then\b", re.I)
 # "What prompted that?", "what was behind it", "how come": the cause of what was just asked (general English).
 CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)\s+(?:\w+\s+)?(?:prompted|caused|causes|drove|"
@@ -752,6 +755,14 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             edits.append((start, end, topic(context.text, drop_times=bool(found.times) or changing)))
             how.append("topic")
             continue
+        counted = context.query.counted or ""
+        if word in {"they", "them", "their"} and counted.endswith("s") and " " not in counted:
+            # "how many members did X have?" then "how many of them …": X's members
+            owner = _main_name(context, names)
+            phrase = f"{_possessive(owner)} {counted}" if owner else f"the {counted}"
+            edits.append((start, end, _possessive(phrase) if kind == "possessive" else phrase))
+            how.append("pronoun")
+            continue
         if word in {"they", "them", "their"} and re.match(r"^(?:what|which)\s+\w+s\b", context.text, re.I):
             # "what challenges did … face?" then "which report identified them?": the things asked about
             phrase = topic(context.text, drop_times=bool(found.times))
@@ -785,6 +796,14 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
         phrase = topic(context.text, drop_times=bool(found.times))  # "that", "this", "the same"
         if word in FIGURE_NOUNS - {"one", "answer", "point", "fact", "trend"}:  # "that figure": the figure for …
             phrase = f"the {word} for {phrase}"
+        after = next((t for t in found.toks if t.start >= end), None)
+        if (word in DEMONSTRATIVE and after is not None and after.word and after.low not in FUNCTION | INTENT
+                and stem(after.low) not in set(stems(context.text)) | _VERBS_OF_A_FIGURE and not after.text[:1].isupper()
+                and not _CHANGE_AFTER.match(found.text[end:])):
+            # "who did that evaluation?": the evaluation of what was asked, not a word stuck on its end
+            edits.append((start, after.end, f"the {after.text} of {phrase}"))
+            how.append("topic")
+            continue
         edits.append((start, end, phrase))
         how.append("topic")
     years = sorted(set(YEAR.findall(context.text)))

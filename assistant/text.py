@@ -36,6 +36,8 @@ SYNONYMS: dict[str, set[str]] = {
     "govern": {"public"}, "public": {"govern"},
     # making and mending: makers and builders manufacture; fixing is repair
     "maker": {"manufactur"}, "build": {"manufactur"}, "built": {"manufactur"}, "fix": {"repair"},
+    # other countries: what is abroad is overseas, foreign, outside the home country
+    "abroad": {"oversea", "foreign", "outsid"}, "oversea": {"abroad", "foreign", "outsid"}, "foreign": {"oversea", "abroad"},
 }
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")
@@ -83,10 +85,24 @@ def _stems(text: str, keep_stopwords: bool) -> tuple[str, ...]:
 def expand(stem_set: set[str], domain=None) -> set[str]:
     """Stems plus their synonyms: everyday ones, and the acronyms of `domain` (default: the documents being
     answered from, see assistant.domain)."""
+    domain = domain or _domain()
+    # Remembered: the same words are expanded thousands of times a question. Bridges are only ever added,
+    # so their count tells a remembered expansion from a stale one.
+    key = (frozenset(stem_set), len(domain.bridges))
+    known = _EXPANDED.get(key)
+    if known is not None and known[0] is domain:
+        return set(known[1])
     out = set(stem_set)
     for item in stem_set:
         out |= SYNONYMS.get(item, set())
-    return out | (domain or _domain()).expansions(out)  # 'small firms' is 'small enterprises': their acronym too
+    out |= domain.expansions(out)  # 'small firms' is 'small enterprises': their acronym too
+    if len(_EXPANDED) > 20_000:
+        _EXPANDED.clear()
+    _EXPANDED[key] = (domain, frozenset(out))
+    return out
+
+
+_EXPANDED: dict[tuple[frozenset[str], int], tuple[object, frozenset[str]]] = {}
 
 
 @lru_cache(maxsize=1)

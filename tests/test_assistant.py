@@ -133,6 +133,12 @@ def test_table_operations_over_rows(bot):
     assert "China" in came.text.split("\n")[0] and "Switzerland" not in came.text.split("\n")[0], came.text
 
 
+def test_an_item_of_a_list_is_read_with_the_sentence_that_introduces_it(bot):
+    # "… the Basque machine tool cluster … followed five distinct stages:" names whom each stage's figures are of.
+    answer = bot.answer("How many people did the Basque machine tool sector employ by the late 1980s?")
+    assert not answer.refused and "8,000" in answer.text, answer.text
+
+
 def test_how_old_is_answered_by_when_it_was_founded(bot):
     # The word after 'how' names the kind of answer wanted (an age), not a word the passage must hold.
     answer = bot.answer("How old is WZL?")

@@ -62,6 +62,10 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What share of London's advanced machinery employment is in installation and repair?"],  # a name put first
      "And Yorkshire, how is it split?", "What share of Yorkshire's advanced machinery employment is in installation and repair?"),
     (["What is IDEKO?"], "and tecnalia, what's that", "What is Tecnalia?"),  # a name the text writes only first
+    (["How many members did NGen have as of March 2024?"], "how many of them are based abroad?",  # what was counted
+     "How many of NGen's members are based abroad?"),
+    (["What were the key success factors for NGen?"], "who did that evaluation?",  # a new noun after "that"
+     "Who did the evaluation of the key success factors for NGen?"),
     (["When did the Basque Country start using cluster policy?"], "what prompted them to do that?",
      "Why did the Basque Country start using cluster policy?"),
     (["How much was AMPI awarded from the Strength in Places Fund?"], "Who runs it?", "Who runs AMPI?"),  # pronouns
