@@ -338,6 +338,12 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
     return bool(query.wants_number and query.areas and other and not asked)  # a GB figure is not a UK one
 
 
+def _opens_on_a_name(sentence: str) -> bool:
+    """Whether a sentence's first word is one the documents write with a capital mid-sentence (a name)."""
+    first = re.match(r"[A-Za-z][\w'’-]*", sentence)
+    return bool(first) and first.group(0)[0].isupper() and stem(first.group(0).lower()) in active().names
+
+
 def _list_leads(text: str, sentences: list[str]) -> list[str | None]:
     """For each sentence, the sentence ending in a colon that introduces it when it sits in a bulleted item."""
     items = [line.lstrip()[2:] for line in text.split("\n") if line.lstrip().startswith("- ")]
@@ -375,8 +381,9 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 continue
             # A sentence that refers back ("The fair … attracts 1,200", "This accounts for 2.6%") speaks
             # about what the sentence before it names; the section path names a case study's subject.
-            refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or _DEFINITE.search(sentence)
-                                          or DEMONSTRATIVE.search(sentence)))
+            # ("Lyon is home to X, one of the company's largest sites": a sentence opening on a name is about it.)
+            refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or (
+                (_DEFINITE.search(sentence) or DEMONSTRATIVE.search(sentence)) and not _opens_on_a_name(sentence))))
             # A sentence that refers back may name its subject in the sentence before or in the paragraph's first.
             window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
             lead = leads[i]

@@ -193,6 +193,8 @@ def test_query_understanding():
     assert analyse("What does LQ mean?").kind == "definition"
     assert analyse("Summarise the key trends").kind == "summary"
     assert analyse("Where do the trade figures come from?").kind == "source"
+    assert analyse("where is the stat on engineering graduates from").kind == "source"
+    assert analyse("Where is the factory from here?").kind != "source"
     assert analyse("Jobs in Great Britain").areas == ["GB"]
     assert analyse("Jobs in Britain").areas == []  # everyday "Britain" may mean the UK or GB: no constraint
     assert analyse("Jobs in the UK in US dollars").areas == ["UK"]
