@@ -10,6 +10,7 @@ the candidate is right; the most probable candidate wins, and the refusal is one
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -33,8 +34,8 @@ from assistant.evidence import (
     unknown_reference,
     with_period,
 )
-from assistant.figures import RANKING_STEMS, generic
-from assistant.query import Query
+from assistant.figures import RANKING_STEMS, denied_change, generic
+from assistant.query import ASKS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
@@ -52,6 +53,7 @@ CANDIDATE_FEATURES = ["coverage", "has_number", "years_met", "log_length", "cita
                       "candidate_support", "passage_coverage", "rare_missing", "names_met", "cited_dense", "text_dense",
                       "new_number", "number_missing", "type_fit"]
 _MARKER = re.compile(r"\[\d+\]")
+NO_PREMISE = "The documents don't support the question's premise:"
 SIMILARITY_CHARS = 300
 
 
@@ -370,6 +372,15 @@ def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: n
     if within is not None:
         candidates = [c for c in candidates if c.refused or all((i.doc, i.locator) in within for i in c.cites.items)]
     chosen, _ = choose(ctx, candidates, load_model())
+    if not chosen.refused and ASKS_REASON.match(query.text):
+        # "Why did X grow?" when X fell, or when a passage says it did not: no reason can be given; what
+        # contradicts the premise is the answer.
+        answer = chosen.text.split("\n\n")[0]
+        denial = next((s for s in split_sentences(_MARKER.sub("", answer)) if denied_change(query.text, s)), None)
+        if chosen.text.startswith("No: ") or denial:
+            markers = "".join(dict.fromkeys(_MARKER.findall(answer)))
+            text = f"{NO_PREMISE} {denial} {markers}" if denial else f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}"
+            chosen = dataclasses.replace(chosen, refused=True, text=text)
     if chosen.refused:
         related = [h for h in hits[:3]]
         from assistant.compose import Citations

@@ -69,16 +69,31 @@ def plain_number(value: float) -> str:
 
 # General English for the direction a question takes a change to have ("why did exports go up").
 _RISE = re.compile(r"\b(ris(?:e|es|en|ing)|rose|increas\w*|gr[eo]w\w*|go(?:ne|es)? up|went up|boost\w*|expand\w*|"
-                   r"climb\w*|gain\w*|improv\w*)\b", re.I)
+                   r"climb\w*|gain\w*|improv\w*|soar\w*|surg(?:e|ed|es|ing)|jump\w*)\b", re.I)
 _FALL = re.compile(r"\b(fall\w*|fell|declin\w*|decreas\w*|drop\w*|shr[iau]nk\w*|go(?:ne|es)? down|went down|"
-                   r"contract\w*|slump\w*|los[et]\w*|reduc\w*)\b", re.I)
+                   r"contract\w*|slump\w*|los[et]\w*|reduc\w*|collaps\w*|plummet\w*|plung\w*)\b", re.I)
+
+
+_NEGATED = re.compile(r"(?:\b(?:no|not|never)\b|n['’]t\b).*?(?:" + _RISE.pattern + "|" + _FALL.pattern + ")", re.I)
+
+
+def denied_change(question: str, sentence: str) -> bool:
+    """Whether a sentence denies the change a question takes for granted ('why did jobs fall in 2020?' and
+    'there was no significant drop in employment during 2020')."""
+    rise, fall = bool(_RISE.search(question)), bool(_FALL.search(question))
+    if rise == fall:
+        return False
+    change = (_RISE if rise else _FALL).pattern
+    if _NEGATED.search(question):
+        return False  # "why did jobs not fall?": the question and the sentence agree
+    return bool(re.search(r"\b(?:no|not|never|nor|without)\b(?:\s+[\w-]+){0,3}?\s+" + change, sentence, re.I))
 
 
 def premise(question: str, change: float) -> str:
     """'No: ' when the question takes a change to go one way and the figures go the other, else ''."""
     rise, fall = bool(_RISE.search(question)), bool(_FALL.search(question))
-    if rise == fall or not change:
-        return ""
+    if rise == fall or not change or _NEGATED.search(question):
+        return ""  # ("why didn't exports rise?" takes no rise for granted)
     return "No: " if (rise and change < 0) or (fall and change > 0) else ""
 
 

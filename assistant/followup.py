@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import query as _query
+from assistant.figures import denied_change
 from assistant.query import Query, analyse
 from assistant.text import YEAR, split_sentences, stem, stems
 from assistant.wording import CHAT, english_words
@@ -814,6 +815,19 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
     return _replace(found.text[start:], [(s - start, e - start, new) for s, e, new in sorted(edits)])
 
 
+def _answered_no(previous: Context) -> bool:
+    """Whether the previous question asked if something changed ("was there a big drop …?") and its answer
+    said it did not: "how come?" then asks why not."""
+    first = previous.text.split(" ", 1)[0].lower()
+    if first not in AUX or previous.answer is None:
+        return False
+    try:
+        answer = previous.answer() or ""
+    except Exception:  # an answer that fails to come back only costs the negation
+        return False
+    return answer.startswith("No: ") or denied_change(previous.text, answer)
+
+
 def _why(previous: str, negated: bool) -> str:
     """'Why' put in front of the previous question: "How did X change?" → "Why did X change?"."""
     text = _normalise(previous).rstrip(" ?.!")
@@ -965,7 +979,7 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
             return fronted
     found = slots(question, names, unknown=True)
     if CAUSE_ASKED.match(found.text):  # "what prompted that?" asks why, of the previous question
-        reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, negated=False)), True, ["why"]
+        reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, _answered_no(previous))), True, ["why"]
         return reading
     intent = {stem(w) for w in INTENT}
     own = {s for r in found.runs for s in _stems_of(r)} - intent
@@ -981,7 +995,7 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         if found.connective and not found.frame:  # "and its labour productivity?": a fragment after all
             resolved = _substitute(found, previous, names, similar, how)
     elif bare and words and words[0].low == "why":
-        resolved = _why(previous.text, negated=any(t.low == "not" for t in words))
+        resolved = _why(previous.text, negated=any(t.low == "not" for t in words) or _answered_no(previous))
         how.append("why")
     elif asked.kind == "source" and not found.names:
         body = _tidy(found.text[found.toks[found.body].start:] if found.body < len(found.toks) else found.text)

@@ -71,6 +71,9 @@ def _year_change(match: FigureMatch, years: list[int], others: list[FigureMatch]
     """Change between two years ('10.5 in 2015 to 9.1 in 2020: down 1.4'): in one row, or across the
     year panels of one figure (a figure with a '2015' and a '2020' panel)."""
     cells = [c for c in match.row.cells if c.value is not None and c.year in years and c.unit == match.cell.unit]
+    dated = [c for c in match.row.cells if c.value is not None and c.year in years]
+    if len({c.year for c in cells}) < 2 and len({c.year for c in dated}) >= 2 and len({c.unit for c in dated}) == 1:
+        cells = dated  # the row's rate ('grow' matched its CAGR) has no year: the change is in its dated values
     places = {id(c): match for c in cells}
     if len({c.year for c in cells}) < 2:
         across = [m for m in others if m.row.entity == match.row.entity and m.table.locator == match.table.locator

@@ -139,6 +139,19 @@ def test_an_item_of_a_list_is_read_with_the_sentence_that_introduces_it(bot):
     assert not answer.refused and "8,000" in answer.text, answer.text
 
 
+@pytest.mark.parametrize("question", ["Why did UK M&E exports grow between 2011 and 2022?",  # the table: they fell
+                                      "Why did machinery jobs collapse in 2020 because of Covid?"])  # the text: no drop
+def test_a_why_question_on_a_false_premise_is_refused_with_what_contradicts_it(bot, question):
+    answer = bot.answer(question)
+    assert answer.refused and "premise" in answer.text and answer.citations, answer.text
+    assert "44.2" in answer.text or "no significant drop" in answer.text, answer.text
+
+
+def test_a_why_not_question_is_answered_with_the_reason(bot):
+    answer = bot.answer("Why didn't jobs in the machinery sector fall during the 2020 Covid pandemic?")
+    assert not answer.refused and "lead times" in answer.text, answer.text
+
+
 def test_how_old_is_answered_by_when_it_was_founded(bot):
     # The word after 'how' names the kind of answer wanted (an age), not a word the passage must hold.
     answer = bot.answer("How old is WZL?")

@@ -130,6 +130,13 @@ def test_a_follow_up_is_answered_as_its_reading(bot):
     assert not answer.refused and "2.0" in answer.text and any(c.locator == "Figure 2-2" for c in answer.citations)
 
 
+def test_why_after_an_answer_that_said_no_asks_why_not(bot):
+    # "Did X rise?" is answered "No: X fell …"; "why?" then asks why it did not, which the text explains.
+    answer = bot.answer("why?", history=["Did UK M&E exports rise between 2011 and 2022?"])
+    assert answer.resolved == "Why didn't UK M&E exports rise between 2011 and 2022?", answer.resolved
+    assert not answer.refused and "Brexit" in answer.text, answer.text
+
+
 def test_a_follow_up_the_documents_do_not_answer_is_refused(bot):
     answer = bot.answer("And in 2023?", history=[UK_2022])
     assert answer.resolved == "What was the UK's trade balance in 2023?" and answer.refused

@@ -90,8 +90,10 @@ def test_a_change_is_said_the_way_the_question_means_it(bot):
     assert premise("how did exports change", -2.2) == ""
     assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 176)] == ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th",
                                                                         "21st", "176th"]
+    assert premise("why didn't exports go up", -2.2) == ""  # it takes no rise for granted
+    # No reason can be given for a change that did not happen: a refusal that shows the figures instead.
     answer = bot.answer("why did uk m&e exports go up between 2011 and 2022")
-    assert answer.text.startswith("No: ") and "fell by USD 2.2 billion" in answer.text, answer.text
+    assert answer.refused and "premise" in answer.text and "fell by USD 2.2 billion" in answer.text, answer.text
     answer = bot.answer("How did Italy's position in the M&E trade balance ranking change from 2011 to 2022?")
     assert "3rd in 2011" in answer.text and "4th in 2022" in answer.text and "fell by 1 place " in answer.text, answer.text
 
