@@ -119,6 +119,9 @@ _CHANGE_AFTER = re.compile(r"\s+(?:(?:has|have|had|did|does|do|is|was)\s+)?(?:go
                            r"(?:worse|better|bigger|smaller|larger|grow\w*|grew|rise\w*|rose|fall\w*|fell|chang\w*|"
                            r"increas\w*|decreas\w*|declin\w*|widen\w*|narrow\w*|improv\w*|shr[iau]nk\w*|drop\w*|"
                            r"go(?:ne)? (?:up|down)|went (?:up|down))\b", re.I)
+# Words that set one thing against another without saying on what ("how does X compare", "where does X come").
+_RELATIONAL = {stem(w) for w in "compare comparison behind ahead rank ranking come stack fare far position place stand "
+               "sit differ versus vs".split()}
 # Verbs a "that" standing for the earlier figure or claim takes ("how does that compare", "what does that mean").
 _VERBS_OF_A_FIGURE = {stem(w) for w in "compare mean come happen differ include cover stack rank fit look work relate "
                       "match include matter".split()}
@@ -615,6 +618,8 @@ def topic(question: str, drop_times: bool = False) -> str:
                       r"(?:[A-Za-z]+\s+)?(?:1[89]\d{2}|20\d{2})(?:\s*(?:-|–|to|and)\s*(?:1[89]\d{2}|20\d{2}))?", "", text)
     text = re.sub(r"^(?:(?:and|but|so|also|then)\s+)+", "", text, flags=re.I)
     rules = [
+        (r"^(?:show|give|tell|list)(?: me| us)?(?: about)? (.+)$", r"\1"),  # "show me the top 10 …": the top 10 …
+        (r"^(?:what|which) (share|proportion|percentage|part) of (.+?) (?:is|are|was|were) (.+)$", r"the \1 of \2 \3"),
         (r"^how many (.+?) (?:are|were|is|was) there\b\s*(.*)$", r"the number of \1 \2"),
         (r"^how many (.+?) (?:do|does|did) (.+)$", r"the number of \1 \2"),
         (r"^how many (.+?) (is|are|was|were|has|have|had|will|would|can) (.+)$", r"the number of \1 that \2 \3"),
@@ -978,6 +983,15 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
             fronted.question = question
             return fronted
     found = slots(question, names, unknown=True)
+    said = {stem(w) for r in found.runs for w in r.core.split()} - _RELATIONAL - {stem(w) for w in INTENT}
+    new_names = [n for n in found.names if n.key not in {o.key for o in previous.found.names}]
+    if found.frame and len(new_names) == 1 and len(found.names) == 1 and not said and not found.times \
+            and not found.refs and {stem(t.low) for t in found.toks} & _RELATIONAL:
+        # "How does London compare?", "where does Spain come", "how far behind is X": X against what was asked
+        against = read(f"how does that compare with {_phrase(new_names[0], names)}?", previous, names, similar)
+        if against.rewritten:
+            against.question = question
+            return against
     if CAUSE_ASKED.match(found.text):  # "what prompted that?" asks why, of the previous question
         reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, _answered_no(previous))), True, ["why"]
         return reading

@@ -62,6 +62,8 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What share of London's advanced machinery employment is in installation and repair?"],  # a name put first
      "And Yorkshire, how is it split?", "What share of Yorkshire's advanced machinery employment is in installation and repair?"),
     (["What is IDEKO?"], "and tecnalia, what's that", "What is Tecnalia?"),  # a name the text writes only first
+    (["What share of Yorkshire's advanced machinery employment is in manufacturing?"], "How does London compare?",
+     "How does the share of Yorkshire's advanced machinery employment in manufacturing compare with London?"),
     (["How many members did NGen have as of March 2024?"], "how many of them are based abroad?",  # what was counted
      "How many of NGen's members are based abroad?"),
     (["What were the key success factors for NGen?"], "who did that evaluation?",  # a new noun after "that"
