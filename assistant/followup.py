@@ -121,7 +121,10 @@ _CHANGE_AFTER = re.compile(r"\s+(?:(?:has|have|had|did|does|do|is|was)\s+)?(?:go
                            r"go(?:ne)? (?:up|down)|went (?:up|down))\b", re.I)
 # Words that set one thing against another without saying on what ("how does X compare", "where does X come").
 _RELATIONAL = {stem(w) for w in "compare comparison behind ahead rank ranking come stack fare far position place stand "
-               "sit differ versus vs".split()}
+               "sit differ versus vs up down bigger larger smaller higher lower greater more less better worse".split()}
+# Words after "is that …" that say something of it, not name a thing ("is that up or down", "is that bigger").
+_PREDICATES = {"up", "down", "out", "off", "over", "higher", "lower", "bigger", "smaller", "larger", "more", "less",
+               "better", "worse", "right", "true", "correct", "high", "low", "big", "small", "good", "bad", "new", "old"}
 # Verbs a "that" standing for the earlier figure or claim takes ("how does that compare", "what does that mean").
 _VERBS_OF_A_FIGURE = {stem(w) for w in "compare mean come happen differ include cover stack rank fit look work relate "
                       "match include matter".split()}
@@ -132,6 +135,11 @@ CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)
                          r"the (?:reasons?|cause|causes|drivers?) (?:for|of|behind))\s+(?:that|this|it|those|these|them)"
                          r"(?:\s+to\s+(?:do|happen)(?:\s+(?:that|this|so|it))?)?"
                          r"|how come)\s*[?.!]*$", re.I)
+# "Why did they go down that route?", "why would it do that": why, of what the previous question asked about.
+DOING_THAT = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?why\s+(?:did|do|does|would|might|have|has|had)\s+(?:they|it|he|"
+                        r"she|we|you)\s+(?:do|go|take|choose|pick|adopt|make|decide|opt|follow|try)\b(?:\s+\w+){0,2}?\s+"
+                        r"(?:that|this|it|so|those|these)(?:\s+(?:route|path|way|approach|step|move|choice|decision))?"
+                        r"\s*[?.!]*$", re.I)
 _SHORTHAND = re.compile(r"(?<![\w'’&])(?:" + "|".join(re.escape(k) for k in sorted(CHAT, key=len, reverse=True)
                                                        if k.isalpha() and k.islower()) + r")(?![\w'’&])")
 _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
@@ -495,7 +503,8 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         elif t.low in DEMONSTRATIVE:
             before = toks[i - 1].low if i > 0 else ""
             after = toks[i + 1] if i + 1 < len(toks) else None
-            if before and before not in FUNCTION and before not in WH and before not in REQUESTS:
+            last = after is None or not after.word  # "who reported that?": nothing follows, so it points back
+            if before and before not in FUNCTION and before not in WH and before not in REQUESTS and not last:
                 continue  # "the claim that …", "countries that have …": a conjunction or relative pronoun
             if any(t2.low.startswith(DOCUMENT_NOUNS) for t2 in toks[i + 1:i + 3]):
                 continue  # "this report", "this market study": the document itself
@@ -505,7 +514,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
                                       or (after.text[:1].isupper() and after.word)):
                 continue  # "… that the UK …": a conjunction
             noun = None
-            if after is not None and after.word and after.low not in FUNCTION:
+            if after is not None and after.word and after.low not in FUNCTION and after.low not in _PREDICATES:
                 later = toks[i + 2] if i + 2 < len(toks) else None
                 verb_next = before in AUX and (later is None or not later.word or later.low in PREPS)
                 if not verb_next:
@@ -620,6 +629,8 @@ def topic(question: str, drop_times: bool = False) -> str:
     rules = [
         (r"^(?:show|give|tell|list)(?: me| us)?(?: about)? (.+)$", r"\1"),  # "show me the top 10 …": the top 10 …
         (r"^(?:what|which) (share|proportion|percentage|part) of (.+?) (?:is|are|was|were) (.+)$", r"the \1 of \2 \3"),
+        # "what turnover does X have", "what share of exports does X have": X's turnover, X's share of exports
+        (r"^(?:what|which) (.+?) (?:do|does|did) (.+?) (?:have|has|had)\b\s*(.*)$", r"\2's \1 \3"),
         (r"^how many (.+?) (?:are|were|is|was) there\b\s*(.*)$", r"the number of \1 \2"),
         (r"^how many (.+?) (?:do|does|did) (.+)$", r"the number of \1 \2"),
         (r"^how many (.+?) (is|are|was|were|has|have|had|will|would|can) (.+)$", r"the number of \1 that \2 \3"),
@@ -721,6 +732,10 @@ def _main_name(context: Context, names: Names) -> str | None:
     candidates = [n for n in found.names if n.key not in FURNITURE]
     if candidates:
         span = candidates[0]
+        owned = re.match(r"\s*([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*(?:\s+[a-z]+\b)?)", found.text[span.end:])
+        if span.possessive and owned and owned.group(1).split()[0] not in {o.core for o in found.names}:
+            # "NGen's Cluster Accelerator programme": it is the programme, a name of its own
+            return f"{'the ' if span.article else ''}{span.core}{span.possessive} {owned.group(1).strip()}"
         if span.possessive:  # "Japan's GDP": it is Japan
             return f"{'the ' if span.article else ''}{span.core}"
         start, end = _noun_phrase(found, span)
@@ -803,7 +818,7 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
         if word in FIGURE_NOUNS - {"one", "answer", "point", "fact", "trend"}:  # "that figure": the figure for …
             phrase = f"the {word} for {phrase}"
         after = next((t for t in found.toks if t.start >= end), None)
-        if (word in DEMONSTRATIVE and after is not None and after.word and after.low not in FUNCTION | INTENT
+        if (word in DEMONSTRATIVE and after is not None and after.word and after.low not in FUNCTION | INTENT | _PREDICATES
                 and stem(after.low) not in set(stems(context.text)) | _VERBS_OF_A_FIGURE and not after.text[:1].isupper()
                 and not _CHANGE_AFTER.match(found.text[end:])):
             # "who did that evaluation?": the evaluation of what was asked, not a word stuck on its end
@@ -992,7 +1007,7 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         if against.rewritten:
             against.question = question
             return against
-    if CAUSE_ASKED.match(found.text):  # "what prompted that?" asks why, of the previous question
+    if CAUSE_ASKED.match(found.text) or DOING_THAT.match(found.text):  # "what prompted that?": why, of the previous
         reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, _answered_no(previous))), True, ["why"]
         return reading
     intent = {stem(w) for w in INTENT}

@@ -62,6 +62,18 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What share of London's advanced machinery employment is in installation and repair?"],  # a name put first
      "And Yorkshire, how is it split?", "What share of Yorkshire's advanced machinery employment is in installation and repair?"),
     (["What is IDEKO?"], "and tecnalia, what's that", "What is Tecnalia?"),  # a name the text writes only first
+    (["What share of global M&E exports does the UK have?"], "How does that compare with China?",
+     "How does the UK's share of global M&E exports compare with China?"),
+    (["What was Germany's trade surplus in machinery in 2022?"], "is china's bigger",  # a comparative
+     "How does Germany's trade surplus in machinery in 2022 compare with China's?"),
+    (["What turnover does the Basque machine tool sector have?"], "Who reported that?",  # "that" at the end
+     "Who reported the Basque machine tool sector's turnover?"),
+    (["What was the UK's M&E trade deficit in 2022?"], "Is that up or down on 2011?",  # "up" says, not names
+     "Is the UK's M&E trade deficit up or down on 2011?"),
+    (["When did the Basque Country start using cluster policy?"], "Why did they go down that route?",
+     "Why did the Basque Country start using cluster policy?"),
+    (["What's NGen's Cluster Accelerator programme?"], "How much does it give each cluster?",  # the named thing owned
+     "How much does NGen's Cluster Accelerator programme give each cluster?"),
     (["What share of Yorkshire's advanced machinery employment is in manufacturing?"], "How does London compare?",
      "How does the share of Yorkshire's advanced machinery employment in manufacturing compare with London?"),
     (["How many members did NGen have as of March 2024?"], "how many of them are based abroad?",  # what was counted
