@@ -111,6 +111,7 @@ south africa, spain, sri lanka, sudan, suriname, sweden, switzerland, syria, tai
 thailand, togo, tonga, trinidad, tunisia, turkey, türkiye, turkmenistan, tuvalu, uganda, ukraine,
 united arab emirates, uae, united kingdom, united states, uruguay, uzbekistan, vanuatu, venezuela, vietnam, viet nam, yemen, zambia, zimbabwe
 """.split(",")}
+ORDINAL_WORDS = set(ORDINALS) | {"last", "latter", "former"}
 FOLLOW_UP = 3.0  # score at which a question is read as a follow-up (see `_score`)
 
 _TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z]+)*\.?(?<!\.)|['’](?:s|re|ve|ll|d|m|t)?\b|[^\sA-Za-z0-9]")
@@ -471,7 +472,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         """Whether a name comes before token i in the question, and how many content words do."""
         named = any(n.last < i for n in found.names) or any(
             toks[j].low == "the" and toks[j + 1].word and toks[j + 1].low not in FUNCTION | INTENT
-            for j in range(body, i - 1))
+            and toks[j + 1].low not in ORDINAL_WORDS for j in range(body, i - 1))  # "the fourth one - its …" leans back
         # The words right after a wh-word ask what is wanted ("which report identified them?", "how many jobs
         # does it have?"): they are not what the pronoun stands for.
         asked: set[int] = set()
@@ -492,7 +493,9 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         if i < body or any(s <= t.start < e for s, e, _, _ in found.refs):
             continue
         named, words = said_before(i)
-        if (t.low in PERSONAL or t.low in POSSESSIVE) and (named or words >= 2 or (found.names and content_words >= 3)):
+        ordinal = any(kind == "ordinal" and e <= t.start for _, e, kind, _ in found.refs)
+        if (t.low in PERSONAL or t.low in POSSESSIVE) and not ordinal and (
+                named or words >= 2 or (found.names and content_words >= 3)):
             continue  # "how big were X's imports than its exports", "after its first years, … X …": said here
         if t.low in DEMONSTRATIVE and words >= 3:
             continue  # "a new organisation like this, according to …": said of something in the question
@@ -756,6 +759,7 @@ def _possessive(text: str) -> str:
 
 def _resolve_references(found: Slots, context: Context, names: Names, how: list[str]) -> str:
     edits = []
+    picked = None  # the item an ordinal points at, which the question's other pronouns then mean too
     for start, end, kind, word in found.refs:
         if kind == "ordinal":
             items = _answer_names(context, names) if context.answer else []
@@ -763,6 +767,10 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             if items and 0 < position <= len(items):
                 edits.append((start, end, items[position - 1]))
                 how.append("ordinal")
+                picked = items[position - 1]
+            continue
+        if picked and kind in ("entity", "possessive"):  # "the fourth one - what was its figure?": the fourth's
+            edits.append((start, end, _possessive(picked) if kind == "possessive" else picked))
             continue
         i = next(k for k, t in enumerate(found.toks) if t.start == start)
         opening = [t.low for t in found.toks[found.body:i]]
@@ -832,7 +840,16 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
         if len(years) == 1:
             edits.append((match.start(), match.end(), f"since {years[0]}"))
     start = found.toks[found.body].start if found.body < len(found.toks) else 0
-    return _replace(found.text[start:], [(s - start, e - start, new) for s, e, new in sorted(edits)])
+    resolved = _replace(found.text[start:], [(s - start, e - start, new) for s, e, new in sorted(edits)])
+    if picked:
+        # "Italy - what was Italy's figure?": the question after the dash, about what was asked before
+        head = re.match(rf"^\s*{re.escape(picked)}\s*[-–—:,]\s*(.+)$", resolved, re.I)
+        if head:
+            rest = head.group(1)
+            said = {t.low for t in tokens(rest) if t.word} - FUNCTION - INTENT - FIGURE_NOUNS - set(
+                w.lower() for w in re.findall(r"[\w&'’-]+", picked)) - {"s"}
+            resolved = rest if said else f"{rest.rstrip('?.! ')} ({topic(context.text)})?"
+    return resolved
 
 
 def _answered_no(previous: Context) -> bool:

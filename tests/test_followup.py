@@ -138,6 +138,14 @@ def test_names_come_from_the_documents(bot):
 
 
 # -- answering in a conversation -----------------------------------------------------------------
+def test_an_ordinal_names_what_the_rest_of_the_question_means(bot):
+    # "The fourth one - what was its figure?": the fourth country the answer listed, for what was asked.
+    answer = bot.answer("The fourth one - what was its figure?",
+                        history=["Which countries had the top five M&E trade balances in 2022?"])
+    assert answer.resolved.startswith("What was Italy's figure"), answer.resolved
+    assert not answer.refused and "50.1" in answer.text, answer.text
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
