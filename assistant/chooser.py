@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
-from assistant.compose import NOT_AVAILABLE
+from assistant.compose import NO_ANSWER, NOT_AVAILABLE
 from assistant.domain import active
 from assistant.evidence import (
     ASKS_SHARE_OF,
@@ -53,6 +53,7 @@ CANDIDATE_FEATURES = ["coverage", "has_number", "years_met", "log_length", "cita
                       "candidate_support", "passage_coverage", "rare_missing", "names_met", "cited_dense", "text_dense",
                       "new_number", "number_missing", "type_fit"]
 _MARKER = re.compile(r"\[\d+\]")
+_ASKS_WHY = re.compile(r"\bwhy\b|\breasons?\b|\bhow come\b", re.I)
 NO_PREMISE = "The documents don't support the question's premise:"
 SIMILARITY_CHARS = 300
 
@@ -381,6 +382,14 @@ def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: n
             markers = "".join(dict.fromkeys(_MARKER.findall(answer)))
             text = f"{NO_PREMISE} {denial} {markers}" if denial else f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}"
             chosen = dataclasses.replace(chosen, refused=True, text=text)
+    stated = split_sentences(_MARKER.sub("", chosen.text.split("\n\n")[0]))
+    asked = names_in(query.text)
+    gap = next((s for i, s in enumerate(stated) if NOT_AVAILABLE.search(s)
+                and (i == 0 or any(name_present(n, s) for n in asked))), None)
+    if not chosen.refused and gap and not _ASKS_WHY.search(query.text):  # (why it is missing is an answer)
+        # The passage that answers says the figure is not available (for what was asked): an honest refusal.
+        markers = "".join(dict.fromkeys(_MARKER.findall(chosen.text.split("\n\n")[0])))
+        chosen = dataclasses.replace(chosen, refused=True, text=f"{NO_ANSWER} this; they note: “{gap}” {markers}")
     if chosen.refused:
         related = [h for h in hits[:3]]
         from assistant.compose import Citations

@@ -27,6 +27,7 @@ from ingest.settings import Settings
 NO_ANSWER = "The documents don't say"
 # "What training institute was created …", "Which body runs …": the noun the answer must name.
 _WH_NOUN = re.compile(r"^(?:what|which)\s+(?:[a-z-]+\s+)?([a-z-]+)\s+(?:was|were|is|are|did|does|do|has|have|had)\b", re.I)
+_CONCLUDES = re.compile(r"\b(?:therefore|thus|hence|consequently|as a result|for (?:this|these) reasons?)\b", re.I)
 _WHY = re.compile(r"^(?:why|what (?:explains|caused|is the reason|was the reason)|how come)\b", re.I)
 # A passage that says the figure does not exist answers honestly, but it is still "the documents don't say".
 NOT_AVAILABLE = re.compile(r"\b(?:(?:is|are|was|were) not (?:available|published|collected|recorded|reported)|"
@@ -78,6 +79,9 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
         quote = f"{best.previous} {quote}"  # "This is 60% higher…" needs what "this" is
     if best.following and (not has_figure(best.sentence) or best.sentence.rstrip().endswith(":")) and len(quote) < 300:
         quote = f"{best.sentence} {best.following}"  # a lead-in sentence needs the one that follows it
+    if _WHY.match(query.text) and best.previous and best.previous not in quote and _CONCLUDES.search(best.sentence) \
+            and len(quote) < 400:
+        quote = f"{best.previous} {quote}"  # "… is therefore likely to be lower": the reason is what comes before
     if _WHY.match(query.text) and best.following and best.following not in quote and len(quote) < 400:
         quote = f"{quote} {best.following}"  # a reason often follows the sentence that states what happened
     asked_for = _WH_NOUN.match(query.text)

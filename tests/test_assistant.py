@@ -147,6 +147,18 @@ def test_a_why_question_on_a_false_premise_is_refused_with_what_contradicts_it(b
     assert "44.2" in answer.text or "no significant drop" in answer.text, answer.text
 
 
+def test_a_passage_saying_the_asked_thing_has_no_data_is_a_refusal_unless_the_reason_is_asked(bot):
+    missing = bot.answer("where does south korea come in the OECD value added ranking and whats its value added")
+    assert missing.refused and "not available" in missing.text, missing.text
+    reason = bot.answer("Why is South Korea missing from the OECD value-added ranking?")
+    assert not reason.refused and "not available" in reason.text, reason.text
+
+
+def test_a_why_question_answered_by_a_conclusion_includes_what_leads_to_it(bot):
+    answer = bot.answer("Why might the UK's real value added ranking be lower than fifth?")
+    assert not answer.refused and "China" in answer.text and "South Korea" in answer.text, answer.text
+
+
 def test_a_why_not_question_is_answered_with_the_reason(bot):
     answer = bot.answer("Why didn't jobs in the machinery sector fall during the 2020 Covid pandemic?")
     assert not answer.refused and "lead times" in answer.text, answer.text
