@@ -123,6 +123,9 @@ _CHANGE_AFTER = re.compile(r"\s+(?:(?:has|have|had|did|does|do|is|was)\s+)?(?:go
 # Words that set one thing against another without saying on what ("how does X compare", "where does X come").
 _RELATIONAL = {stem(w) for w in "compare comparison behind ahead rank ranking come stack fare far position place stand "
                "sit differ versus vs up down bigger larger smaller higher lower greater more less better worse".split()}
+# General nouns for a body or a scheme: "the project" in a follow-up is the one just asked about.
+_BODY_NOUNS = {"project", "programme", "program", "scheme", "initiative", "fund", "network", "organisation",
+               "organization", "institute", "association", "company", "firm", "centre", "center", "body", "partnership"}
 # Words after "is that …" that say something of it, not name a thing ("is that up or down", "is that bigger").
 _PREDICATES = {"up", "down", "out", "off", "over", "higher", "lower", "bigger", "smaller", "larger", "more", "less",
                "better", "worse", "right", "true", "correct", "high", "low", "big", "small", "good", "bad", "new", "old"}
@@ -529,6 +532,14 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         elif t.low == "same" and i > 0 and toks[i - 1].low == "the" and (
                 i + 1 >= len(toks) or not toks[i + 1].word or toks[i + 1].low in FUNCTION):  # not "the same board"
             found.refs.append((toks[i - 1].start, t.end, "topic", "the same"))
+    if not found.refs and not found.names:
+        # "When does the project end?" right after a question about one: that project (a general noun for a body
+        # or scheme, with nothing in the question to say which)
+        for i, t in enumerate(toks[:-1]):
+            if i >= body and t.low == "the" and toks[i + 1].low in _BODY_NOUNS and (
+                    i + 2 >= len(toks) or not toks[i + 2].text[:1].isupper()):
+                found.refs.append((t.start, toks[i + 1].end, "noun", toks[i + 1].low))
+                break
     for s, e, _, _ in found.refs:
         taken |= {i for i, t in enumerate(toks) if s <= t.start < e}
     # A comparison target: "compared with Germany", "versus Italy".
@@ -818,8 +829,12 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
                 edits.append((start, end, before.text[s:e]))
             elif holder is not None:
                 edits.append((start, end, "the " + holder.core))
-            elif (name := _main_name(context, names)) is not None:
-                edits.append((start, end, name))
+            elif (name := _main_name(context, names)) is not None and not (
+                    found.text[start:end].lower().startswith("the ")
+                    and (name.lower().removeprefix("the ") in COUNTRY_SET or name.lower().removeprefix("the ") in AREA_ALIASES)):
+                definite = found.text[start:end].lower().startswith("the ")
+                # "the project" after a question about AMPI: the AMPI project
+                edits.append((start, end, f"the {name} {word}" if definite and len(name.split()) <= 3 else name))
             how.append("demonstrative")
             continue
         phrase = topic(context.text, drop_times=bool(found.times))  # "that", "this", "the same"

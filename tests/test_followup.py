@@ -74,6 +74,8 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
      "Why did the Basque Country start using cluster policy?"),
     (["What's NGen's Cluster Accelerator programme?"], "How much does it give each cluster?",  # the named thing owned
      "How much does NGen's Cluster Accelerator programme give each cluster?"),
+    (["How much was AMPI awarded from the Strength in Places Fund?"], "When does the project end?",  # a general noun
+     "When does the AMPI project end?"),
     (["What share of Yorkshire's advanced machinery employment is in manufacturing?"], "How does London compare?",
      "How does the share of Yorkshire's advanced machinery employment in manufacturing compare with London?"),
     (["How many members did NGen have as of March 2024?"], "how many of them are based abroad?",  # what was counted
@@ -166,6 +168,7 @@ def test_a_follow_up_the_documents_do_not_answer_is_refused(bot):
 
 def test_without_a_rewrite_there_is_no_reading(bot):
     assert bot.answer(UK_2022).resolved is None
+    assert bot.read("Who funded the project?", [UK_2022]).resolved == "Who funded the project?"  # no country's project
     assert bot.answer("When was the Fraunhofer IPT founded?", history=[UK_2022]).resolved is None
     assert bot.answer("why?", history=[]).refused  # nothing to lean on: asked to type a question, no error
 
