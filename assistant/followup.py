@@ -22,6 +22,7 @@ together in the documents' sentences, the same preposition in front ("in Lyon" â
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import threading
@@ -1055,6 +1056,10 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         resolved = _resolve_references(found, previous, names, how)
         if found.connective and not found.frame:  # "and its labour productivity?": a fragment after all
             resolved = _substitute(found, previous, names, similar, how)
+        elif found.times and not own - _RELATIONAL and all(kind == "entity" for _, _, kind, _ in found.refs):
+            # "and in 2011 where did it sit?": the same question for another year ('sit' asks what 'rank' did)
+            plain = dataclasses.replace(found, runs=[r for r in found.runs if _stems_of(r) - _RELATIONAL])
+            resolved = _substitute(plain, previous, names, similar, how)
     elif bare and words and words[0].low == "why":
         resolved = _why(previous.text, negated=any(t.low == "not" for t in words) or _answered_no(previous))
         how.append("why")

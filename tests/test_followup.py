@@ -74,6 +74,8 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
      "Why did the Basque Country start using cluster policy?"),
     (["What's NGen's Cluster Accelerator programme?"], "How much does it give each cluster?",  # the named thing owned
      "How much does NGen's Cluster Accelerator programme give each cluster?"),
+    (["Where did the UK rank globally by M&E trade balance in 2022?"], "ok and in 2011 where did it sit",  # a year
+     "Where did the UK rank globally by M&E trade balance in 2011?"),
     (["How much was AMPI awarded from the Strength in Places Fund?"], "When does the project end?",  # a general noun
      "When does the AMPI project end?"),
     (["What share of Yorkshire's advanced machinery employment is in manufacturing?"], "How does London compare?",
