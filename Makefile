@@ -53,6 +53,9 @@ eval: ingest  # regression sets (tuned on), the rewording check, then the held-o
 	$(AMPI) eval tests/eval/holdout_unseen.jsonl --no-baseline --out eval-results/holdout_unseen
 	$(AMPI) eval tests/eval/unseen_more.jsonl --no-baseline --out eval-results/unseen_more
 	$(AMPI) eval tests/eval/conversations_holdout.jsonl --no-baseline --out eval-results/conversations_holdout
+	$(AMPI) eval tests/eval/unseen_s17.jsonl --no-baseline --out eval-results/unseen_s17
+	$(AMPI) eval tests/eval/conversations_s17.jsonl --no-baseline --out eval-results/conversations_s17
+	$(AMPI) eval tests/eval/conversations_s17b.jsonl --no-baseline --out eval-results/conversations_s17b
 	$(PY) -m assistant.train --check
 
 # Refit the answer chooser on the pool's train split (writes assistant/weights.json; scikit-learn needed).
