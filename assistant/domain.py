@@ -118,7 +118,7 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
             acronym_stems[key] = words
             telling = frozenset(s for s in words if frequency.get(s, 0) < COMMON_SHARE * total)
             acronym_marks[key] = telling or words
-    # The plural as written ('LQs', 'SMEs') stands for the same words as the acronym.
+    # The plural as written ('NGOs', 'PhDs') stands for the same words as the acronym.
     for key in list(acronym_stems):
         plural = stem(key + "s")
         if key + "s" in written and plural not in acronym_stems:

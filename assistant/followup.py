@@ -148,7 +148,7 @@ DOING_THAT = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?why\s+(?:did|do|do
 _SHORTHAND = re.compile(r"(?<![\w'’&])(?:" + "|".join(re.escape(k) for k in sorted(CHAT, key=len, reverse=True)
                                                        if k.isalpha() and k.islower()) + r")(?![\w'’&])")
 _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
-# A name put first, then a question about it by pronoun: "and Yorkshire, how is it split?"
+# A name put first, then a question about it by pronoun: "and Kent, how is it split?"
 _FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
                       r"(?=(?:what|which|who|where|when|why|how|is|are|was|were|do|does|did|can)\b)"
                       r"(?=(?:[\w'’-]+\s+){0,5}?(?:it|its|that|this|they|them|their)\b)(?:\S+\s*){1,7}$", re.I)
@@ -245,7 +245,7 @@ class Names:
                     # A sentence's first word is capitalised anyway: it counts only as an acronym or a longer name.
                     if not _capitalised(part) or (i == 0 and n == 1 and not _acronym(part[0].text)
                                                   and part[0].low in english_words()):
-                        continue  # (a capitalised first word no dictionary holds is a name: "Tecnalia is …")
+                        continue  # (a capitalised first word no dictionary holds is a name: "Zentrix is …")
                     key = " ".join(t.low for t in part)
                     capital[key] += 1
                     surface[key][" ".join(t.text for t in part)] += 1
@@ -749,7 +749,7 @@ def _main_name(context: Context, names: Names) -> str | None:
         span = candidates[0]
         owned = re.match(r"\s*([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*(?:\s+[a-z]+\b)?)", found.text[span.end:])
         if span.possessive and owned and owned.group(1).split()[0] not in {o.core for o in found.names}:
-            # "NGen's Cluster Accelerator programme": it is the programme, a name of its own
+            # "Acme's Green Start programme": it is the programme, a name of its own
             return f"{'the ' if span.article else ''}{span.core}{span.possessive} {owned.group(1).strip()}"
         if span.possessive:  # "Japan's GDP": it is Japan
             return f"{'the ' if span.article else ''}{span.core}"
@@ -834,7 +834,7 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
                     found.text[start:end].lower().startswith("the ")
                     and (name.lower().removeprefix("the ") in COUNTRY_SET or name.lower().removeprefix("the ") in AREA_ALIASES)):
                 definite = found.text[start:end].lower().startswith("the ")
-                # "the project" after a question about AMPI: the AMPI project
+                # "the project" after a question about Acme: the Acme project
                 edits.append((start, end, f"the {name} {word}" if definite and len(name.split()) <= 3 else name))
             how.append("demonstrative")
             continue
@@ -858,7 +858,7 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
     start = found.toks[found.body].start if found.body < len(found.toks) else 0
     resolved = _replace(found.text[start:], [(s - start, e - start, new) for s, e, new in sorted(edits)])
     if picked:
-        # "Italy - what was Italy's figure?": the question after the dash, about what was asked before
+        # "Peru - what was Peru's figure?": the question after the dash, about what was asked before
         head = re.match(rf"^\s*{re.escape(picked)}\s*[-–—:,]\s*(.+)$", resolved, re.I)
         if head:
             rest = head.group(1)
@@ -1025,7 +1025,7 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
     dislocated = _FRONTED.match(_normalise(question))
     fronted_words = dislocated.group(1).lower().split() if dislocated else []
     if fronted_words and not (WH | PREPS) & set(fronted_words) and not re.search(r"\d", dislocated.group(1)):
-        # "And Yorkshire, how is it split?", "and X, what's that": the name put first is what changes.
+        # "And Kent, how is it split?", "and X, what's that": the name put first is what changes.
         fronted = read(f"what about {dislocated.group(1)}?", previous, names, similar)
         if fronted.rewritten:
             fronted.question = question
@@ -1035,7 +1035,7 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
     new_names = [n for n in found.names if n.key not in {o.key for o in previous.found.names}]
     if found.frame and len(new_names) == 1 and len(found.names) == 1 and not said and not found.times \
             and not found.refs and {stem(t.low) for t in found.toks} & _RELATIONAL:
-        # "How does London compare?", "where does Spain come", "how far behind is X": X against what was asked
+        # "How does Kent compare?", "where does Peru come", "how far behind is X": X against what was asked
         against = read(f"how does that compare with {_phrase(new_names[0], names)}?", previous, names, similar)
         if against.rewritten:
             against.question = question
