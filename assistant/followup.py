@@ -124,6 +124,7 @@ _CHANGE_AFTER = re.compile(r"\s+(?:(?:has|have|had|did|does|do|is|was)\s+)?(?:go
 # Words that set one thing against another without saying on what ("how does X compare", "where does X come").
 _RELATIONAL = {stem(w) for w in "compare comparison behind ahead rank ranking come stack fare far position place stand "
                "sit differ versus vs up down bigger larger smaller higher lower greater more less better worse".split()}
+_NOW = {"now", "today", "currently", "nowadays", "presently"}
 # General nouns for a body or a scheme: "the project" in a follow-up is the one just asked about.
 _BODY_NOUNS = {"project", "programme", "program", "scheme", "initiative", "fund", "network", "organisation",
                "organization", "institute", "association", "company", "firm", "centre", "center", "body", "partnership"}
@@ -463,6 +464,10 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
                                     core=text[toks[first_i].start:toks[last_i].end],
                                     prep=_prep_before(toks, first_i), first=first_i, last=last_i))
             taken |= set(range(first_i, last_i + 1))
+    for i, t in enumerate(toks):  # "now", "today": the latest the documents give, in place of a year asked before
+        if i >= body and t.low in _NOW and i not in taken:
+            found.times.append(Span(start=t.start, end=t.end, core=t.text, prep=None, first=i, last=i))
+            taken.add(i)
     for span in names.find_in(toks, text, body, unknown=unknown):
         if not any(k in taken for k in range(span.first, span.last + 1)):
             found.names.append(span)
@@ -928,12 +933,18 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
     edits: list[tuple[int, int, str]] = []
     tail: list[str] = []
     # Times replace times; a question that had none gets one.
+    def span_of(old: Span, new: Span) -> tuple[int, int, str]:
+        if new.core.lower() in _NOW:  # "in 2011" becomes "now", not "in now"
+            lead = re.search(r"\b(?:in|by|for|during|as of|at|since)\s+$", text[:old.start], re.I)
+            return (lead.start() if lead else old.start, old.end, new.core)
+        return (old.start, old.end, new.core)
+
     if found.times:
         olds = before.times
         if len(found.times) == len(olds):
-            edits += [(o.start, o.end, n.core) for o, n in zip(olds, found.times, strict=True)]
+            edits += [span_of(o, n) for o, n in zip(olds, found.times, strict=True)]
         elif olds:
-            edits.append((olds[-1].start, olds[-1].end, found.times[-1].core))
+            edits.append(span_of(olds[-1], found.times[-1]))
         else:
             tail += [f"{found.times[0].prep or 'in'} {found.times[0].core}"]
         how.append("year")
@@ -1067,8 +1078,9 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         body = _tidy(found.text[found.toks[found.body].start:] if found.body < len(found.toks) else found.text)
         resolved = f"{body.rstrip('?.! ')} for {topic(previous.text)}?"
         how.append("topic")
-    elif found.frame and (found.names or found.times) and own:
-        return reading  # a question of its own that happens to follow another
+    elif found.frame and (found.names or found.times) and own and not (
+            found.times and not found.names and own <= set(stems(previous.text))):
+        return reading  # a question of its own that happens to follow another (not the same one for a new time)
     elif found.frame and (bare or not (found.names or found.times)):
         body = _tidy(found.text[found.toks[found.body].start:])
         resolved = f"{body.rstrip('?.! ')} ({topic(previous.text)})?" if not bare else \

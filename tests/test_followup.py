@@ -76,6 +76,7 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
      "How much does NGen's Cluster Accelerator programme give each cluster?"),
     (["Where did the UK rank globally by M&E trade balance in 2022?"], "ok and in 2011 where did it sit",  # a year
      "Where did the UK rank globally by M&E trade balance in 2011?"),
+    ([UK_2022.replace("2022", "2011")], "and now?", "What was the UK's trade balance now?"),  # "now" for a year
     (["How much was AMPI awarded from the Strength in Places Fund?"], "When does the project end?",  # a general noun
      "When does the AMPI project end?"),
     (["What share of Yorkshire's advanced machinery employment is in manufacturing?"], "How does London compare?",
