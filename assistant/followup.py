@@ -968,7 +968,11 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
             used.add(before.names.index(old))
             modifier = _modifies(before, old)
             core = names.surface(name.key, name.core)
-            if modifier:
+            after = re.match(r"\s+([\w&]+)", text[old.end:])
+            if (not old.article and not old.possessive and old.core.isupper() and not core.isupper() and after
+                    and after.group(1).lower() not in FUNCTION and not YEAR.fullmatch(after.group(1))):
+                replacement = _possessive(core)  # "UK machinery exports" for Germany: "Germany's machinery exports"
+            elif modifier:
                 replacement = f"{'the ' if old.article else ''}{core}"
             else:
                 article = name.article or names.writes_the(name.key)

@@ -77,6 +77,8 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["Where did the UK rank globally by M&E trade balance in 2022?"], "ok and in 2011 where did it sit",  # a year
      "Where did the UK rank globally by M&E trade balance in 2011?"),
     ([UK_2022.replace("2022", "2011")], "and now?", "What was the UK's trade balance now?"),  # "now" for a year
+    (["What were UK machinery exports in 2022?"], "Same for Germany?",  # an acronym used as an adjective
+     "What were Germany's machinery exports in 2022?"),
     (["How much was AMPI awarded from the Strength in Places Fund?"], "When does the project end?",  # a general noun
      "When does the AMPI project end?"),
     (["What share of Yorkshire's advanced machinery employment is in manufacturing?"], "How does London compare?",
