@@ -89,7 +89,10 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
         wanted = stem(asked_for.group(1))
         if wanted not in stems(quote) and wanted in stems(best.following):
             quote = f"{quote} {best.following}"  # "what training institute …": the next sentence names it
-    parts = [f"{quote.strip()} {cites.cite(best.hit.chunk, quote)}"]
+    listed = _list_pointed_at(best, cites.loaded)
+    # "as demonstrated by the list above": the list is the answer, the sentence what it shows
+    block = f"{listed[1]} {cites.cite(listed[0], listed[1])}\n\n" if listed is not None else ""
+    parts = [f"{block}{quote.strip()} {cites.cite(best.hit.chunk, quote)}"]
     parts += explanatory_notes(query, quote, cites.loaded)
     if query.kind == "compare":
         sides = _sides(query)
@@ -102,6 +105,25 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
             text = f"{second.previous} {second.sentence}" if second.previous and unnamed else second.sentence
             parts.append(f"{text.strip()} {cites.cite(second.hit.chunk, text)}")
     return " ".join(parts)
+
+
+_POINTS_AT_LIST = re.compile(r"\b(?:the )?list (?:above|below)\b|\b(?:listed|shown) above\b", re.I)
+
+
+def _list_pointed_at(best: Evidence, loaded) -> tuple[object, str] | None:
+    """The bulleted list a sentence points at ('the list above'): the nearest earlier passage of its section that
+    has one, as its lead sentence and each item's first sentence."""
+    if not _POINTS_AT_LIST.search(best.sentence):
+        return None
+    here = best.hit.chunk
+    earlier = [c for c in loaded.chunks if c.doc_title == here.doc_title and c.section == here.section
+               and c.order < here.order and "\n- " in c.text]
+    if not earlier:
+        return None
+    chunk = max(earlier, key=lambda c: c.order)
+    lead, *items = chunk.text.split("\n- ")
+    firsts = [split_sentences(item)[0] for item in items if item.strip()]
+    return chunk, "\n".join([split_sentences(lead)[-1]] + [f"- {line}" for line in firsts])
 
 
 def explanatory_notes(query: Query, quote: str, loaded) -> list[str]:

@@ -164,6 +164,12 @@ def test_a_why_not_question_is_answered_with_the_reason(bot):
     assert not answer.refused and "lead times" in answer.text, answer.text
 
 
+def test_a_sentence_pointing_at_the_list_above_brings_the_list(bot):
+    answer = bot.answer("List the key companies in the Aachen cluster")
+    assert not answer.refused and "TRUMPF" in answer.text and "Allaoui Graphic Machinery" in answer.text, answer.text
+    assert {"4.7", "4.8"} <= {c.locator for c in answer.citations}, answer.citations
+
+
 def test_how_old_is_answered_by_when_it_was_founded(bot):
     # The word after 'how' names the kind of answer wanted (an age), not a word the passage must hold.
     answer = bot.answer("How old is WZL?")
