@@ -63,7 +63,10 @@ _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation
 _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|what (share|proportion|percentage|rate)|by how much|to one decimal|exact|"
                            r"^what (turnover|value|revenue|amount|budget|funding|growth|productivity|employment|sales|income) |"
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
-                           r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost))", re.I)
+                           r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost)|"
+                           # "I need the sector's R&D spend for 2023", "give me the export figure"
+                           r"\b(?:need|want|give me|looking for)\s+(?:the|a|an)\s+.{0,80}?\b(?:figure|number|value|spend|"
+                           r"spending|total|amount|count|rate|share|level|size|turnover|budget|cost)s?\b)", re.I)
 # The counted noun ends its phrase: "how many small furniture enterprises were there" counts enterprises.
 # A year that ends a name ("Vision 2030", "Horizon 2020") dates nothing the question asks about.
 _YEAR_IN_NAME = re.compile(r"\b([A-Z][A-Za-z]+) ((?:19|20)\d{2})\b")

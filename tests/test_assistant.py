@@ -224,6 +224,8 @@ def test_query_understanding():
     assert analyse("What does LQ mean?").kind == "definition"
     assert analyse("Summarise the key trends").kind == "summary"
     assert analyse("Where do the trade figures come from?").kind == "source"
+    assert analyse("I need the sector's R&D spend for 2023").wants_number  # a figure asked for, not a question
+    assert not analyse("I need a summary of the trends").wants_number
     assert analyse("where is the stat on engineering graduates from").kind == "source"
     assert analyse("Where is the factory from here?").kind != "source"
     assert analyse("Jobs in Great Britain").areas == ["GB"]
