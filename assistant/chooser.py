@@ -361,6 +361,28 @@ def pick(candidates: list[Candidate], scores: list[float], threshold: float) -> 
     return next((c for c in candidates if c.refused), candidates[best])
 
 
+def honest(query: Query, chosen: Candidate) -> Candidate:
+    """The chosen answer, or a refusal that quotes it when what it says shows the question has no answer:
+    a 'why' whose premise the figures or the text deny, or a passage saying the asked-for data is not available."""
+    if chosen.refused:
+        return chosen
+    answer = chosen.text.split("\n\n")[0]  # the answer itself, not the sources listed under it
+    stated = split_sentences(_MARKER.sub("", answer))
+    markers = "".join(dict.fromkeys(_MARKER.findall(answer)))
+    if ASKS_REASON.match(query.text):
+        # "Why did X grow?" when X fell, or when a passage says it did not: no reason can be given.
+        denial = next((s for s in stated if denied_change(query.text, s)), None)
+        if denial or chosen.text.startswith("No: "):
+            text = f"{NO_PREMISE} {denial} {markers}" if denial else f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}"
+            return dataclasses.replace(chosen, refused=True, text=text)
+    asked = names_in(query.text)
+    gap = next((s for i, s in enumerate(stated) if NOT_AVAILABLE.search(s)
+                and (i == 0 or any(name_present(n, s) for n in asked))), None)
+    if gap and not _ASKS_WHY.search(query.text):  # (why it is missing is an answer, not a refusal)
+        return dataclasses.replace(chosen, refused=True, text=f"{NO_ANSWER} this; they note: “{gap}” {markers}")
+    return chosen
+
+
 def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: np.ndarray | None = None,
             embed=None, within: set[tuple[str, str]] | None = None) -> Answer:
     """The answer to a question: every answerer proposes, the fitted chooser picks one or refuses.
@@ -372,24 +394,7 @@ def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: n
     candidates = propose(ctx)
     if within is not None:
         candidates = [c for c in candidates if c.refused or all((i.doc, i.locator) in within for i in c.cites.items)]
-    chosen, _ = choose(ctx, candidates, load_model())
-    if not chosen.refused and ASKS_REASON.match(query.text):
-        # "Why did X grow?" when X fell, or when a passage says it did not: no reason can be given; what
-        # contradicts the premise is the answer.
-        answer = chosen.text.split("\n\n")[0]
-        denial = next((s for s in split_sentences(_MARKER.sub("", answer)) if denied_change(query.text, s)), None)
-        if chosen.text.startswith("No: ") or denial:
-            markers = "".join(dict.fromkeys(_MARKER.findall(answer)))
-            text = f"{NO_PREMISE} {denial} {markers}" if denial else f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}"
-            chosen = dataclasses.replace(chosen, refused=True, text=text)
-    stated = split_sentences(_MARKER.sub("", chosen.text.split("\n\n")[0]))
-    asked = names_in(query.text)
-    gap = next((s for i, s in enumerate(stated) if NOT_AVAILABLE.search(s)
-                and (i == 0 or any(name_present(n, s) for n in asked))), None)
-    if not chosen.refused and gap and not _ASKS_WHY.search(query.text):  # (why it is missing is an answer)
-        # The passage that answers says the figure is not available (for what was asked): an honest refusal.
-        markers = "".join(dict.fromkeys(_MARKER.findall(chosen.text.split("\n\n")[0])))
-        chosen = dataclasses.replace(chosen, refused=True, text=f"{NO_ANSWER} this; they note: “{gap}” {markers}")
+    chosen = honest(query, choose(ctx, candidates, load_model())[0])
     if chosen.refused:
         related = [h for h in hits[:3]]
         from assistant.compose import Citations
@@ -415,4 +420,4 @@ def _related(cites, hit: Hit):
 
 
 __all__ = ["ANSWERER_NAMES", "CANDIDATE_FEATURES", "INTENTS", "QUESTION_FEATURES", "choose", "compose",
-           "feature_rows", "load_model"]
+           "feature_rows", "honest", "load_model"]
