@@ -133,7 +133,7 @@ _PREDICATES = {"up", "down", "out", "off", "over", "higher", "lower", "bigger", 
                "better", "worse", "right", "true", "correct", "high", "low", "big", "small", "good", "bad", "new", "old"}
 # Verbs a "that" standing for the earlier figure or claim takes ("how does that compare", "what does that mean").
 _VERBS_OF_A_FIGURE = {stem(w) for w in "compare mean come happen differ include cover stack rank fit look work relate "
-                      "match include matter".split()}
+                      "match matter".split()}
 _SINCE_THEN = re.compile(r"\bsince then\b", re.I)
 # "What prompted that?", "what was behind it", "how come": the cause of what was just asked (general English).
 CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)\s+(?:\w+\s+)?(?:prompted|caused|causes|drove|"
@@ -835,12 +835,11 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
                 edits.append((start, end, before.text[s:e]))
             elif holder is not None:
                 edits.append((start, end, "the " + holder.core))
-            elif (name := _main_name(context, names)) is not None and not (
-                    found.text[start:end].lower().startswith("the ")
-                    and (name.lower().removeprefix("the ") in COUNTRY_SET or name.lower().removeprefix("the ") in AREA_ALIASES)):
+            elif (name := _main_name(context, names)) is not None:
                 definite = found.text[start:end].lower().startswith("the ")
-                # "the project" after a question about Acme: the Acme project
-                edits.append((start, end, f"the {name} {word}" if definite and len(name.split()) <= 3 else name))
+                place = name.lower().removeprefix("the ") in COUNTRY_SET | set(AREA_ALIASES)
+                if not (definite and place):  # "the project" after a question about Acme: the Acme project
+                    edits.append((start, end, f"the {name} {word}" if definite and len(name.split()) <= 3 else name))
             how.append("demonstrative")
             continue
         phrase = topic(context.text, drop_times=bool(found.times))  # "that", "this", "the same"
