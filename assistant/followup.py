@@ -970,7 +970,7 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
             after = re.match(r"\s+([\w&]+)", text[old.end:])
             if (not old.article and not old.possessive and old.core.isupper() and not core.isupper() and after
                     and after.group(1).lower() not in FUNCTION and not YEAR.fullmatch(after.group(1))):
-                replacement = _possessive(core)  # "UK machinery exports" for Germany: "Germany's machinery exports"
+                replacement = _possessive(core)  # "US car sales" for Peru: "Peru's car sales"
             elif modifier:
                 replacement = f"{'the ' if old.article else ''}{core}"
             else:
