@@ -47,7 +47,10 @@ FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide
                           r"are|was|were|do|does|did|can|could|has|have|had)\b)", re.I)
 # Everyday English for the top of a ranking and for the ranking itself.
 EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "top"),
-            (re.compile(r"\bleague table(s?)\b", re.I), r"ranking\1"))
+            (re.compile(r"\bleague table(s?)\b", re.I), r"ranking\1"),
+            # people who "go to" or "turn up to" an event attend it
+            (re.compile(r"\b(?:turn(?:s|ed)? up|show(?:s|ed)? up|go(?:es)?|went) to (?=(?:the|it|this|that|an?)\b)", re.I),
+             "attend "))
 _TOKEN = re.compile(r"(?<![\w&])(?:[A-Za-z][A-Za-z'/.]*[A-Za-z/.]|[A-Za-z])(?![\w&])")
 MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours one letter away ("stand" is not "stands")
 MIN_SHORT_TYPO = 4  # a shorter word that is no English word may still be a typo of one the documents use
