@@ -35,7 +35,7 @@ from assistant.evidence import (
     with_period,
 )
 from assistant.figures import RANKING_STEMS, denied_change, generic
-from assistant.query import ASKS_REASON, Query
+from assistant.query import ASKS_REASON, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
@@ -53,7 +53,6 @@ CANDIDATE_FEATURES = ["coverage", "has_number", "years_met", "log_length", "cita
                       "candidate_support", "passage_coverage", "rare_missing", "names_met", "cited_dense", "text_dense",
                       "new_number", "number_missing", "type_fit"]
 _MARKER = re.compile(r"\[\d+\]")
-_ASKS_WHY = re.compile(r"\bwhy\b|\breasons?\b|\bhow come\b", re.I)
 NO_PREMISE = "The documents don't support the question's premise:"
 SIMILARITY_CHARS = 300
 
@@ -378,7 +377,7 @@ def honest(query: Query, chosen: Candidate) -> Candidate:
     asked = names_in(query.text)
     gap = next((s for i, s in enumerate(stated) if NOT_AVAILABLE.search(s)
                 and (i == 0 or any(name_present(n, s) for n in asked))), None)
-    if gap and not _ASKS_WHY.search(query.text):  # (why it is missing is an answer, not a refusal)
+    if gap and not MENTIONS_REASON.search(query.text):  # (why it is missing is an answer, not a refusal)
         return dataclasses.replace(chosen, refused=True, text=f"{NO_ANSWER} this; they note: “{gap}” {markers}")
     return chosen
 

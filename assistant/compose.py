@@ -19,7 +19,7 @@ from assistant.evidence import (
 )
 from assistant.figures import generic
 from assistant.query import Query
-from assistant.text import split_sentences, stem, stems
+from assistant.text import bullet_items, split_sentences, stem, stems
 from ingest.markup import superscript_refs
 from ingest.records import Chunk, Citation, Hit
 from ingest.settings import Settings
@@ -117,12 +117,12 @@ def _list_pointed_at(best: Evidence, loaded) -> tuple[object, str] | None:
         return None
     here = best.hit.chunk
     earlier = [c for c in loaded.chunks if c.doc_title == here.doc_title and c.section == here.section
-               and c.order < here.order and "\n- " in c.text]
+               and c.order < here.order and bullet_items(c.text)]
     if not earlier:
         return None
     chunk = max(earlier, key=lambda c: c.order)
-    lead, *items = chunk.text.split("\n- ")
-    firsts = [split_sentences(item)[0] for item in items if item.strip()]
+    lead = chunk.text.split("\n- ")[0]
+    firsts = [split_sentences(item)[0] for item in bullet_items(chunk.text) if item.strip()]
     return chunk, "\n".join([split_sentences(lead)[-1]] + [f"- {line}" for line in firsts])
 
 

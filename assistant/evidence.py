@@ -13,7 +13,7 @@ from assistant.figures import ALIASES, COMPARING
 from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query
 from assistant.ranker import sentence_score
 from assistant.retrieve import idf
-from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
+from assistant.text import STOPWORDS, YEAR, bullet_items, expand, numbers_in, split_sentences, stem, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
@@ -346,7 +346,7 @@ def _opens_on_a_name(sentence: str) -> bool:
 
 def _list_leads(text: str, sentences: list[str]) -> list[str | None]:
     """For each sentence, the sentence ending in a colon that introduces it when it sits in a bulleted item."""
-    items = [line.lstrip()[2:] for line in text.split("\n") if line.lstrip().startswith("- ")]
+    items = bullet_items(text)
     if not items:
         return [None] * len(sentences)
     leads: list[str | None] = []

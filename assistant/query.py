@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from assistant.text import YEAR, expand, stem, stems
@@ -78,6 +79,8 @@ _NOT_NAME_BEFORE_YEAR = {"in", "by", "since", "from", "to", "for", "until", "til
 ASKS_REASON = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why\b|how come\b|what (?:\w+ )?(?:caused|causes|drove|drives|"
                          r"explains?|is behind|was behind|are the reasons?|were the reasons?|is the reason|was the reason)\b)",
                          re.I)
+# A reason asked for anywhere in the question ("… - what's the reason?"), not only as its opening.
+MENTIONS_REASON = re.compile(r"\bwhy\b|\breasons?\b|\bhow come\b", re.I)
 STATES_CAUSE = re.compile(r"\b(because|due to|driven by|caused by|owing to|as a result|result(?:ed|s|ing)? from|"
                           r"led to|leads to|contribut\w* to|thanks to|the reasons?|factors?)\b", re.I)
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?[a-z][a-z&'’-]*)"
@@ -204,9 +207,14 @@ def analyse(question: str) -> Query:
 _HOW_DIMENSION = re.compile(r"\bhow\s+([a-z]+)\b", re.I)
 
 
-def dimension_asked(query: Query) -> set[str]:
+def dimension_asked(query: Query) -> frozenset[str]:
     """The stem after 'how' ('old' in 'how old is it'): what kind of answer is wanted, not a word to find."""
-    return {stem(m.group(1).lower()) for m in _HOW_DIMENSION.finditer(query.text)}
+    return _dimension_of(query.text)
+
+
+@lru_cache(maxsize=1024)  # asked for by every coverage of every passage of a question
+def _dimension_of(text: str) -> frozenset[str]:
+    return frozenset(stem(m.group(1).lower()) for m in _HOW_DIMENSION.finditer(text))
 
 
 def unknown_stems(query: Query, frequency: dict[str, int]) -> list[str]:

@@ -126,6 +126,11 @@ def split_sentences(text: str) -> list[str]:
     return [p.lstrip("- ").strip() for p in parts if p and len(p.strip("- ")) > 1]
 
 
+def bullet_items(text: str) -> list[str]:
+    """The items of a passage's bulleted list ('- ' lines), without their bullets."""
+    return [line.lstrip()[2:] for line in text.split("\n") if line.lstrip().startswith("- ")]
+
+
 def numbers_in(text: str) -> list[str]:
     """Numbers as printed in a text (with % or scale words where given)."""
     return [n.strip() for n in NUMBER.findall(strip_superscripts(text)) if any(ch.isdigit() for ch in n)]
