@@ -178,10 +178,23 @@ def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_r
     return score
 
 
+# Words of an operation over a table's rows ("the three biggest combined"), not of what it measures.
+OPERATION_STEMS = frozenset(stems(" ".join(MAX_WORDS.pattern.strip("\\b()").split("|") + MIN_WORDS.pattern.strip("\\b()").split("|"))
+                                  + " one two three four five six seven eight nine ten combined total sum altogether together"))
+
+
+def _split_hyphens(found: list[str]) -> set[str]:
+    """'value-added' asks for what 'value added' does."""
+    return {part for s in found for part in (stems(s.replace("-", " ")) if "-" in s else [s])}
+
+
 def holds_measure(query: Query, table: Table, subject_stems: set[str]) -> bool:
     """True when the table's title, panel and headers name at least half of what the question asks about."""
-    asked = {s for s in query.stems if s not in generic() | COMPARING | UNIT_STEMS and not s.isdigit()} - subject_stems
-    described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)}")))
+    asked = {s for s in _split_hyphens(query.stems)
+             if s not in generic() | COMPARING | UNIT_STEMS | OPERATION_STEMS and not s.isdigit()} - subject_stems
+    # A table holds its own row labels too: "Sweden's and Spain's figures" asks of a table listing both.
+    rows = " ".join(r.entity for r in table.rows)
+    described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)} {rows}")))
     unmet = {s for s in asked if not expand({s}) & described}
     # A table meeting fewer of the measures asked for than another table does is the wrong one ('exports'
     # asked of a value-added table); tables meeting as many ('imports and exports' panels) all qualify.

@@ -19,7 +19,7 @@ from assistant.figures import (
     ranked,
 )
 from assistant.query import Query
-from assistant.table_ops import asks_filter, top_n
+from assistant.table_ops import asks_filter, asks_total, top_n
 from ingest.records import Cell, FigureRow
 
 
@@ -134,7 +134,7 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
     matches = lookup(query, tables)
     if not matches or (_plural_entities(query) and len({m.row.entity for m in matches}) < 2):
         # rows above or below a limit are the table operation's answer, not every row of the column
-        overview = column_overview(query, tables) if not asks_filter(query.text) else []
+        overview = column_overview(query, tables) if not (asks_filter(query.text) or asks_total(query.text)) else []
         if overview:
             return _overview_answer(overview, cites)
     if not matches:

@@ -36,6 +36,8 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "ten": 10, "twenty": 20}
 _TOP_N = re.compile(r"\b(top|bottom|first|last|largest|biggest|highest|smallest|lowest|leading)\s+(\d{1,2}|" +
                     "|".join(NUMBER_WORDS) + r")\b", re.I)
+_N_TOP = re.compile(r"\b(the)\s+(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\s+(?:largest|biggest|highest|smallest|lowest|"
+                    r"leading|top|bottom)\b", re.I)  # "the three biggest"
 _SCALE = r"(?:\s?(?:%|per ?cent|billion|million|thousand|bn\b|m\b|k\b))?"  # kept for the answer's wording
 _ABOVE = re.compile(r"\b(above|over|more than|greater than|higher than|bigger than|larger than|exceed(?:s|ed|ing)?|"
                     r"at least)\s+(?:the\s+)?(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
@@ -43,6 +45,7 @@ _BELOW = re.compile(r"\b(below|under|less than|fewer than|lower than|smaller tha
                     r"(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
 _THAN_ROW = re.compile(r"\b(bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
                        r"(?:\w+\s+){0,3}?than\s+(?:that of\s+)?(?:the\s+)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)")
+_SUM = re.compile(r"\b(combined|in total|sum|altogether|together|add(?:ed)? up|total (?:of|for))\b", re.I)
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
 _RATIO = re.compile(r"\b(how many times|times (?:as|larger|bigger|greater|higher|smaller|more)|ratio)\b", re.I)
 _PERCENT_CHANGE = re.compile(r"\b(by what (?:percentage|per ?cent|%)|what percentage (?:change|increase|decrease|rise|fall)|"
@@ -72,6 +75,12 @@ class Column:
     def year(self) -> int | None:
         return self.chunk.table.year
 
+    @property
+    def header(self) -> str:
+        """The column's header as printed ('Value added (2021)'): it says what the numbers are, and when."""
+        header = self.rows[0].cells[self.index].header if self.rows else ""
+        return f"{header} in {self.year}" if self.year and str(self.year) not in header else header
+
     def value(self, row: TableRow) -> float:
         return float(row.cells[self.index].value)
 
@@ -92,8 +101,13 @@ def asks_filter(text: str) -> bool:
     return bool(_ABOVE.search(text) or _BELOW.search(text) or _THAN_ROW.search(text))
 
 
+def asks_total(text: str) -> bool:
+    """Whether the question asks for rows' values added together ('the combined value of the top three')."""
+    return bool(_SUM.search(text))
+
+
 def top_n(text: str) -> int | None:
-    found = _TOP_N.search(text)
+    found = _TOP_N.search(text) or _N_TOP.search(text)
     if not found:
         return None
     word = found.group(2).lower()
@@ -206,6 +220,15 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                     f"({plain_number(abs(column.value(high)))} / {plain_number(abs(column.value(low)))} = {ratio:.2f}). "
                     f"{cite(column.chunk)}", figures(column, [high, low]))
 
+    n = top_n(text)
+    if _SUM.search(text) and (n and n > 1 or len(pair) >= 2):
+        rows = sorted(column.rows, key=column.value, reverse=largest_first(query, column))[:n] if n and n > 1 else pair
+        total = sum(column.value(r) for r in rows)
+        shown = format_value(column.cell(rows[0]).model_copy(update={"value": total, "text": plain_number(total)}))
+        return (f"{shown} together ({column.header}, {column.where}): "
+                f"{' + '.join(format_value(column.cell(r)) for r in rows)} ({', '.join(r.entity for r in rows)}). "
+                f"{cite(column.chunk)}", figures(column, rows))
+
     threshold = _ABOVE.search(text) or _BELOW.search(text)
     than = _THAN_ROW.search(text)
     reference = next((r for r in column.rows if than and mentioned(r.entity, than.group(2))), None)
@@ -225,10 +248,9 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
         if reference is not None and NEGATIVE_NOUNS.search(text) and limit < 0:
             side = f"a {'bigger' if not above else 'smaller'} {NEGATIVE_NOUNS.search(text).group(1).lower()} than"
         listed = "; ".join(describe(column, r) for r in rows) or "none of the rows listed"
-        head = f"{len(rows)} of the {len(column.rows)} rows listed in {column.where} are {side} {label}"
+        head = f"{len(rows)} of the {len(column.rows)} rows listed in {column.where} have {column.header} {side} {label}"
         return f"{head}: {listed}. {cite(column.chunk)}", figures(column, rows)
 
-    n = top_n(text)
     if n or MAX_WORDS.search(text) or MIN_WORDS.search(text) or re.search(r"\blast\b", text, re.I):
         largest = largest_first(query, column) and not re.search(r"\blast\b", text, re.I)
         if len(query.years) >= 2 and len(by_year) >= 2 and not (n and n > 1):  # the same question for each year

@@ -133,6 +133,16 @@ def test_table_operations_over_rows(bot):
     assert "China" in came.text.split("\n")[0] and "Switzerland" not in came.text.split("\n")[0], came.text
 
 
+def test_rows_added_together_and_filters_that_say_which_column_and_year(bot):
+    total = bot.answer("what do the top three countries by M&E value added add up to")
+    assert "461" in total.text and "174" in total.text and "132" in total.text, total.text  # the sum, with its terms
+    above = bot.answer("Which countries had more than $50 billion of M&E value added in 2021?")
+    first = above.text.split("\n")[0]
+    assert first.startswith("3 of the 10") and "2021" in first and "Italy" not in first, above.text
+    two = bot.answer("Give me Italy's and France's numbers from the OECD value added table")
+    assert not two.refused and "48" in two.text and "15" in two.text, two.text  # two row names are not two measures
+
+
 def test_an_item_of_a_list_is_read_with_the_sentence_that_introduces_it(bot):
     # "… the Basque machine tool cluster … followed five distinct stages:" names whom each stage's figures are of.
     answer = bot.answer("How many people did the Basque machine tool sector employ by the late 1980s?")
