@@ -48,6 +48,7 @@ class Candidate:
     figures: list[FigureRow] = field(default_factory=list)
     refused: bool = False
     support: float = 0.0  # the answerer's own evidence strength (0 when it has none)
+    names_work: bool = False  # it names the cited work a statement rests on (a footnote, a table's Source line)
 
 
 @dataclass
@@ -272,7 +273,7 @@ def propose_table(ctx: AnswerContext) -> Candidate | None:
         if not lines:
             return None
         text += "\n\nSource cited by the report:\n" + "\n".join(f"- {line}" for line in lines)
-    return Candidate("table", text, cites, figures=figures, support=1.0)
+    return Candidate("table", text, cites, figures=figures, support=1.0, names_work=ctx.query.kind == "source")
 
 
 def propose_table_operation(ctx: AnswerContext) -> Candidate | None:
@@ -294,7 +295,7 @@ def propose_source(ctx: AnswerContext) -> Candidate | None:
     cites = Citations(ctx.loaded)
     evidence = ctx.evidence(query)
     text = answer_source(query, evidence, ctx.hits, ctx.loaded, cites, ctx.settings)
-    return Candidate("source", text, cites, support=_support(evidence)) if text else None
+    return Candidate("source", text, cites, support=_support(evidence), names_work=True) if text else None
 
 
 def propose_summary(ctx: AnswerContext) -> Candidate | None:

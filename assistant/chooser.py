@@ -244,7 +244,11 @@ def choose(ctx: AnswerContext, candidates: list[Candidate], model: Model | None)
     rows = feature_rows(ctx, candidates, model.intents(form_vector(ctx)))
     scores = [model.probability(c.answerer, row) if meets_constraints(c, ctx) else 0.0
               for c, row in zip(candidates, rows, strict=True)]
+    if ctx.query.kind == "source" and any(s and c.names_work for c, s in zip(candidates, scores, strict=True)):
+        # A source question is answered by the work a statement rests on: a quote naming none is no answer.
+        scores = [s if c.refused or c.names_work else 0.0 for c, s in zip(candidates, scores, strict=True)]
     return pick(candidates, scores, model.threshold), scores
+
 
 
 # General English for what a question asks for, kept when a question is reduced to its form (every other word

@@ -160,7 +160,9 @@ def _numbers_enough(sentence: str) -> bool:
 def answer_source(query: Query, evidence: list[Evidence], hits: list[Hit], loaded, cites: Citations,
                   settings: Settings) -> str | None:
     """Which cited source backs a statement: the footnote on the matching sentence, or the table's Source line."""
-    for item in evidence[:4]:
+    top = evidence[0].support if evidence else 0.0
+    # Of sentences about as well supported, the one carrying its own footnote marker is the claim the work backs.
+    for item in sorted(evidence[:4], key=lambda e: (e.support < top - 0.05, not superscript_refs(e.sentence))):
         if item.support < settings.refusal_threshold * 0.8:
             break
         chunk = item.hit.chunk

@@ -54,8 +54,10 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"where (?:does|do|did) the (?:[\w'’%.,$£€-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
                      r"data|number|statistic|ranking|assertion)s?\b.{0,160}\b(?:come|comes|came) from|"
                      # "where's the stat on … from", "where is that figure from"
-                     r"where (?:is|are|was|were) (?:the|that|this) (?:[\w'’%.,$£€-]+ ){0,3}?(?:claim|statement|figure|estimate|"
-                     r"finding|data|number|stat|statistic|ranking)s?\b.{0,160}\bfrom\b|"
+                     r"where (?:is|are|was|were) (?:the|that|this) (?:[\w'’%.,$£€-]+ ){0,6}?(?:claim|statement|figure|estimate|"
+                     r"finding|data|number|stat|statistic|ranking|table|chart|graph|map|definition|quote|list)s?\b.{0,160}\bfrom\b|"
+                     # "who reported the forecast …": whoever reported or published a statement is its source
+                     r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated)\b|"
                      # "what data does the chart … draw on", "which dataset is the table based on"
                      r"(?:chart|figure|table|graph|map|estimate|ranking|analysis)\b.{0,120}\b(?:draws?|drew|drawn|rel(?:y|ies)) on|"
                      r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)

@@ -143,6 +143,14 @@ def test_rows_added_together_and_filters_that_say_which_column_and_year(bot):
     assert not two.refused and "48" in two.text and "15" in two.text, two.text  # two row names are not two measures
 
 
+def test_who_reported_a_claim_and_where_a_definition_is_from_name_the_work(bot):
+    reported = bot.answer("who reported that Germany ranked 39th for growth among advanced economies")
+    assert "Chamber of Commerce" in reported.text, reported.text
+    defined = bot.answer("where does the definition of special purpose machinery come from?")
+    # the quoted sentence is the one carrying the footnote, and the answer names the work
+    assert defined.text.startswith("‘Special purpose machinery’ is defined") and "Classification" in defined.text, defined.text
+
+
 def test_an_item_of_a_list_is_read_with_the_sentence_that_introduces_it(bot):
     # "… the Basque machine tool cluster … followed five distinct stages:" names whom each stage's figures are of.
     answer = bot.answer("How many people did the Basque machine tool sector employ by the late 1980s?")
