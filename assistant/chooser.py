@@ -364,6 +364,9 @@ def pick(candidates: list[Candidate], scores: list[float], threshold: float) -> 
     return next((c for c in candidates if c.refused), candidates[best])
 
 
+_ASKS_YES_NO = re.compile(r"^\W*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
+
+
 def honest(query: Query, chosen: Candidate) -> Candidate:
     """The chosen answer, or a refusal that quotes it when what it says shows the question has no answer:
     a 'why' whose premise the figures or the text deny, or a passage saying the asked-for data is not available."""
@@ -378,6 +381,9 @@ def honest(query: Query, chosen: Candidate) -> Candidate:
         if denial or chosen.text.startswith("No: "):
             text = f"{NO_PREMISE} {denial} {markers}" if denial else f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}"
             return dataclasses.replace(chosen, refused=True, text=text)
+    elif chosen.text.startswith("No: ") and not _ASKS_YES_NO.match(query.text):
+        # "How big is the surplus?" of a deficit: 'no' answers a yes-or-no question; any other has a false premise.
+        return dataclasses.replace(chosen, refused=True, text=f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}")
     asked = names_in(query.text)
     gap = next((s for i, s in enumerate(stated) if NOT_AVAILABLE.search(s)
                 and (i == 0 or any(name_present(n, s) for n in asked))), None)

@@ -80,6 +80,7 @@ _NEGATED = re.compile(r"(?:\b(?:no|not|never)\b|n['’]t\b).*?(?:" + _RISE.patte
 def denied_change(question: str, sentence: str) -> bool:
     """Whether a sentence denies the change a question takes for granted ('why did jobs fall in 2020?' and
     'there was no significant drop in employment during 2020')."""
+    question = _RATE_OF_CHANGE.sub(" ", question)  # "the growth rate" asks for a rate, whichever way it went
     rise, fall = bool(_RISE.search(question)), bool(_FALL.search(question))
     if rise == fall:
         return False
@@ -89,12 +90,30 @@ def denied_change(question: str, sentence: str) -> bool:
     return bool(re.search(r"\b(?:no|not|never|nor|without)\b(?:\s+[\w-]+){0,3}?\s+" + change, sentence, re.I))
 
 
+_RATE_OF_CHANGE = re.compile(r"\b(?:growth|change) rates?\b|\brates? of (?:growth|change)\b", re.I)
+
+
 def premise(question: str, change: float) -> str:
     """'No: ' when the question takes a change to go one way and the figures go the other, else ''."""
+    question = _RATE_OF_CHANGE.sub(" ", question)  # "the growth rate" asks for a rate, whichever way it went
     rise, fall = bool(_RISE.search(question)), bool(_FALL.search(question))
     if rise == fall or not change or _NEGATED.search(question):
         return ""  # ("why didn't exports rise?" takes no rise for granted)
     return "No: " if (rise and change < 0) or (fall and change > 0) else ""
+
+
+# Nouns that say which side of zero an amount is on ("the surplus" is a positive balance, "the deficit" a negative one).
+_SIGNED = re.compile(r"\b(surplus(?:es)?|profits?|deficits?|loss(?:es)?)\b", re.I)
+
+
+def sign_premise(question: str, value: float) -> str:
+    """'No: ' when the question calls an amount a surplus (or profit) and it is below zero, or a deficit (or
+    loss) and it is above: "how big is the UK's surplus" of a negative balance."""
+    said = _SIGNED.search(question)
+    if not said or not value:
+        return ""
+    negative = said.group(1).lower().startswith(("deficit", "loss"))
+    return "No: " if negative != (value < 0) else ""
 
 
 def moved(change: float) -> str:

@@ -16,6 +16,7 @@ from assistant.figures import (
     moved,
     plain_number,
     premise,
+    sign_premise,
     ranked,
 )
 from assistant.query import Query
@@ -170,6 +171,7 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
             markers = "".join(dict.fromkeys(cites.cite(p.chunk, p.row.text) for p in pair))
             return _with_caution(f"{text} {markers}", pair, loaded, cites), [_figure_row(p) for p in pair]
     text = f"{match.where}: {_value_line(match)} {cites.cite(match.chunk, match.row.text)}"
+    text = sign_premise(query.text, match.cell.value or 0.0) + text
     found_years = {m.cell.year for m in all_matches if m.row.entity == match.row.entity}
     missing = [y for y in query.years if y not in found_years and y != match.cell.year]
     if len(query.years) >= 2 and missing:  # a change was asked for: say plainly which end is not there

@@ -46,6 +46,7 @@ _BELOW = re.compile(r"\b(below|under|less than|fewer than|lower than|smaller tha
 _THAN_ROW = re.compile(r"\b(bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
                        r"(?:\w+\s+){0,3}?than\s+(?:that of\s+)?(?:the\s+)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)")
 _SUM = re.compile(r"\b(combined|in total|sum|altogether|together|add(?:ed)? up|total (?:of|for))\b", re.I)
+_ASKS_ENTITY = re.compile(r"^\W*(?:which|what|who)\b", re.I)  # asks for a row, not about the one it names
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
 _RATIO = re.compile(r"\b(how many times|times (?:as|larger|bigger|greater|higher|smaller|more)|ratio)\b", re.I)
 _PERCENT_CHANGE = re.compile(r"\b(by what (?:percentage|per ?cent|%)|what percentage (?:change|increase|decrease|rise|fall)|"
@@ -253,6 +254,15 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
 
     if n or MAX_WORDS.search(text) or MIN_WORDS.search(text) or re.search(r"\blast\b", text, re.I):
         largest = largest_first(query, column) and not re.search(r"\blast\b", text, re.I)
+        if len(pair) == 1 and not _ASKS_ENTITY.match(text):
+            # "Why is X the largest?" / "Is X in the top three?" of a row that is not: the premise is false.
+            ordered = sorted(column.rows, key=column.value, reverse=largest)
+            place = ordered.index(pair[0]) + 1
+            if place > (n or 1):
+                which = "largest" if largest else "smallest"
+                return (f"No: {pair[0].entity} is {ordinal(place)} in {column.where} ({column.header}), not "
+                        f"{f'in the top {n}' if n and n > 1 else f'the {which}'}: {describe(column, pair[0])}; the "
+                        f"{which} is {describe(column, ordered[0])}. {cite(column.chunk)}", figures(column, [pair[0], ordered[0]]))
         if len(query.years) >= 2 and len(by_year) >= 2 and not (n and n > 1):  # the same question for each year
             picks = [(c, sorted(c.rows, key=c.value, reverse=largest)[0]) for c in by_year]
             return ("; ".join(f"{c.year}: {describe(c, r)}" for c, r in picks) + f" ({by_year[0].chunk.table.locator}). "

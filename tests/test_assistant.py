@@ -143,6 +143,17 @@ def test_rows_added_together_and_filters_that_say_which_column_and_year(bot):
     assert not two.refused and "48" in two.text and "15" in two.text, two.text  # two row names are not two measures
 
 
+def test_a_false_premise_of_sign_or_rank_is_refused_with_the_figures_and_a_yes_no_question_is_answered(bot):
+    surplus = bot.answer("how big was the UK's M&E trade surplus in 2022")  # a negative balance is a deficit
+    assert surplus.refused and "premise" in surplus.text and "-USD 7.2 billion" in surplus.text, surplus.text
+    asked = bot.answer("Did the UK have an M&E trade surplus in 2022?")
+    assert not asked.refused and asked.text.startswith("No: ") and "-USD 7.2 billion" in asked.text, asked.text
+    top = bot.answer("why does Germany have the highest M&E value added")
+    assert top.refused and "3rd" in top.text and "US$174 billion" in top.text, top.text
+    rate = bot.answer("What was the compound annual growth rate of UK M&E exports between 2011 and 2022?")
+    assert not rate.refused and "-0.5%" in rate.text, rate.text  # a growth rate takes no rise for granted
+
+
 def test_who_reported_a_claim_and_where_a_definition_is_from_name_the_work(bot):
     reported = bot.answer("who reported that Germany ranked 39th for growth among advanced economies")
     assert "Chamber of Commerce" in reported.text, reported.text
