@@ -50,6 +50,7 @@ class Domain:
     table_entities: frozenset[str] = frozenset()  # stems of row labels: who, not what
     names: frozenset[str] = frozenset()  # stems of words the documents write capitalised: names, not measures
     acronyms: frozenset[str] = frozenset()  # words the documents write with two capitals or more (lower case)
+    spellings: dict[str, frozenset[str]] = field(default_factory=dict)  # a name's other spellings in the documents
     # Words the documents never use, read as their nearest term ('money' -> 'funding'; assistant/bridge.py),
     # filled as questions bring them; and those with no term close enough.
     bridges: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
@@ -75,10 +76,11 @@ class Domain:
         return self.subject | self.table_common
 
     def expansions(self, stem_set: set[str]) -> set[str]:
-        """Acronyms for their words and words for their acronyms, and bridged words, as used in these documents."""
+        """Acronyms for their words and words for their acronyms, bridged words and names' other spellings, as
+        used in these documents."""
         out: set[str] = set()
         for item in stem_set:  # one lookup at a time: another thread may be adding bridges (dict.get is atomic)
-            out |= self.bridges.get(item, frozenset())
+            out |= self.bridges.get(item, frozenset()) | self.spellings.get(item, frozenset())
         for acronym, words in self.acronym_stems.items():
             if acronym in stem_set:
                 out |= words
@@ -134,7 +136,7 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
                                                  + [cell.header for cell in row.cells if cell.text == row.entity])))
     domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
                     table_common=table_common(chunks), table_words=table_words, table_entities=entities,
-                    names=capitalised(chunks), acronyms=written)
+                    names=capitalised(chunks), acronyms=written, spellings=spelling_variants(chunks))
     # Expanded with this domain's own acronyms ('aerospace and defence' describes an 'A&D' table).
     descriptions = tuple(frozenset(expand(set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}")), domain))
                          for t in described)
@@ -156,6 +158,36 @@ def capitalised(chunks: list[Chunk]) -> frozenset[str]:
             seen[key] = seen.get(key, 0) + 1
             upper[key] = upper.get(key, 0) + word[0].isupper()
     return frozenset(k for k, n in seen.items() if upper[k] >= NAME_SHARE * n)
+
+
+MIN_VARIANT_LENGTH = 6  # shorter names one letter apart are too often different names
+
+
+def spelling_variants(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
+    """Capitalised words the documents spell two ways, one letter added or dropped ('Tecnalia' and 'Technalia'
+    in one report): a question using either spelling names the same thing. A letter swapped for another is
+    left out: 'Iceland' and 'Ireland' are different places, and so are English words ('County', 'Country')."""
+    from assistant.wording import english_words  # (imported here: wording reads this module's vocabulary)
+
+    english = english_words()
+    written = {w.lower() for chunk in chunks for w in re.findall(r"\b[A-Z][a-z]{%d,}\b" % (MIN_VARIANT_LENGTH - 1), chunk.text)}
+    written -= english
+    by_deletion: dict[str, set[str]] = {}
+    for word in written:
+        for i in range(len(word)):
+            by_deletion.setdefault(word[:i] + word[i + 1:], set()).add(word)
+    found: dict[str, set[str]] = {}
+    for shorter in written:
+        for longer in by_deletion.get(shorter, ()):  # the longer word with one letter dropped is the shorter
+            if not longer.startswith(shorter) and not longer.endswith(shorter):  # (not a plural or a prefix)
+                found.setdefault(shorter, set()).add(longer)
+                found.setdefault(longer, set()).add(shorter)
+    # Keyed and valued by the word and its stem: names are matched as written, topics as stems.
+    variants: dict[str, frozenset[str]] = {}
+    for word, others in found.items():
+        forms = frozenset(others) | frozenset(stem(o) for o in others)
+        variants[word] = variants[stem(word)] = forms
+    return variants
 
 
 def acronyms(chunks: list[Chunk]) -> frozenset[str]:

@@ -90,7 +90,8 @@ def name_present(name: str, text: str) -> bool:
     if " " in name and _FORM_TO_PLACE.get(_place_key(name)):  # "United States" is found by "US"
         return any(_starts_a_word(form, low) for form in same_place(name))
     for word in name.split():
-        if not any(_starts_a_word(form, low) for form in same_place(word)) and not _spelled_out_in(word, low):
+        forms = same_place(word) | active().spellings.get(word.lower(), frozenset())  # and the documents' other spelling
+        if not any(_starts_a_word(form, low) for form in forms) and not _spelled_out_in(word, low):
             return False
     return True
 
