@@ -154,6 +154,11 @@ def test_a_false_premise_of_sign_or_rank_is_refused_with_the_figures_and_a_yes_n
     assert not rate.refused and "-0.5%" in rate.text, rate.text  # a growth rate takes no rise for granted
 
 
+def test_a_measure_word_in_a_question_asking_no_figure_does_not_bar_the_answer(bot):
+    answer = bot.answer("which country was the partner country at the Hannover Messe trade fair in 2025")  # 'trade': a measure
+    assert not answer.refused and "Canada" in answer.text, answer.text
+
+
 def test_a_name_the_report_spells_two_ways_is_found_by_either(bot):
     answer = bot.answer("how many people work at Tecnalia")  # the sentence giving the figure spells it 'Technalia'
     assert not answer.refused and "1,500" in answer.text, answer.text
