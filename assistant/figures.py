@@ -13,7 +13,7 @@ from ingest.records import Cell, Chunk, Table, TableRow
 # Words that compare or rank rather than name a measure.
 COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ", "more", "less", "faster",
              "slower", "versus", "vs", "chang", "fall", "fell", "drop", "rise", "rose", "increas", "decreas", "much",
-             "ahead", "behind", "gap", "exceed", "trail"}
+             "ahead", "behind", "gap", "exceed", "trail", "up", "down"}
 # Words that ask for a table's value without naming its measure (the documents' own subject words, which
 # no measure is told apart by, come from assistant/domain.py).
 ASKING = {"tabl", "figur", "countri", "global", "sector", "uk", "gb", "us", "top", "valu", "give", "exact", "decim",

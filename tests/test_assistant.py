@@ -159,6 +159,11 @@ def test_a_measure_word_in_a_question_asking_no_figure_does_not_bar_the_answer(b
     assert not answer.refused and "Canada" in answer.text, answer.text
 
 
+def test_everyday_words_for_a_table_measure_and_its_direction(bot):
+    answer = bot.answer("did the UK buy more machinery from abroad in 2022 than in 2011, was it up or down")
+    assert "46.1" in answer.text and "49.2" in answer.text, answer.text  # buying from abroad is importing
+
+
 def test_a_name_the_report_spells_two_ways_is_found_by_either(bot):
     answer = bot.answer("how many people work at Tecnalia")  # the sentence giving the figure spells it 'Technalia'
     assert not answer.refused and "1,500" in answer.text, answer.text
