@@ -64,7 +64,7 @@ def quantities(sentence: str, with_years: bool = False) -> list[Quantity]:
         if _in_range(text, m.start(), m.end(), is_year):
             continue  # one end of a range ("10 to 49 employees") is no quantity to add or compare
         scale = (m.group("scale") or "").lower()
-        out.append(Quantity(value=value * _SCALES.get(scale, 1.0), text=m.group(0).strip(), currency=m.group("cur") or "",
+        out.append(Quantity(value=value * _SCALES.get(scale, 1.0), text=m.group(0).strip().rstrip(","), currency=m.group("cur") or "",
                             scale=scale, percent=bool(m.group("pct")), context=_context(text, m.start(), m.end()),
                             close=_context(text, m.start(), m.end(), CLOSE_WORDS), year=is_year))
     return out

@@ -720,6 +720,30 @@ class Context:
     answer: Callable[[], str] | None = None
 
 
+_ITEM = re.compile(r"^\s*[-•]\s+(.+)$", re.M)
+MAX_LABEL_WORDS = 8  # "Growth phase (1960 to 1974): …" is labelled by what comes before its colon
+
+
+def _answer_items(context: Context) -> list[str]:
+    """The items of a list the previous answer gave ("the five stages: - Emergence (…): …"), each by its label:
+    "the third one" of a list is its third item, not the third name in it."""
+    if context.answer is None:
+        return []
+    try:
+        text = context.answer() or ""
+    except Exception:  # an answer that fails to come back only costs the reference
+        return []
+    lines = [re.sub(r"\s*\[\d+\]|\*\*", "", m.group(1)).strip() for m in _ITEM.finditer(text.split("\n\nCitations")[0])]
+    if not any(line.endswith(":") for line in lines):
+        return []  # a list the documents introduce ("… five stages:"), not lines of figures for named rows
+    items = [line for line in lines if not line.endswith(":")]
+    labels = []
+    for item in items:
+        head = item.split(": ", 1)[0]
+        labels.append(head if ": " in item and len(head.split()) <= MAX_LABEL_WORDS else split_sentences(item)[0].rstrip("."))
+    return labels if len(labels) >= 2 else []
+
+
 def _answer_names(context: Context, names: Names) -> list[str]:
     """Names the previous answer gave that its question did not, best-matching sentence first."""
     if context.answer is None:
@@ -779,7 +803,7 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
     picked = None  # the item an ordinal points at, which the question's other pronouns then mean too
     for start, end, kind, word in found.refs:
         if kind == "ordinal":
-            items = _answer_names(context, names) if context.answer else []
+            items = (_answer_items(context) or _answer_names(context, names)) if context.answer else []
             position = {"last": len(items), "latter": len(items), "former": 1}.get(word, ORDINALS.get(word, 0))
             if items and 0 < position <= len(items):
                 edits.append((start, end, items[position - 1]))

@@ -153,6 +153,13 @@ def test_an_ordinal_names_what_the_rest_of_the_question_means(bot):
     assert not answer.refused and "50.1" in answer.text, answer.text
 
 
+def test_an_ordinal_after_a_listed_answer_is_that_item_of_the_list(bot):
+    # The answer lists stages ("… five distinct stages: - Emergence (…): …"): "the second one" is the second stage,
+    # not the second name the answer happens to mention.
+    answer = bot.answer("what happened in the second one", history=["What stages did the Basque machine tool cluster go through?"])
+    assert "Growth phase (1960 to 1974)" in answer.resolved, answer.resolved
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
