@@ -184,6 +184,8 @@ def analyse(question: str) -> Query:
     # "the number of people that were employed": the noun is the last word before a relative pronoun
     cut = next((i for i, w in enumerate(counted_words) if w in {"that", "which", "who", "whom", "whose"}), None)
     counted_words = counted_words[:cut] if cut else counted_words
+    while len(counted_words) > 1 and counted_words[-1].endswith("ly"):  # "how many people usually attend": people
+        counted_words = counted_words[:-1]
     query.counted = counted_words[-1] if counted_words and counted_words[0] not in {"times", "of"} else None
     subject = _SUBJECT.search(text)
     subject_words = [w for w in subject.group(1).lower().split() if w not in FILLERS] if subject else []

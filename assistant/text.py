@@ -37,7 +37,8 @@ SYNONYMS: dict[str, set[str]] = {
     # making and mending: makers and builders manufacture; fixing is repair
     "maker": {"manufactur"}, "build": {"manufactur"}, "built": {"manufactur"}, "fix": {"repair"},
     # other countries: what is abroad is overseas, foreign, outside the home country
-    "attend": {"attract", "visitor", "particip"}, "visitor": {"attend", "attract"},
+    "attend": {"attract", "visitor", "particip"}, "attende": {"attend", "attract", "visitor", "particip"},
+    "visitor": {"attend", "attract"},
     "abroad": {"oversea", "foreign", "outsid"}, "oversea": {"abroad", "foreign", "outsid"}, "foreign": {"oversea", "abroad"},
 }
 
