@@ -276,7 +276,7 @@ def test_query_understanding():
     assert analyse("Jobs in Britain").areas == []  # everyday "Britain" may mean the UK or GB: no constraint
     assert analyse("Jobs in the UK in US dollars").areas == ["UK"]
     assert analyse("See Table 2-2 and paragraph 3.4").locators == ["Table 2-2", "3.4"]
-    assert analyse("how many people usually come to the fair").counted == "people"  # not the adverb after it
+    assert analyse("how many people usually attend the fair").counted == "people"  # not the adverb after it
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
     assert analyse("Briefing line on the membership numbers in 2020").wants_number
