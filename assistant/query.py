@@ -89,7 +89,8 @@ _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?
                       r"(?=\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|can|could|in|across|of|at|for|by|"
                       r"on|from|within|there|work|turn|attend|employed|live|took|take|between)\b|\s*[?,.]|\s*$)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
-_SUBJECT = re.compile(r"^what (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,8}?[a-z&-]+)"
+# "Who is the X's chief executive?" → "executive": the role asked for, which the documents may never name.
+_SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,8}?[a-z&-]+)"
                       r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected)\b|\s*\?|$)", re.I)
 # Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
 FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",

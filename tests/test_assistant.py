@@ -164,6 +164,11 @@ def test_everyday_words_for_a_table_measure_and_its_direction(bot):
     assert "46.1" in answer.text and "49.2" in answer.text, answer.text  # buying from abroad is importing
 
 
+def test_a_role_the_documents_never_name_is_refused(bot):
+    answer = bot.answer("Who is NGen's chief executive?")
+    assert answer.refused and "executive" in answer.text, answer.text
+
+
 def test_a_name_the_report_spells_two_ways_is_found_by_either(bot):
     answer = bot.answer("how many people work at Tecnalia")  # the sentence giving the figure spells it 'Technalia'
     assert not answer.refused and "1,500" in answer.text, answer.text
@@ -277,6 +282,7 @@ def test_query_understanding():
     assert analyse("Jobs in the UK in US dollars").areas == ["UK"]
     assert analyse("See Table 2-2 and paragraph 3.4").locators == ["Table 2-2", "3.4"]
     assert analyse("how many people usually attend the fair").counted == "people"  # not the adverb after it
+    assert analyse("Who is the Acme Institute's chief executive?").subject == "executive"  # the role asked for
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
     assert analyse("Briefing line on the membership numbers in 2020").wants_number
