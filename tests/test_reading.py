@@ -217,11 +217,13 @@ def test_britain_in_a_table_operation_is_the_uk_row(bot):
 
 def test_rows_under_a_limit_are_listed_not_the_whole_column(bot):
     answer = bot.answer("Which OECD countries in the value added table are under $20 billion?")
-    assert answer.text.startswith("4 of the 10 rows listed in Table 2-2 are below $20 billion"), answer.text
+    head = "4 of the 10 rows listed in Table 2-2 have Value added (US$, billion) in 2021 below $20 billion"
+    assert answer.text.startswith(head), answer.text  # the column and year the rows were read from, then the limit
     assert all(country in answer.text for country in ("Mexico", "Switzerland", "Sweden", "France"))
     assert "Japan" not in answer.text
     answer = bot.answer("How many countries in Table 2-2 have a higher labour productivity than the UK?")
-    assert answer.text.startswith("4 of the 10 rows listed in Table 2-2 are above UK"), answer.text  # not the UK's row
+    head = "4 of the 10 rows listed in Table 2-2 have Labour productivity (US$, thousand) in 2021 above UK"
+    assert answer.text.startswith(head), answer.text  # not the UK's row
 
 
 def test_chat_words_that_ask_nothing_do_not_count_against_an_answer(bot):
