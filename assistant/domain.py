@@ -170,7 +170,8 @@ def spelling_variants(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
     from assistant.wording import english_words  # (imported here: wording reads this module's vocabulary)
 
     english = english_words()
-    written = {w.lower() for chunk in chunks for w in re.findall(r"\b[A-Z][a-z]{%d,}\b" % (MIN_VARIANT_LENGTH - 1), chunk.text)}
+    capitalised_word = re.compile(rf"\b[A-Z][a-z]{{{MIN_VARIANT_LENGTH - 1},}}\b")
+    written = {w.lower() for chunk in chunks for w in capitalised_word.findall(chunk.text)}
     written -= english
     by_deletion: dict[str, set[str]] = {}
     for word in written:

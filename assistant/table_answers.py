@@ -16,8 +16,8 @@ from assistant.figures import (
     moved,
     plain_number,
     premise,
-    sign_premise,
     ranked,
+    sign_premise,
 )
 from assistant.query import Query
 from assistant.table_ops import asks_filter, asks_total, top_n
