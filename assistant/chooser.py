@@ -22,7 +22,6 @@ import numpy as np
 
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
 from assistant.compose import NO_ANSWER, NOT_AVAILABLE
-from assistant.domain import active
 from assistant.evidence import (
     ASKS_SHARE_OF,
     STATES_A_SHARE,
@@ -34,7 +33,7 @@ from assistant.evidence import (
     unknown_reference,
     with_period,
 )
-from assistant.figures import RANKING_STEMS, denied_change, generic
+from assistant.figures import denied_change, measures_met
 from assistant.query import ASKS_REASON, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
@@ -332,14 +331,8 @@ def _count_met(ctx: AnswerContext, text: str) -> bool:
 
 
 def _measures_met(query: Query, text: str) -> bool:
-    """A measure the question names (a word the documents' tables use for one: 'exports', 'productivity')
-    must be in the answer or the passages it cites: a value-added figure is no answer about exports.
-    One is enough when it names several ('imports and exports' are compared from two panels)."""
-    measures = active().measures_in(query.stems) - generic() - RANKING_STEMS
-    if not measures or not (query.wants_number or query.kind in {"figure", "compare"}):
-        return True  # (a measure word in a question asking no figure may be other English: 'a trade fair')
-    have = set(stems(text))
-    return any(expand({m}) & have for m in measures)
+    """A measure the question names must be in the answer or the passages it cites (figures.measures_met)."""
+    return measures_met(query, text)
 
 
 def _years_met(query: Query, text: str) -> bool:

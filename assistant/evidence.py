@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from assistant.arithmetic import pointed_at, quantities
 from assistant.domain import UNIT_STEMS, active
-from assistant.figures import ALIASES, COMPARING
+from assistant.figures import ALIASES, COMPARING, measures_met
 from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query
 from assistant.ranker import sentence_score
 from assistant.retrieve import idf
@@ -400,6 +400,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             asked, other = area_mentions(query, window)
             if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic):
                 continue
+            if query.kind != "compare" and not measures_met(query, f"{window} {chunk.heading}"):
+                continue  # a figure of another measure (turnover for exports) is never the answer
             value = support(query, sentence, chunk, frequency, total, window if refers_back else "")
             figure = has_figure(sentence)
             features = {

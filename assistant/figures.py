@@ -292,6 +292,19 @@ def column_overview(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch
 
 
 RANKING_STEMS = {"rank", "ranked", "top", "posit", "place", "first", "last"}
+
+
+def measures_met(query: Query, text: str) -> bool:
+    """A measure the question names (a word the documents' tables use for one: 'exports', 'productivity')
+    must be in a text that answers it: a value-added figure is no answer about exports. One is enough when
+    it names several ('imports and exports' are compared from two panels)."""
+    if not (query.wants_number or query.kind in {"figure", "compare"}):
+        return True  # (a measure word in a question asking no figure may be other English: 'a trade fair')
+    measures = active().measures_in(query.stems) - generic() - RANKING_STEMS
+    if not measures:
+        return True
+    have = set(stems(text))
+    return any(expand({m}) & have for m in measures)
 _ASKED_KIND = re.compile(r"\b(?:which|what)\s+(country|countries|nation|nations|region|regions|district|districts|"
                          r"firm|firms|company|companies|sector|sectors|city|cities)\b", re.I)
 

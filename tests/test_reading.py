@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.answerers import AnswerContext
 from assistant.arithmetic import compute, quantities
 from assistant.bridge import MIN_SIMILARITY, vocabulary_terms
 from assistant.evidence import name_present, names_in
@@ -213,6 +214,13 @@ def test_a_damaged_bridge_cache_is_rebuilt(tmp_path):
 def test_britain_in_a_table_operation_is_the_uk_row(bot):
     answer = bot.answer("In percentage terms, how much did Britain's machinery exports shrink between 2011 and 2022?")
     assert "UK exports" in answer.text and "5.0%" in answer.text, answer.text
+
+
+def test_a_sentence_stating_another_measure_is_not_evidence_for_a_figure(bot):
+    query = bot.understand("How much does the Basque machine tool sector export?")
+    loaded, vector, hits = bot.search(query)
+    evidence = AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector).evidence()
+    assert evidence and "export" in evidence[0].sentence, [e.sentence for e in evidence[:3]]  # not its turnover
 
 
 def test_rows_under_a_limit_are_listed_not_the_whole_column(bot):
