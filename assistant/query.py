@@ -189,6 +189,8 @@ def analyse(question: str) -> Query:
         counted_words = counted_words[:-1]
     query.counted = counted_words[-1] if counted_words and counted_words[0] not in {"times", "of"} else None
     subject = _SUBJECT.search(text)
+    if subject and re.match(r"\s+of\s+(?:how|what|where|why|which|who|whether)\b", text[subject.end():], re.I):
+        subject = None  # "what's the overall picture of how big X is": the picture frames the question, X is asked
     subject_words = [w for w in subject.group(1).lower().split() if w not in FILLERS] if subject else []
     query.subject = subject_words[-1].strip("'’") if subject_words else None
     define = _DEFINE.search(text)
