@@ -164,7 +164,7 @@ MIN_VARIANT_LENGTH = 6  # shorter names one letter apart are too often different
 
 
 def spelling_variants(chunks: list[Chunk]) -> dict[str, frozenset[str]]:
-    """Capitalised words the documents spell two ways, one letter added or dropped ('Tecnalia' and 'Technalia'
+    """Capitalised words the documents spell two ways, one letter added or dropped ('Zentravix' and 'Zentavix'
     in one report): a question using either spelling names the same thing. A letter swapped for another is
     left out: 'Iceland' and 'Ireland' are different places, and so are English words ('County', 'Country')."""
     from assistant.wording import english_words  # (imported here: wording reads this module's vocabulary)

@@ -108,7 +108,7 @@ _SIGNED = re.compile(r"\b(surplus(?:es)?|profits?|deficits?|loss(?:es)?)\b", re.
 
 def sign_premise(question: str, value: float) -> str:
     """'No: ' when the question calls an amount a surplus (or profit) and it is below zero, or a deficit (or
-    loss) and it is above: "how big is the UK's surplus" of a negative balance."""
+    loss) and it is above: "how big is Ruritania's surplus" of a negative balance."""
     said = _SIGNED.search(question)
     if not said or not value:
         return ""
@@ -211,7 +211,7 @@ def holds_measure(query: Query, table: Table, subject_stems: set[str]) -> bool:
     """True when the table's title, panel and headers name at least half of what the question asks about."""
     asked = {s for s in _split_hyphens(query.stems)
              if s not in generic() | COMPARING | UNIT_STEMS | OPERATION_STEMS and not s.isdigit()} - subject_stems
-    # A table holds its own row labels too: "Sweden's and Spain's figures" asks of a table listing both.
+    # A table holds its own row labels too: "Peru's and Chile's figures" asks of a table listing both.
     rows = " ".join(r.entity for r in table.rows)
     described = expand(set(stems(f"{table.title} {table.panel} {' '.join(table.headers)} {rows}")))
     unmet = {s for s in asked if not expand({s}) & described}

@@ -720,6 +720,16 @@ class Context:
     answer: Callable[[], str] | None = None
 
 
+def _answer_text(context: Context) -> str:
+    """The previous answer's text, worked out once however many readings need it ('' when there is none)."""
+    if "_answer" not in context.__dict__:
+        try:
+            context.__dict__["_answer"] = (context.answer() or "") if context.answer else ""
+        except Exception:  # an answer that fails to come back only costs the reference
+            context.__dict__["_answer"] = ""
+    return context.__dict__["_answer"]
+
+
 _ITEM = re.compile(r"^\s*[-•]\s+(.+)$", re.M)
 MAX_LABEL_WORDS = 8  # "Growth phase (1960 to 1974): …" is labelled by what comes before its colon
 
@@ -727,12 +737,7 @@ MAX_LABEL_WORDS = 8  # "Growth phase (1960 to 1974): …" is labelled by what co
 def _answer_items(context: Context) -> list[str]:
     """The items of a list the previous answer gave ("the five stages: - Emergence (…): …"), each by its label:
     "the third one" of a list is its third item, not the third name in it."""
-    if context.answer is None:
-        return []
-    try:
-        text = context.answer() or ""
-    except Exception:  # an answer that fails to come back only costs the reference
-        return []
+    text = _answer_text(context)
     lines = [re.sub(r"\s*\[\d+\]|\*\*", "", m.group(1)).strip() for m in _ITEM.finditer(text.split("\n\nCitations")[0])]
     if not any(line.endswith(":") for line in lines):
         return []  # a list the documents introduce ("… five stages:"), not lines of figures for named rows
@@ -746,12 +751,7 @@ def _answer_items(context: Context) -> list[str]:
 
 def _answer_names(context: Context, names: Names) -> list[str]:
     """Names the previous answer gave that its question did not, best-matching sentence first."""
-    if context.answer is None:
-        return []
-    try:
-        text = context.answer() or ""
-    except Exception:  # an answer that fails to come back only costs the reference
-        return []
+    text = _answer_text(context)
     asked = {n.key for n in context.found.names}
     wanted = set(stems(context.text))
     sentences = split_sentences(re.sub(r"\[\d+\]|\*\*", "", text))
@@ -902,10 +902,7 @@ def _answered_no(previous: Context) -> bool:
     first = previous.text.split(" ", 1)[0].lower()
     if first not in AUX or previous.answer is None:
         return False
-    try:
-        answer = previous.answer() or ""
-    except Exception:  # an answer that fails to come back only costs the negation
-        return False
+    answer = _answer_text(previous)
     return answer.startswith("No: ") or denied_change(previous.text, answer)
 
 
