@@ -249,7 +249,6 @@ def choose(ctx: AnswerContext, candidates: list[Candidate], model: Model | None)
     return pick(candidates, scores, model.threshold), scores
 
 
-
 # General English for what a question asks for, kept when a question is reduced to its form (every other word
 # the documents use is masked): the intent is in these, the topic in the masked words.
 FORM_WORDS = frozenset("""source sources cite cited citation reference data dataset study publication report document come

@@ -2,8 +2,9 @@
 
 Lookups and two-row comparisons are `table_answers`; this answers what needs the whole column: the
 largest or smallest (sign-aware: the biggest deficit is the most negative balance), the top or bottom n,
-the rows above or below a number or another row, how many rows do, the ratio or percentage change of two
-values, and what changed between two panels of one figure (a row's rank, who entered or left the top n).
+the rows above or below a number or another row, how many rows do, the sum of some rows, the ratio or
+percentage change of two values, and what changed between two panels of one figure (a row's rank, who
+entered or left the top n). "Why is X the largest?" of a row that is not gets 'No: ' and the figures.
 Every value is cited and the arithmetic is shown. The words read here are ordinary English for these
 operations, true of any report; which table and column is meant comes from the documents' own headers.
 """
