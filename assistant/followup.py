@@ -142,6 +142,10 @@ CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)
                          r"(?:\s+to\s+(?:do|happen)(?:\s+(?:that|this|so|it))?)?"
                          r"|how come)\s*[?.!]*$", re.I)
 # "Why did they go down that route?", "why would it do that": why, of what the previous question asked about.
+# "where do those come from?" after figures or findings: where the earlier answer comes from, i.e. its source
+# (after "who runs it?" the same words ask where a body is from, so not then: see read()).
+WHERE_FROM = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?where\s+(?:do|does|did)\s+(?:that|this|it|those|these|they|"
+                        r"them)\s+(?:come|comes|came)\s+from\s*[?.!]*$", re.I)
 DOING_THAT = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?why\s+(?:did|do|does|would|might|have|has|had)\s+(?:they|it|he|"
                         r"she|we|you)\s+(?:do|go|take|choose|pick|adopt|make|decide|opt|follow|try)\b(?:\s+\w+){0,2}?\s+"
                         r"(?:that|this|it|so|those|these)(?:\s+(?:route|path|way|approach|step|move|choice|decision))?"
@@ -1075,6 +1079,9 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         if against.rewritten:
             against.question = question
             return against
+    if WHERE_FROM.match(found.text) and not previous.query.wants_entity:
+        reading.resolved, reading.rewritten, reading.how = f"What is the source for {topic(previous.text)}?", True, ["topic"]
+        return reading
     if CAUSE_ASKED.match(found.text) or DOING_THAT.match(found.text):  # "what prompted that?": why, of the previous
         reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, _answered_no(previous))), True, ["why"]
         return reading

@@ -160,6 +160,12 @@ def test_an_ordinal_after_a_listed_answer_is_that_item_of_the_list(bot):
     assert "Growth phase (1960 to 1974)" in answer.resolved, answer.resolved
 
 
+def test_where_do_those_come_from_asks_the_source_of_what_was_found(bot):
+    answer = bot.answer("where did they come from?", history=["What were the key success factors for NGen?"])
+    assert answer.resolved.startswith("What is the source for"), answer.resolved
+    assert "footnote 64" in answer.text or "Source cited by the report" in answer.text, answer.text
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
