@@ -29,6 +29,7 @@ from assistant.compose import (
     with_footnotes,
 )
 from assistant.evidence import Evidence, best_sentences, name_present, names_in, unknown_counted, unknown_reference
+from assistant.figures import measures_met
 from assistant.query import ASKS_REASON, Query
 from assistant.summary import answer_summary
 from assistant.table_answers import answer_from_tables
@@ -247,6 +248,8 @@ def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
             return None
         used.append(other)
         figures += quantities(other.sentence, with_years)
+    # Each figure worked with must be of the measure asked (an export total is not set against a deficit).
+    figures = [q for q in figures if measures_met(ctx.query, " ".join(q.context))]
     worked = compute(ctx.query.text, figures, sides)
     if not worked:
         return None

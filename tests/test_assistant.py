@@ -169,6 +169,12 @@ def test_a_role_the_documents_never_name_is_refused(bot):
     assert answer.refused and "executive" in answer.text, answer.text
 
 
+def test_arithmetic_never_sets_figures_of_another_measure_against_each_other(bot):
+    # The deficit's two ends are no answer about imports: no "+250%" worked out from them.
+    answer = bot.answer("Between 2011 and 2022, by what average percentage per year did the UK's machinery imports grow?")
+    assert "250%" not in answer.text and "3.5 times" not in answer.text, answer.text
+
+
 def test_a_name_the_report_spells_two_ways_is_found_by_either(bot):
     answer = bot.answer("how many people work at Tecnalia")  # the sentence giving the figure spells it 'Technalia'
     assert not answer.refused and "1,500" in answer.text, answer.text
