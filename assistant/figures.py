@@ -35,6 +35,8 @@ ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa",
            "denmark": ["danish"], "belgium": ["belgian"], "poland": ["polish"], "ireland": ["irish"],
            "czechia": ["czech", "czech republic"], "turkey": ["turkish", "türkiye"], "brazil": ["brazilian"]}
 RANK_WORDS = re.compile(r"\b(rank|ranked|ranking|position|placed)\b", re.I)
+# A percentage per year (compounded) is a growth rate: a table's rate column, not a share or a whole-period change.
+PER_YEAR = re.compile(r"\b(?:per year|a year|each year|every year|annual(?:ly)?|yearly|compound(?:ed)?|cagr)\b", re.I)
 SHARE_WORDS = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|%)", re.I)
 MAX_WORDS = re.compile(r"\b(highest|largest|biggest|most|greatest|top|leading|best)\b", re.I)
 MIN_WORDS = re.compile(r"\b(lowest|smallest|least|weakest|bottom|worst)\b", re.I)
@@ -182,7 +184,8 @@ def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_r
         years = {cell.year} if cell.year else set(int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", cell.header))
         if not years or not years & set(query.years):
             return None
-    if SHARE_WORDS.search(query.text) and not SHARE_WORDS.search(f"{table.title} {table.panel} {cell.header}"):
+    if SHARE_WORDS.search(query.text) and not PER_YEAR.search(query.text) \
+            and not SHARE_WORDS.search(f"{table.title} {table.panel} {cell.header}"):
         return None  # a share is asked for: a value or growth rate is a different measure
     is_rank = cell.header.strip().lower() == "rank"
     if is_rank and not wants_rank:

@@ -18,6 +18,7 @@ from assistant.figures import (
     MAX_WORDS,
     MIN_WORDS,
     NEGATIVE_NOUNS,
+    PER_YEAR,
     british_is_uk,
     format_value,
     generic,
@@ -169,7 +170,7 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
     text = query.text
     found = columns(query, chunks)
     by_year = panels(query, found)
-    if _PERCENT_CHANGE.search(text) and len(query.years) >= 2:
+    if _PERCENT_CHANGE.search(text) and len(query.years) >= 2 and not PER_YEAR.search(text):  # (a yearly rate is a column)
         ends = _two_years(query, chunks, by_year, text)
         if ends:
             return _percent_change(query, *ends, cite)

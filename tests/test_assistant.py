@@ -173,6 +173,12 @@ def test_arithmetic_never_sets_figures_of_another_measure_against_each_other(bot
     # The deficit's two ends are no answer about imports: no "+250%" worked out from them.
     answer = bot.answer("Between 2011 and 2022, by what average percentage per year did the UK's machinery imports grow?")
     assert "250%" not in answer.text and "3.5 times" not in answer.text, answer.text
+    assert "0.6%" in answer.text, answer.text  # a percentage per year is the table's growth-rate column
+
+
+def test_a_change_in_per_cent_over_the_whole_period_is_not_a_yearly_rate(bot):
+    answer = bot.answer("By what percentage did the UK's M&E imports grow between 2011 and 2022?")
+    assert "6.7%" in answer.text, answer.text
 
 
 def test_a_name_the_report_spells_two_ways_is_found_by_either(bot):
