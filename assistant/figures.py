@@ -16,8 +16,8 @@ COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ
              "ahead", "behind", "gap", "exceed", "trail", "up", "down"}
 # Words that ask for a table's value without naming its measure (the documents' own subject words, which
 # no measure is told apart by, come from assistant/domain.py).
-ASKING = {"tabl", "figur", "countri", "global", "sector", "uk", "gb", "us", "top", "valu", "give", "exact", "decim",
-          "place", "usd", "billion", "million", "thousand", "us$", "worth", "much", "large", "big"}
+ASKING = {"tabl", "figur", "list", "countri", "global", "sector", "uk", "gb", "us", "top", "valu", "give", "exact", "decim",
+          "place", "usd", "billion", "million", "thousand", "us$", "worth", "much", "large", "big", "out"}
 
 
 def generic() -> set[str]:

@@ -195,6 +195,7 @@ def _overview_answer(column: list[FigureMatch], cites) -> tuple[str, list[Figure
     marker = cites.cite(first.chunk, "\n".join(m.row.text for m in column[:3]))
     header = re.sub(r"\s*\([^)]*\)", "", first.cell.header).strip() or first.table.panel
     year = f" ({first.cell.year})" if first.cell.year else ""
-    lines = [f"{first.where} — {header}{year}, largest first {marker}:"]
+    order = "smallest first" if len(column) > 1 and column[0].cell.value < column[-1].cell.value else "largest first"
+    lines = [f"{first.where} — {header}{year}, {order} {marker}:"]
     lines += [f"{n}. {m.row.entity}: {format_value(m.cell)}" for n, m in enumerate(column, 1)]
     return "\n".join(lines), [_figure_row(m) for m in column]

@@ -11,6 +11,7 @@ operations, true of any report; which table and column is meant comes from the d
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -36,7 +37,7 @@ from ingest.records import Cell, Chunk, FigureRow, TableRow
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                 "ten": 10, "twenty": 20}
-_TOP_N = re.compile(r"\b(top|bottom|first|last|largest|biggest|highest|smallest|lowest|leading)\s+(\d{1,2}|" +
+_TOP_N = re.compile(r"\b(top|bottom|first|last|largest|biggest|highest|smallest|lowest|leading)[\s-]+(\d{1,2}|" +
                     "|".join(NUMBER_WORDS) + r")\b", re.I)
 _N_TOP = re.compile(r"\b(the)\s+(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\s+(?:largest|biggest|highest|smallest|lowest|"
                     r"leading|top|bottom)\b", re.I)  # "the three biggest"
@@ -107,6 +108,12 @@ def asks_filter(text: str) -> bool:
 def asks_total(text: str) -> bool:
     """Whether the question asks for rows' values added together ('the combined value of the top three')."""
     return bool(_SUM.search(text))
+
+
+def found_top(text: str) -> str:
+    """The words that ask for a top n ('top ten', 'the three biggest'), or ''."""
+    found = _TOP_N.search(text) or _N_TOP.search(text)
+    return found.group(0) if found else ""
 
 
 def top_n(text: str) -> int | None:
@@ -224,6 +231,10 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                     f"{cite(column.chunk)}", figures(column, [high, low]))
 
     n = top_n(text)
+    rest = text.replace(found_top(text), " ")
+    if n and n >= len(column.rows) and (MAX_WORDS.search(rest) or MIN_WORDS.search(rest)):
+        # "which one in the top-ten list is the smallest": the top ten is the whole table, not the answer
+        n, query = None, dataclasses.replace(query, text=rest)
     if _SUM.search(text) and (n and n > 1 or len(pair) >= 2):
         rows = sorted(column.rows, key=column.value, reverse=largest_first(query, column))[:n] if n and n > 1 else pair
         total = sum(column.value(r) for r in rows)

@@ -186,6 +186,12 @@ def test_a_name_the_report_spells_two_ways_is_found_by_either(bot):
     assert not answer.refused and "1,500" in answer.text, answer.text
 
 
+def test_the_smallest_in_a_top_ten_list_is_the_smallest_of_the_table(bot):
+    # "top-ten" names the whole ten-row table here; 'least' is the operation, 'value per worker' the measure.
+    answer = bot.answer("From the top-ten list, which one gets the least value out of each employee?")
+    assert answer.text.startswith("Mexico") and "32" in answer.text, answer.text
+
+
 def test_who_reported_a_claim_and_where_a_definition_is_from_name_the_work(bot):
     reported = bot.answer("who reported that Germany ranked 39th for growth among advanced economies")
     assert "Chamber of Commerce" in reported.text, reported.text
