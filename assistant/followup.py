@@ -86,6 +86,7 @@ EXPLETIVE_IT = re.compile(rf"\bit\s+(?:is|was|be|has been|seems|seemed)\s+(?:{_A
                           rf"\b(?:is|was|isn't|wasn't)\s+it\s+(?:{_ADJECTIVES})\b|"
                           r"\b(?:does|did|do|will|would|could)\s+it\s+(?:cost|take|matter|suggest|mean|imply|indicate)\b",
                           re.I)
+PEOPLE_PRONOUNS = frozenset({"they", "them", "he", "she", "him", "her"})  # who was named, never a figure
 SOURCE_WORDS = re.compile(r"\b(?:come|comes|came)\s+from\b|\bsources?\b|\breferences?\b|\bcited\b|\bcitation", re.I)
 # Nouns a "this …" uses for the document or the chat itself ("this report"), not for an earlier answer.
 DOCUMENT_NOUNS = ("report", "document", "study", "paper", "publication", "asses", "analys", "review", "chat",
@@ -824,7 +825,9 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             and opening[-1] in {"is", "was", "are", "were"}
         # "why has it got worse since then?", "did it grow?": what changes is the earlier figure, not its owner
         changing = bool(_CHANGE_AFTER.match(found.text[end:]))
-        if kind == "entity" and (copula or changing or SOURCE_WORDS.search(found.text)):
+        # (after "who runs X?", "where do they come from?" asks where the answer's body is from: its name, below)
+        source_of_figure = SOURCE_WORDS.search(found.text) and not (context.query.wants_entity and word in PEOPLE_PRONOUNS)
+        if kind == "entity" and (copula or changing or source_of_figure):
             # "what was it in 2011?", "where does it come from?": the earlier figure, not the earlier name
             edits.append((start, end, topic(context.text, drop_times=bool(found.times) or changing)))
             how.append("topic")

@@ -166,6 +166,11 @@ def test_where_do_those_come_from_asks_the_source_of_what_was_found(bot):
     assert "footnote 64" in answer.text or "Source cited by the report" in answer.text, answer.text
 
 
+def test_where_are_they_from_after_a_who_question_asks_about_the_body_named(bot):
+    answer = bot.answer("where do they come from?", history=["Who runs the Aachen Machine Tool Colloquium?"])
+    assert "Fraunhofer IPT" in answer.resolved or "WZL" in answer.resolved, answer.resolved  # not its source
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
