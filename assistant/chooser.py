@@ -306,7 +306,7 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     evidence = f"{text} {passages}"
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
-    return (_names_met(query, evidence) == 1.0 and years_met and _measures_met(query, evidence) and _count_met(ctx, text)
+    return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
             and _share_met(query, candidate.text))
 
 
@@ -327,11 +327,6 @@ def _count_met(ctx: AnswerContext, text: str) -> bool:
     if "_countable" not in ctx.__dict__:  # whether any retrieved sentence counts it: worked out once per question
         ctx.__dict__["_countable"] = any(counts_beside(s, counted) for h in ctx.hits for s in split_sentences(h.chunk.text))
     return not ctx.__dict__["_countable"] or counts_beside(text.split("\n\n")[0], counted)
-
-
-def _measures_met(query: Query, text: str) -> bool:
-    """A measure the question names must be in the answer or the passages it cites (figures.measures_met)."""
-    return measures_met(query, text)
 
 
 def _years_met(query: Query, text: str) -> bool:

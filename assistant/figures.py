@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.domain import UNIT_STEMS, active
+from assistant.glosses import GENERAL_ABBREVIATIONS
 from assistant.query import Query, names_the_us
 from assistant.text import expand, stems
 from ingest.records import Cell, Chunk, Table, TableRow
@@ -16,8 +17,9 @@ COMPARING = {"larger", "smaller", "bigger", "higher", "lower", "compar", "differ
              "ahead", "behind", "gap", "exceed", "trail", "up", "down"}
 # Words that ask for a table's value without naming its measure (the documents' own subject words, which
 # no measure is told apart by, come from assistant/domain.py).
-ASKING = {"tabl", "figur", "list", "countri", "global", "sector", "uk", "gb", "us", "top", "valu", "give", "exact", "decim",
-          "place", "usd", "billion", "million", "thousand", "us$", "worth", "much", "large", "big", "out"}
+ASKING = {"tabl", "figur", "countri", "global", "sector", "uk", "gb", "us", "top", "valu", "give", "exact", "decim",
+          "place", "usd", "billion", "million", "thousand", "us$", "worth", "much", "large", "big"}
+ASKING |= {"list", "out"}  # "the value out of each worker in that list": a document's list, a particle
 
 
 def generic() -> set[str]:
@@ -36,7 +38,10 @@ ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa",
            "czechia": ["czech", "czech republic"], "turkey": ["turkish", "türkiye"], "brazil": ["brazilian"]}
 RANK_WORDS = re.compile(r"\b(rank|ranked|ranking|position|placed)\b", re.I)
 # A percentage per year (compounded) is a growth rate: a table's rate column, not a share or a whole-period change.
-PER_YEAR = re.compile(r"\b(?:per year|a year|each year|every year|annual(?:ly)?|yearly|compound(?:ed)?|cagr)\b", re.I)
+# (with the general abbreviations for a yearly rate, from assistant/glosses.py)
+_YEARLY_ABBREVIATIONS = [re.escape(a) for a, words in GENERAL_ABBREVIATIONS.items() if "annual" in words.split()]
+PER_YEAR = re.compile(r"\b(?:per year|a year|each year|every year|annual(?:ly)?|yearly|compound(?:ed)?"
+                      + "".join(f"|{a}" for a in _YEARLY_ABBREVIATIONS) + r")\b", re.I)
 SHARE_WORDS = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|%)", re.I)
 MAX_WORDS = re.compile(r"\b(highest|largest|biggest|most|greatest|top|leading|best)\b", re.I)
 MIN_WORDS = re.compile(r"\b(lowest|smallest|least|weakest|bottom|worst)\b", re.I)

@@ -726,7 +726,7 @@ class Context:
 
 
 def _answer_text(context: Context) -> str:
-    """The previous answer's text, worked out once however many readings need it ('' when there is none)."""
+    """The previous answer's text, worked out once for all the readings that need it ('' when there is none)."""
     if "_answer" not in context.__dict__:
         try:
             context.__dict__["_answer"] = (context.answer() or "") if context.answer else ""

@@ -67,7 +67,7 @@ _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|numbers|what (share|pr
                            r"^what (turnover|value|revenue|amount|budget|funding|growth|productivity|employment|sales|income) |"
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
                            r"size|level|amount|percentage|proportion|turnover|figure|employment|budget|cost)|"
-                           # "I need the sector's R&D spend for 2023", "give me the export figure"
+                           # "I need the sector's research spend for 2023", "give me the export figure"
                            r"\b(?:need|want|give me|looking for)\s+(?:the|a|an)\s+.{0,80}?\b(?:figure|number|value|spend|"
                            r"spending|total|amount|count|rate|share|level|size|turnover|budget|cost)s?\b)", re.I)
 # The counted noun ends its phrase: "how many small furniture enterprises were there" counts enterprises.

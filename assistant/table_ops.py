@@ -110,14 +110,19 @@ def asks_total(text: str) -> bool:
     return bool(_SUM.search(text))
 
 
+def _top_words(text: str) -> re.Match | None:
+    """Where the question asks for a top n ('top ten', 'top-ten', 'the three biggest')."""
+    return _TOP_N.search(text) or _N_TOP.search(text)
+
+
 def found_top(text: str) -> str:
-    """The words that ask for a top n ('top ten', 'the three biggest'), or ''."""
-    found = _TOP_N.search(text) or _N_TOP.search(text)
+    """The words that ask for a top n, or ''."""
+    found = _top_words(text)
     return found.group(0) if found else ""
 
 
 def top_n(text: str) -> int | None:
-    found = _TOP_N.search(text) or _N_TOP.search(text)
+    found = _top_words(text)
     if not found:
         return None
     word = found.group(2).lower()
@@ -235,7 +240,7 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
     if n and n >= len(column.rows) and (MAX_WORDS.search(rest) or MIN_WORDS.search(rest)):
         # "which one in the top-ten list is the smallest": the top ten is the whole table, not the answer
         n, query = None, dataclasses.replace(query, text=rest)
-    if _SUM.search(text) and (n and n > 1 or len(pair) >= 2):
+    if asks_total(text) and (n and n > 1 or len(pair) >= 2):
         rows = sorted(column.rows, key=column.value, reverse=largest_first(query, column))[:n] if n and n > 1 else pair
         total = sum(column.value(r) for r in rows)
         shown = format_value(column.cell(rows[0]).model_copy(update={"value": total, "text": plain_number(total)}))
