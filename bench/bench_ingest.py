@@ -103,11 +103,11 @@ def child(mode: str, corpus: Path, index_dir: Path) -> dict:
 
 def run_child(mode: str, corpus: Path, index_dir: Path) -> dict:
     """Run one phase in a fresh interpreter; adds the wall time seen from outside (interpreter start included)."""
-    from index.onnx_embedder import CACHE_ENV, cache_root
+    from index.onnx_embedder import cache_root
     from ingest.settings import Settings
 
     # Every run uses the repository's exported ONNX model (made once by `ampi ingest`), as a user's ingest would.
-    env = {**os.environ, CACHE_ENV: os.environ.get(CACHE_ENV) or str(cache_root(Settings()))}
+    env = {**os.environ, "AMPI_MODEL_CACHE_DIR": str(cache_root(Settings()))}
     begin = time.perf_counter()
     done = subprocess.run([sys.executable, __file__, "--child", mode, "--corpus", str(corpus),
                            "--index-dir", str(index_dir)], capture_output=True, text=True, cwd=REPO, env=env)

@@ -9,7 +9,6 @@ If the ONNX model cannot be exported or loaded, one warning is logged and senten
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -33,9 +32,6 @@ def model_path(settings: Settings) -> str:
 def model_name(settings: Settings) -> str:
     """Short stable name of the model recorded with the index."""
     return Path(model_path(settings)).name if settings.embedding_model else "all-MiniLM-L6-v2"
-
-
-BACKEND_ENV = "AMPI_EMBEDDING_BACKEND"  # "onnx" (default for the bundled model) or "sentence-transformers"
 
 
 class Embedder:
@@ -70,8 +66,8 @@ class Embedder:
 
 
 def backend(settings: Settings) -> str:
-    """'onnx' for the bundled model unless AMPI_EMBEDDING_BACKEND says otherwise; 'sentence-transformers' else."""
-    wanted = os.environ.get(BACKEND_ENV, "onnx").strip().lower()
+    """'onnx' for the bundled model unless settings.embedding_backend says otherwise; 'sentence-transformers' else."""
+    wanted = settings.embedding_backend.strip().lower()
     if settings.embedding_model or wanted in ("sentence-transformers", "sentence_transformers", "torch", "st"):
         return "sentence-transformers"
     return "onnx"
@@ -84,7 +80,7 @@ def _onnx_embedder(settings: Settings, path: str, batch_size: int):
     try:
         folder = onnx.ensure_exported(settings, path, model_name(settings))
         try:
-            return onnx.OnnxEmbedder(path, folder, batch_size=min(batch_size, onnx.BATCH))
+            return onnx.OnnxEmbedder(path, folder, batch_size=min(batch_size, onnx.BATCH), threads=settings.onnx_threads)
         except onnx.OnnxUnavailable as exc:
             if exc.damaged:
                 onnx.discard(folder)  # the next start exports it again

@@ -44,8 +44,6 @@ EXPORT_VERSION = "1"
 OPSET = 17
 MODEL_FILE = "model.onnx"
 META_FILE = "meta.json"
-CACHE_ENV = "AMPI_MODEL_CACHE_DIR"
-THREADS_ENV = "AMPI_ONNX_THREADS"
 EXPORT_TIMEOUT_S = 900.0
 RETRY_FAILED_EXPORT_S = 24 * 3600.0
 # Passages per onnxruntime call, at most: with length-sorted batches 8 needs the least CPU and memory
@@ -77,9 +75,8 @@ class OnnxUnavailable(RuntimeError):
 
 # -- where the exported model lives -------------------------------------------------------------------
 def cache_root(settings: Settings) -> Path:
-    """Folder holding exported models: AMPI_MODEL_CACHE_DIR, else `<data_dir>/models`."""
-    override = os.environ.get(CACHE_ENV)
-    return Path(override) if override else Path(settings.data_dir) / "models"
+    """Folder holding exported models: settings.model_cache_dir (AMPI_MODEL_CACHE_DIR), else `<data_dir>/models`."""
+    return Path(settings.model_cache_dir or Path(settings.data_dir) / "models")
 
 
 def model_key(model_dir: str | Path) -> str:
@@ -151,10 +148,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def default_threads() -> int:
-    """Threads for one onnxruntime call: AMPI_ONNX_THREADS, else the cores up to 2 (see bench/bench_embed.py)."""
-    with contextlib.suppress(ValueError):
-        if os.environ.get(THREADS_ENV):
-            return max(1, int(os.environ[THREADS_ENV]))
+    """Threads for one onnxruntime call when settings.onnx_threads is empty: the cores, at most 2 (see bench/bench_embed.py)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:

@@ -74,7 +74,7 @@ def _report_corpus(root: Path) -> Path:
     return corpus
 
 
-MODEL_CACHE_ENV = "AMPI_MODEL_CACHE_DIR"  # index.onnx_embedder.CACHE_ENV
+MODEL_CACHE_ENV = "AMPI_MODEL_CACHE_DIR"  # Settings.model_cache_dir
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -77,7 +77,7 @@ def test_ask_with_a_damaged_model_cache_warns_once_and_still_answers(built_index
     (cache / good.name).mkdir(parents=True)
     (cache / good.name / "meta.json").write_text((good / "meta.json").read_text())
     (cache / good.name / "model.onnx").write_bytes(b"\0" * 1024)
-    monkeypatch.setenv(onnx_embedder.CACHE_ENV, str(cache))
+    monkeypatch.setenv("AMPI_MODEL_CACHE_DIR", str(cache))  # read by the child's Settings
     done, result = run_command(built_index, tmp_path, "ask", "What was Japan's M&E value added in 2021?")
     assert result["code"] == 0, done.stderr[-3000:]
     lines = [line for line in done.stderr.splitlines() if line.strip()]

@@ -59,6 +59,14 @@ def test_the_bundled_model_runs_through_onnx(built_index):
     assert embedder.backend == "onnx" and embedder.dimension == 384 and embedder.max_length == 256
 
 
+def test_the_onnx_thread_count_comes_from_settings(built_index, monkeypatch):
+    monkeypatch.setattr(index.embedder, "_loaded", {})
+    monkeypatch.setenv("AMPI_ONNX_THREADS", "1")
+    one = Settings().model_copy(update=built_index.model_dump(exclude={"onnx_threads"}))
+    assert one.onnx_threads == 1
+    assert get_embedder(one).session.get_session_options().intra_op_num_threads == 1
+
+
 def test_onnx_vectors_match_sentence_transformers_on_200_report_passages(built_index, reference_vectors, passages):
     onnx = get_embedder(built_index).embed(passages)
     expected = np.vstack([reference_vectors[t] for t in passages])
@@ -107,13 +115,18 @@ def test_same_top10_for_every_dev_question(built_index, reference, reference_vec
 
 # -- fallbacks --------------------------------------------------------------------------------------
 @pytest.fixture
-def own_cache(built_index, tmp_path, monkeypatch) -> Path:
+def own_settings(built_index, tmp_path) -> Settings:
+    """The session index's settings with a private model cache folder (settings.model_cache_dir)."""
+    return built_index.model_copy(update={"model_cache_dir": tmp_path / "models"})
+
+
+@pytest.fixture
+def own_cache(built_index, own_settings, monkeypatch) -> Path:
     """A private copy of the exported model, and an empty embedder cache (so the next get_embedder loads)."""
     good = onnx_embedder.cached_folder(built_index, model_path(built_index), model_name(built_index))
     assert (good / onnx_embedder.META_FILE).is_file(), "the session's index was built without the ONNX model"
-    root = tmp_path / "models"
+    root = own_settings.model_cache_dir
     shutil.copytree(good, root / good.name)
-    monkeypatch.setenv(onnx_embedder.CACHE_ENV, str(root))
     monkeypatch.setattr(index.embedder, "_loaded", {})
     return root / good.name
 
@@ -155,10 +168,10 @@ def _wrong_weights(folder: Path) -> None:
 
 @pytest.mark.parametrize("damage", [_flip_bytes, _not_onnx, _wrong_weights], ids=["changed-bytes", "not-onnx", "wrong-weights"])
 def test_a_damaged_cached_model_falls_back_to_sentence_transformers_with_one_warning(
-        built_index, reference, own_cache, caplog, damage):
+        own_settings, reference, own_cache, caplog, damage):
     damage(own_cache)
     with caplog.at_level(logging.WARNING, logger="index"):
-        embedder = get_embedder(built_index)
+        embedder = get_embedder(own_settings)
     assert embedder.backend == "sentence-transformers"
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "falling back to sentence-transformers" in warnings[0].getMessage()
@@ -168,17 +181,16 @@ def test_a_damaged_cached_model_falls_back_to_sentence_transformers_with_one_war
     assert not own_cache.exists(), "the damaged export was kept: it would fail again on every start"
 
 
-def test_a_failed_export_falls_back_and_is_not_retried_on_every_start(built_index, tmp_path, monkeypatch, caplog):
-    monkeypatch.setenv(onnx_embedder.CACHE_ENV, str(tmp_path / "models"))
+def test_a_failed_export_falls_back_and_is_not_retried_on_every_start(own_settings, monkeypatch, caplog):
     monkeypatch.setattr(index.embedder, "_loaded", {})
     monkeypatch.setattr(onnx_embedder.sys, "executable", shutil.which("false"))  # the export child fails
     calls = []
     real_run = onnx_embedder.subprocess.run
     monkeypatch.setattr(onnx_embedder.subprocess, "run", lambda *a, **k: calls.append(a) or real_run(*a, **k))
     with caplog.at_level(logging.WARNING, logger="index"):
-        first = get_embedder(built_index)
+        first = get_embedder(own_settings)
         monkeypatch.setattr(index.embedder, "_loaded", {})  # as a new process would
-        second = get_embedder(built_index)
+        second = get_embedder(own_settings)
     assert first.backend == second.backend == "sentence-transformers"
     assert len(calls) == 1, "the failed export was tried again at once"
     messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
@@ -189,5 +201,5 @@ def test_another_model_setting_uses_sentence_transformers(built_index, monkeypat
     monkeypatch.setattr(index.embedder, "_loaded", {})
     other = built_index.model_copy(update={"embedding_model": model_path(built_index)})
     assert index.embedder.backend(other) == "sentence-transformers"
-    monkeypatch.setenv(index.embedder.BACKEND_ENV, "sentence-transformers")
-    assert index.embedder.backend(built_index) == "sentence-transformers"
+    monkeypatch.setenv("AMPI_EMBEDDING_BACKEND", "sentence-transformers")
+    assert index.embedder.backend(Settings()) == "sentence-transformers", "AMPI_EMBEDDING_BACKEND was not read"
