@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     ui_login_free_attempts: int = Field(5, ge=1, description="Failed logins of one user or one client address before each further attempt must wait.")
     ui_login_max_wait_s: float = Field(300.0, gt=0, description="Longest wait between login attempts; it doubles from 1 s with each failure.")
     ui_session_ttl_s: float = Field(3600.0, gt=0, description="A browser session unused this long is forgotten (its answers and selections).")
+    visitor_briefing_days: float = Field(30.0, gt=0, description="A briefing of a browser without login, untouched this many days, is deleted with its export.")
     max_upload_mb: float = Field(25.0, description="Largest file accepted by the UI upload.")
     ui_answer_concurrency: int = Field(4, ge=1, description="Questions the UI answers at the same time.")
     generation_grace_s: float = Field(120.0, description="A replaced index generation is kept this long for questions under way.")

@@ -194,3 +194,24 @@ def test_no_report_details_are_written_into_the_briefing_code():
     code = (REPO_ROOT / "ui" / "briefing.py").read_text(encoding="utf-8")
     for detail in ("SQW", "Market Assessment", "2025", "Future State"):
         assert detail not in code
+
+
+def test_briefings_of_browsers_gone_for_a_month_are_deleted_and_users_briefings_kept(data):
+    import os
+    import time
+
+    from ui.auth import visitor_key
+
+    month_ago = time.time() - 31 * 86400
+    gone, recent, new = visitor_key("a" * 32), visitor_key("b" * 32), visitor_key("c" * 32)
+    for owner in (gone, recent, "alice"):
+        brief.pin(data, owner, figure_answer(), "a1")
+        brief.save_export(data, owner, brief.load_briefing(data, owner).items)
+    for owner in (gone, "alice"):
+        for path in [brief.briefing_path(data, owner), *brief.export_folder(data, owner).glob("*")]:
+            os.utime(path, (month_ago, month_ago))
+    brief.pin(data, new, figure_answer(), "a1")  # a new browser's first pin prunes
+    assert not brief.briefing_path(data, gone).exists() and not brief.export_folder(data, gone).exists()
+    for owner in (recent, "alice", new):
+        assert brief.load_briefing(data, owner).items, owner
+    assert len(list(brief.export_folder(data, "alice").glob("ampi-briefing-*"))) == 2

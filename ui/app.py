@@ -184,6 +184,7 @@ def own(answers: list[dict], request: gr.Request | None) -> list[dict]:
 def build_app(settings: Settings, assistant: Assistant | None = None) -> gr.Blocks:
     """The whole UI as a Blocks app; launch it with `launch_options(settings)`."""
     assistant = assistant or Assistant(settings)
+    brief.prune_visitor_briefings(settings)
 
     def ask_in_chat(question: str, history: list, answers: list[dict], request: gr.Request):
         answers = own(answers, request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -140,6 +141,8 @@ def save_briefing(settings: Settings, briefing: Briefing) -> None:
     """Write atomically, so a crash never leaves half a file behind."""
     path = briefing_path(settings, briefing.user)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() and VISITOR.match(briefing.user):
+        prune_visitor_briefings(settings)  # a new browser's briefing: the abandoned ones go, so the folder stays bounded
     partial = path.with_suffix(".json.part")
     partial.write_text(briefing.model_dump_json(indent=1), encoding="utf-8")
     os.replace(partial, path)
@@ -231,6 +234,38 @@ def put_back(settings: Settings, user: str | None, position: int, item: Briefing
 # once after them (the answers' [n] markers renumbered to match), the sources those passages rest on listed once,
 # then how to cite the documents themselves, and the date. Markdown and DOCX are written from the same outline.
 VISITOR = re.compile(r"^anonymous-[0-9a-f]{32}$")  # the briefing of a browser without login (see ui.auth)
+
+
+def _modified(path: Path) -> float:
+    """When a file last changed; infinitely recent when it has just gone (another thread removed it)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")
+
+
+def prune_visitor_briefings(settings: Settings, now: float | None = None) -> list[str]:
+    """Delete the briefings (and exports) of browsers without login untouched for settings.visitor_briefing_days.
+
+    Their visitor cookie ends with the browser session, so nobody can open them again; without this they
+    would pile up for ever. Briefings of logged-in users are kept. Returns the owners removed.
+    """
+    cutoff = (now or time.time()) - settings.visitor_briefing_days * 86400
+    removed = []
+    for path in (Path(settings.data_dir) / "briefings").glob("anonymous-*.json"):
+        owner = path.stem
+        exports = export_folder(settings, owner)
+        if not VISITOR.match(owner) or max(map(_modified, [path, *exports.glob("*")])) >= cutoff:
+            continue
+        for file in [*exports.glob("*"), path]:
+            file.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            exports.rmdir()
+        removed.append(owner)
+    if removed:
+        log.info("removed %d briefing(s) of browsers without login unused for %g days", len(removed),
+                 settings.visitor_briefing_days)
+    return removed
 _MARKER_NUMBER = re.compile(r"\[(\d{1,3})\](?![:(\[])")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _WORD = re.compile(r"[^\W\d_][\w'’&-]*")
