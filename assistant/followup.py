@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from assistant import query as _query
 from assistant.figures import denied_change
 from assistant.query import Query, analyse
-from assistant.text import YEAR, split_sentences, stem, stems
+from assistant.text import YEAR, expand, split_sentences, stem, stems
 from assistant.wording import CHAT, english_words
 
 # The answerer's own word lists where it has them (general English and country aliases).
@@ -66,7 +66,7 @@ INTENT = {"source", "sources", "reference", "references", "citation", "citations
           "reasons", "explanation", "detail", "details", "breakdown", "example", "examples", "link", "links", "come",
           "comes", "came", "based", "backs", "back", "figure", "figures", "number", "numbers"}
 COMPARE_HEADS = ("compared with", "compared to", "in comparison with", "in comparison to", "relative to", "versus", "vs",
-                 "against", "compare with", "compare to")
+                 "against", "compare with", "compare to", "next to", "alongside", "beside")
 # Nouns a "that …" uses for the previous answer's figure or claim rather than for a named thing.
 FIGURE_NOUNS = {"figure", "figures", "number", "numbers", "value", "values", "estimate", "estimates", "statistic",
                 "statistics", "data", "total", "share", "amount", "rate", "percentage", "ranking", "rank", "claim",
@@ -758,9 +758,14 @@ def _answer_names(context: Context, names: Names) -> list[str]:
     """Names the previous answer gave that its question did not, best-matching sentence first."""
     text = _answer_text(context)
     asked = {n.key for n in context.found.names}
-    wanted = set(stems(context.text))
+    # The sentence that says what was asked ("led by …" for "who is leading X?"): by the question's other words,
+    # since the names it asked about are in many sentences.
+    named = set().union(*(stems(context.found.text[n.start:n.end]) for n in context.found.names))
+    asked_words = set(stems(context.text))
+    other = expand(asked_words - named)
     sentences = split_sentences(re.sub(r"\[\d+\]|\*\*", "", text))
-    ranked = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(stems(sentences[i]))), i))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-len(other & set(stems(sentences[i]))),
+                                                          -len(asked_words & set(stems(sentences[i]))), i))
     order = ranked[:1] + [j for j in range(len(sentences)) if j not in ranked[:1]]
     out: dict[str, str] = {}  # in the order the answer names them, the sentence most like the question first
     for i in order:
@@ -789,8 +794,9 @@ def _main_name(context: Context, names: Names) -> str | None:
             return f"{'the ' if span.article else ''}{span.core}"
         start, end = _noun_phrase(found, span)
         return found.text[start:end]
-    if found.runs:
-        core = found.runs[0].core
+    runs = [r for r in found.runs if not r.core.lower().startswith(DOCUMENT_NOUNS)]  # "the report" is no antecedent
+    if runs:
+        core = runs[0].core
         return core if core[:1].isupper() else "the " + core
     return None
 
@@ -827,6 +833,13 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
         changing = bool(_CHANGE_AFTER.match(found.text[end:]))
         # (after "who runs X?", "where do they come from?" asks where the answer's body is from: its name, below)
         source_of_figure = SOURCE_WORDS.search(found.text) and not (context.query.wants_entity and word in PEOPLE_PRONOUNS)
+        if kind == "entity" and copula and context.query.wants_entity and not (found.times or changing or source_of_figure):
+            # "who leads X?" then "what is it exactly?": it is whoever the answer named
+            name = _main_name(context, names)
+            if name:
+                edits.append((start, end, name))
+                how.append("pronoun")
+                continue
         if kind == "entity" and (copula or changing or source_of_figure):
             # "what was it in 2011?", "where does it come from?": the earlier figure, not the earlier name
             edits.append((start, end, topic(context.text, drop_times=bool(found.times) or changing)))
@@ -866,7 +879,9 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
                 edits.append((start, end, before.text[s:e]))
             elif holder is not None:
                 edits.append((start, end, "the " + holder.core))
-            elif (name := _main_name(context, names)) is not None:
+            elif (name := _main_name(context, names)) is not None and word not in _BODY_NOUNS:
+                edits.append((start, end, f"the {word} of {name}"))  # "that definition": the definition of X
+            elif name is not None:
                 definite = found.text[start:end].lower().startswith("the ")
                 place = name.lower().removeprefix("the ") in COUNTRY_SET | set(AREA_ALIASES)
                 if not (definite and place):  # "the project" after a question about Acme: the Acme project
@@ -978,8 +993,8 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
     # Names replace the earlier name most like them.
     used: set[int] = set()
     for name in found.names:
-        if any(name.key == o.key for o in before.names):
-            continue
+        if any(name.key == o.key for o in before.names) or name is found.compare:
+            continue  # (what a question is compared with is added below, not put in place of a name)
         olds = [o for i, o in enumerate(before.names) if i not in used and o.key not in FURNITURE]
 
         def name_score(new: Span, old: Span) -> float:

@@ -56,6 +56,8 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      # "where's the stat on … from", "where is that figure from"
                      r"where (?:is|are|was|were) (?:the|that|this) (?:[\w'’%.,$£€-]+ ){0,6}?(?:claim|statement|figure|estimate|"
                      r"finding|data|number|stat|statistic|ranking|table|chart|graph|map|definition|quote|list)s?\b.{0,160}\bfrom\b|"
+                     # "where does the report get the ranking of …": where the documents took it from
+                     r"where (?:does|did|do) (?:the (?:report|study|document|paper|author)s?|they|it) (?:get|take|obtain)s?\b|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated)\b|"
                      # "what data does the chart … draw on", "which dataset is the table based on"

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.domain import active
-from assistant.glosses import name_measures
+from assistant.glosses import GENERAL_ABBREVIATIONS, name_measures
 from assistant.text import STOPWORDS, stem
 
 # General chat shorthand (not one report's vocabulary).
@@ -30,7 +30,7 @@ CHAT = {
     "bn": "billion", "mn": "million", "mil": "million", "stats": "statistics", "biz": "business",
     "diff": "difference", "vs": "versus", "v": "versus", "abt": "about", "esp": "especially", "aka": "also known as",
     "yoy": "year on year", "tbh": "", "btw": "", "lol": "", "pls.": "please", "im": "I am", "dont": "do not",
-    "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
+    "n": "and", "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
 }
 # A word on its own: the letters of "R&D" or "Q&A" are not words ("r" is chat for "are" only alone).
 # Ways of asking for plain words that say nothing about the subject ("English" here is no place).
@@ -41,6 +41,8 @@ FRAMING = re.compile(r"^\s*(?:(?:for|in) (?:a|my|the|our|an upcoming) (?:briefin
                      r"board paper|paper|note|email|report)(?: note| paper| pack| deck)?|briefing(?: note)?(?: please)?|"
                      r"quick (?:question|q)|question|exact figure(?: please)?|need (?:a|the) (?:number|figure))\s*[:,–—-]\s*",
                      re.I)
+# Who is asking, said in a sentence before the question ("I'm a student. What …?"): not what it is about.
+PERSONA = re.compile(r"^\s*(?:i'?m|i am|as an?|we'?re|we are|i work)\b[^.?!:;]{0,160}[.:;!]\s+(?=\S+\s+\S+\s+\S)", re.I)
 # A short lead-in naming the output rather than the subject ("Briefing line needed: how did …").
 FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide|deck|presentation|memo|email|note|"
                           r"question|q)(?:\s+[A-Za-z'’]+){0,3}\s*[:–—]\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
@@ -140,11 +142,13 @@ def normalise(question: str, words: Counter | None = None) -> str:
         low = token.lower().rstrip(".") if token.lower() not in CHAT else token.lower()
         if low in CHAT:
             return CHAT[low]
+        if words is not None and low in GENERAL_ABBREVIATIONS and low not in words:
+            return GENERAL_ABBREVIATIONS[low]  # 'hq' in a question, 'headquartered' in the documents
         if words is not None and token.isalpha() and not token.isupper():
             return correct(token, words)
         return token
 
-    text = FRAMING_LEAD.sub("", FRAMING.sub("", question))
+    text = FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA.sub("", question)))
     for pattern, plain in EVERYDAY:
         text = pattern.sub(plain, text)
     text = " ".join(_TOKEN.sub(replace, PLAIN_WORDS.sub(" ", text)).split())

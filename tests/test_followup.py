@@ -171,6 +171,24 @@ def test_where_are_they_from_after_a_who_question_asks_about_the_body_named(bot)
     assert "Fraunhofer IPT" in answer.resolved or "WZL" in answer.resolved, answer.resolved  # not its source
 
 
+def test_next_to_a_new_name_compares_and_keeps_the_first(bot):
+    answer = bot.answer("and next to germany?", history=["What was Japan's M&E value added in 2021?"])
+    assert "Japan" in answer.resolved and "compared with Germany" in answer.resolved, answer.resolved
+
+
+def test_what_is_it_after_a_who_question_is_whoever_the_answer_named(bot):
+    answer = bot.answer("what is it exactly", history=["Who is leading the AMPI SIPF programme?"])
+    assert "National Physical Laboratory" in answer.resolved, answer.resolved
+
+
+def test_that_definition_is_the_definition_of_what_was_asked_and_the_report_is_no_antecedent(bot):
+    answer = bot.answer("where's that definition taken from", history=["How does the report define 'special purpose machinery'?"])
+    assert "definition of" in answer.resolved and "special purpose machinery" in answer.resolved, answer.resolved
+    assert "Standard Industrial Classification" in answer.text or "SIC" in answer.text, answer.text
+    answer = bot.answer("how does it actually work", history=["what does the report say predictive maintenance does"])
+    assert "predictive maintenance" in answer.resolved, answer.resolved
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"

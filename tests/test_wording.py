@@ -30,6 +30,17 @@ def test_everyday_ranking_words_and_output_lead_ins_are_plain_english():
     assert normalise("how many staf", Counter({"staffordshire": 5})) == "how many staff"
 
 
+def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
+    # A sentence saying who asks is not what the question is about ("trade events" is no measure asked).
+    assert normalise("I'm a council officer looking at trade events. How many firms attend?") == "How many firms attend?"
+    assert normalise("As a board member: what is the turnover of Acme?") == "what is the turnover of Acme?"
+    assert normalise("I'm a student") == "I'm a student"  # nothing after it: kept
+    # A general abbreviation the documents never use is spelt out; one they use stays.
+    assert normalise("where is acme's hq", WORDS) == "where is acme's headquarters"
+    assert normalise("where is the hq", Counter({"hq": 2})) == "where is the hq"
+    assert normalise("exports n imports") == "exports and imports"
+
+
 def test_typos_are_corrected_towards_the_documents_words_only():
     assert normalise("advanced machinary enterprizes", WORDS) == "advanced machinery enterprises"
     # "employes" already matches: its stem is the documents' ("employ"); only the unknown word changes.
