@@ -43,6 +43,18 @@ def _amount(value: float, like: Cell) -> str:
     return format_value(Cell(header=like.header, text=plain_number(value), value=value, unit=like.unit))
 
 
+_SMALL_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def _times(ratio: float) -> str:
+    """'about 1.17x'; a multiple of two or more also in the words a report would use ('about eight times as large')."""
+    whole = round(ratio)
+    if ratio < 1.95:
+        return f"about {ratio:.2f}x"
+    said = _SMALL_NUMBERS[whole] if whole < len(_SMALL_NUMBERS) else str(whole)
+    return f"about {said} times as large, {ratio:.2f}x"
+
+
 def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
     """'Spain 155 vs Chile 132: 23 more (about 1.17x)', from the report's own values."""
     va, vb = a.cell.value, b.cell.value
@@ -62,7 +74,7 @@ def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
         ratio = f" (about {abs(high.cell.value) / abs(low.cell.value):.1f} times as large)"
         return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
                 f"{name_high}'s is the larger deficit, by {_amount(difference, a.cell)}{ratio}.")
-    ratio = f" (about {high.cell.value / low.cell.value:.2f}x)" if low.cell.value and low.cell.value > 0 else ""
+    ratio = f" ({_times(high.cell.value / low.cell.value)})" if low.cell.value and low.cell.value > 0 else ""
     return (f"{name_high} {format_value(high.cell)} vs {name_low} {format_value(low.cell)}: "
             f"{name_high} is larger by {_amount(difference, a.cell)}{ratio}.")
 

@@ -370,7 +370,12 @@ def test_values_the_text_agrees_with_or_does_not_restate_carry_no_note(bot, ques
 
 def test_computed_differences_are_printed_in_the_values_unit(bot):
     answer = bot.answer("How much larger was Japan's M&E value added than Germany's in 2021?")
-    assert "larger by US$23 billion" in answer.text
+    assert "larger by US$23 billion" in answer.text and "1.17x" in answer.text
+
+
+def test_a_multiple_is_also_said_in_words_as_a_report_would(bot):
+    answer = bot.answer("How does the US's M&E value added compare with the UK's?")
+    assert "eight times as large, 7.91x" in answer.text, answer.text
 
 
 def test_a_sentence_about_the_cluster_answers_for_the_case_study_it_sits_in(bot):
