@@ -249,6 +249,8 @@ def lookup(query: Query, table_chunks: list[Chunk]) -> list[FigureMatch]:
             if not mentioned(subject, query.text) and not (british and subject.lower() == "uk"):
                 continue
             named = set(stems(" ".join([subject, *ALIASES.get(subject.lower(), [])])))
+            if british and subject.lower() == "uk":
+                named |= set(stems(" ".join(m.group(0) for m in _BRITISH.finditer(query.text))))  # the name it was called by
             measure = _measure_stems(query, named)
             if not holds_measure(query, table, named):
                 continue  # the question is mostly about something this table does not hold

@@ -14,21 +14,22 @@ from collections import Counter
 
 from assistant.text import expand, stems
 
-_GROUPS: dict[str, list[str]] = {
+_GROUPS: list[tuple[str, list[str]]] = [
     # output per person employed
-    "labour productivity": ["value output", "per each every", "worker employee employed head person job staff"],
-    # what is sold abroad less what is bought from abroad
-    "trade balance": ["exports exported sales sell sold", "imports imported purchases buy bought", "minus less subtract net"],
+    ("labour productivity", ["value output", "per each every", "worker employee employed head person job staff"]),
+    # what is sold abroad less what is bought from abroad; a net exporter is a country whose balance is positive
+    ("trade balance", ["exports exported sales sell sold", "imports imported purchases buy bought", "minus less subtract net"]),
+    ("trade balance", ["net", "exporter exporters exporting exports"]),
     # the value a sector creates over its inputs
-    "value added": ["value wealth", "created creates create generated generates generate extra"],
+    ("value added", ["value wealth", "created creates create generated generates generate extra"]),
     # how concentrated an activity is in a place relative to the national average
-    "location quotient": ["concentrated concentration specialised specialized overrepresented", "average national relative"],
+    ("location quotient", ["concentrated concentration specialised specialized overrepresented", "average national relative"]),
     # growth averaged over years, compounded
-    "compound annual growth rate": ["average", "annual year yearly", "compound compounded"],
-}
-DESCRIPTIONS: dict[str, list[frozenset[str]]] = {
-    term: [frozenset(stems(words, keep_stopwords=True)) for words in groups] for term, groups in _GROUPS.items()
-}
+    ("compound annual growth rate", ["average", "annual year yearly", "compound compounded"]),
+]
+DESCRIPTIONS: list[tuple[str, list[frozenset[str]]]] = [
+    (term, [frozenset(stems(words, keep_stopwords=True)) for words in groups]) for term, groups in _GROUPS
+]
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")  # hyphenated words are read word by word ('exports-minus-imports')
 SHORT_PHRASE = 4  # a description spanning fewer words than this is replaced by the name
 
@@ -37,7 +38,7 @@ def name_measures(question: str, words: Counter) -> str:
     """The question with the documents' name of each measure it describes in everyday words: the description
     replaced by the name when it is a short phrase ('exports minus imports' -> 'trade balance'), else the name
     added after its last word ('value does each worker (labour productivity) produce')."""
-    for term, groups in DESCRIPTIONS.items():
+    for term, groups in DESCRIPTIONS:
         tokens = [(m, set(expand({s})) | {s}) for m in _WORD.finditer(question) for s in stems(m.group(0), True)[:1]]
         asked = set().union(*(t for _, t in tokens)) if tokens else set()
         head = stems(term.split()[-1], keep_stopwords=True)[0]  # 'productivity' of 'labour productivity'

@@ -297,6 +297,14 @@ def test_measures_described_in_everyday_words_are_named_as_the_documents_name_th
         "What was productivity (value added per employee)?"  # the measure is named already (its head word)
     assert name_measures("exports minus imports in 2022", Counter("exports imports".split())) == \
         "exports minus imports in 2022"  # documents that never name the measure are read as before
+    assert name_measures("who was the top net exporter in 2011", words) == "who was the top trade balance in 2011"
+
+
+def test_the_top_net_exporter_and_british_exports_are_read_from_the_trade_tables(bot):
+    answer = bot.answer("who was the top net exporter of m&e in 2011 and by how much")
+    assert answer.text.startswith("Germany") and "127.3" in answer.text, answer.text
+    answer = bot.answer("Are British machinery exports going up or down compared with 2011?")
+    assert "44.2" in answer.text and "42.0" in answer.text, answer.text  # the UK exports panel: no GB row anywhere
 
 
 def test_a_table_measure_asked_in_everyday_words_is_looked_up(bot):
