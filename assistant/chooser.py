@@ -307,7 +307,18 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
-            and _share_met(query, candidate.text))
+            and _share_met(query, candidate.text) and _sides_met(query, evidence))
+
+
+_COMPARES = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|against|than)\b", re.I)
+
+
+def _sides_met(query: Query, evidence: str) -> bool:
+    """'How does the UK compare with X on …' needs the UK's side too: a passage about X alone does not compare
+    them. (A country like the UK is read as an area, not a name, so the name check does not ask for it.)"""
+    if not query.areas or not names_in(query.text) or not _COMPARES.search(query.text):
+        return True
+    return all(name_present(area, evidence) for area in query.areas)
 
 
 def _share_met(query: Query, text: str) -> bool:

@@ -135,6 +135,10 @@ _PREDICATES = {"up", "down", "out", "off", "over", "higher", "lower", "bigger", 
 # Verbs a "that" standing for the earlier figure or claim takes ("how does that compare", "what does that mean").
 _VERBS_OF_A_FIGURE = {stem(w) for w in "compare mean come happen differ include cover stack rank fit look work relate "
                       "match matter".split()}
+# "for what year?", "which year is that for?", "when was that?": the time the previous figure or event belongs to
+TIME_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:for|in|from|as of)\s+)?(?:what|which)\s+(?:year|date|period|"
+                        r"month|time)s?(?:\s+(?:is|was|are|were|does|did)\s+(?:that|this|it|those|these)(?:\s+\w+)?)?(?:\s+for)?"
+                        r"\s*[?.!]*$|^(?:(?:and|so|but)\s+)?when\s+(?:is|was|were)\s+(?:that|this|it)(?:\s+from)?\s*[?.!]*$", re.I)
 _SINCE_THEN = re.compile(r"\bsince then\b", re.I)
 # "What prompted that?", "what was behind it", "how come": the cause of what was just asked (general English).
 CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)\s+(?:\w+\s+)?(?:prompted|caused|causes|drove|"
@@ -1099,6 +1103,9 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
             return against
     if WHERE_FROM.match(found.text) and not previous.query.wants_entity:
         reading.resolved, reading.rewritten, reading.how = f"What is the source for {topic(previous.text)}?", True, ["topic"]
+        return reading
+    if TIME_ASKED.match(found.text.strip()):
+        reading.resolved, reading.rewritten, reading.how = f"{previous.text.rstrip('?.! ')} — when?", True, ["topic"]
         return reading
     if CAUSE_ASKED.match(found.text) or DOING_THAT.match(found.text):  # "what prompted that?": why, of the previous
         reading.resolved, reading.rewritten, reading.how = _tidy(_why(previous.text, _answered_no(previous))), True, ["why"]

@@ -51,8 +51,8 @@ def _times(ratio: float) -> str:
     whole = round(ratio)
     if ratio < 1.95:
         return f"about {ratio:.2f}x"
-    said = _SMALL_NUMBERS[whole] if whole < len(_SMALL_NUMBERS) else str(whole)
-    return f"about {said} times as large, {ratio:.2f}x"
+    said = _SMALL_NUMBERS[whole] + " times" if whole < len(_SMALL_NUMBERS) else f"{whole} times"
+    return f"about {'twice' if whole == 2 else said} as large, {ratio:.2f}x"
 
 
 def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:

@@ -189,6 +189,17 @@ def test_that_definition_is_the_definition_of_what_was_asked_and_the_report_is_n
     assert "predictive maintenance" in answer.resolved, answer.resolved
 
 
+def test_for_what_year_asks_when_the_previous_figure_is_from(bot):
+    answer = bot.answer("for what year", history=["How many members does NGen have?"])
+    assert answer.resolved == "How many members does NGen have — when?", answer.resolved
+    assert "March 2024" in answer.text, answer.text
+
+
+def test_comparing_with_a_country_the_passage_does_not_mention_is_refused(bot):
+    answer = bot.answer("how does the uk compare on that", history=["What's the concentration of engineering graduates in the Basque Country?"])
+    assert answer.refused, answer.text  # the documents give the Basque figure only
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
