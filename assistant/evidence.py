@@ -57,17 +57,23 @@ _SHARED_TERMS = {"uk", "gb", "us", "uk's", "us's"}
 
 def names_in(question: str) -> list[str]:
     """Proper names and acronyms the question depends on ('Sweden', 'WHO', 'Nestlé')."""
-    return list(_names_in(question, active().acronyms))  # asked for each sentence of each passage: remembered
+    domain = active()
+    return list(_names_in(question, domain.acronyms, domain.names))  # asked for each sentence of each passage: remembered
 
 
 @lru_cache(maxsize=2048)
-def _names_in(question: str, acronyms: frozenset[str]) -> tuple[str, ...]:
+def _names_in(question: str, acronyms: frozenset[str], capitalised: frozenset[str]) -> tuple[str, ...]:
     out = []
     for match in _NAME.finditer(_LOCATOR_WORDS.sub(" ", question)):  # "Figure 2-2" is a place in the documents, no name
         # Areas and shared terms are handled by their own rules, also inside a run ("UK A&D productivity").
         words = [w for w in match.group(1).split() if w not in _NOT_NAMES and w.lower() not in _SHARED_TERMS]
-        if match.start() == 0 and words and words[0] == match.group(1).split()[0] and not words[0].isupper():
-            words = words[1:]  # the first word is capitalised because it starts the question ("Summarise …")
+        opens = match.start() == 0 or re.search(r"[.?!:;]\s+$", question[:match.start()])
+        first = words[0] if words else ""
+        if (opens and first == match.group(1).split()[0] and not first.isupper() and stem(first.lower()) not in capitalised
+                and _place_key(first) not in _FORM_TO_PLACE):
+            # capitalised because it starts a sentence ("Summarise …", ". Whose …"), unless the documents write
+            # it as a name ("Peru's exports?")
+            words = words[1:]
         if not words:
             continue
         name = " ".join(words)

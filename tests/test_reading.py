@@ -55,6 +55,14 @@ def test_names_typed_in_lower_case_are_still_required(bot):
     assert answer.refused, answer.text
 
 
+def test_a_name_starting_a_sentence_is_a_name_and_a_question_word_is_not(bot):
+    from assistant.evidence import names_in
+
+    assert names_in("Italy vs Spain") == ["Italy", "Spain"]  # the documents write 'Italy' as a name
+    assert names_in("The report says Germany ranked 39th. Whose forecast was that?") == ["Germany"]
+    assert names_in("Summarise the Aachen case") == ["Aachen"]
+
+
 def test_a_country_is_found_by_its_other_names():
     assert name_present("United States", "Trade balance 2022: US — Rank")
     assert not name_present("United States", "Trade balance 2022: UK — Rank")
