@@ -233,3 +233,22 @@ def unknown_stems(query: Query, frequency: dict[str, int]) -> list[str]:
     asked = dimension_asked(query)
     return [s for s in query.stems if not s.isdigit() and not frequency.get(s) and s not in asked
             and not any(frequency.get(t) for t in expand({s}) - {s})]
+
+
+# Words a question uses for the kind of section it wants, and the heading words that name such a section.
+ASPECTS: list[tuple[re.Pattern[str], set[str]]] = [
+    (re.compile(r"success|succeed|thriv|(?:work|do|done|did|go|went)(?:ed|es|s|ne)?\s+(?:so\s+|really\s+|very\s+)?well|"
+                r"made it work|strengths|what works|(?:why|made) .{0,60}\b(?:work|worked)\b", re.I), {"success", "strength"}),
+    (re.compile(r"challeng|obstacle|barrier|difficult|hurdle|problem|risk|threat|weakness|run into", re.I),
+     {"challeng", "barrier", "risk", "obstacl", "difficulti", "threat"}),
+    (re.compile(r"over time|histor|evol|origin|emerge|stages|developed", re.I),
+     {"histor", "stage", "growth", "evolut", "origin", "background"}),
+    (re.compile(r"lesson|implication|recommend|relevan|bear in mind|mean for", re.I),
+     {"implic", "lesson", "recommend", "conclus"}),
+    (re.compile(r"trend|driver", re.I), {"trend", "driver"}),
+]
+
+
+def aspect_words(text: str) -> set[str]:
+    """Stems of the headings a summary question asks for ('success' for "why has X done so well")."""
+    return set().union(*(words for cue, words in ASPECTS if cue.search(text)))

@@ -14,7 +14,7 @@ from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from assistant.evidence import blocked, context_text, support, unknown_reference
-from assistant.query import Query, unknown_stems
+from assistant.query import Query, aspect_words, unknown_stems
 from assistant.retrieve import idf
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from ingest.records import Chunk, Hit
@@ -40,17 +40,6 @@ SHORT_ITEM = 120  # a listed item's first sentence shorter than this is often a 
 _ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d{1,2}[.)])\s+(.*)$")
 _REFERRING = re.compile(r"^(This|These|That|Those|It|Its|They|Their|Such)\b")
 
-# Words a question uses for the kind of section it wants, and the heading words that name such a section.
-_ASPECTS: list[tuple[re.Pattern[str], set[str]]] = [
-    (re.compile(r"success|succeed|thriv|work(?:ed|s)? well|made it work|strengths", re.I), {"success", "strength"}),
-    (re.compile(r"challeng|obstacle|barrier|difficult|hurdle|problem|risk|threat|weakness|run into", re.I),
-     {"challeng", "barrier", "risk", "obstacl", "difficulti", "threat"}),
-    (re.compile(r"over time|histor|evol|origin|emerge|stages|developed", re.I),
-     {"histor", "stage", "growth", "evolut", "origin", "background"}),
-    (re.compile(r"lesson|implication|recommend|relevan|bear in mind|mean for", re.I),
-     {"implic", "lesson", "recommend", "conclus"}),
-    (re.compile(r"trend|driver", re.I), {"trend", "driver"}),
-]
 # Words that say a summary is wanted and of what kind, not what it is about.
 _CUES = {stem(w) for w in """summary summarise summarize overview outline key main trends drivers factors lessons
     implications challenges obstacles barriers difficulties hurdles problems issues risks success successful succeed
@@ -79,7 +68,7 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
         candidates = [h for h in candidates if len(_PARTS_NAMED.findall(h.chunk.text)) < 2]
     if not candidates:
         return None
-    wanted = set().union(*(words for cue, words in _ASPECTS if cue.search(query.text)))
+    wanted = aspect_words(query.text)
     weights = {t: idf(t, loaded.document_frequency, len(loaded.chunks)) for t in _topic(query)}
     anchor = _anchor(candidates, runs, wanted, weights)
     if _support(query, anchor.chunk, runs[anchor.chunk.id], loaded) < settings.refusal_threshold * 0.8:

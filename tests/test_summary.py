@@ -210,3 +210,8 @@ def test_a_passage_about_the_reports_parts_summarises_no_topic(bot):
     # Asked about the structure itself, the list of sections is the answer.
     structure = bot.answer("How is the report structured?")
     assert "Section 2" in structure.text and "Section 4" in structure.text, structure.text
+
+
+def test_what_made_a_cluster_work_so_well_is_read_from_its_success_factors(bot):
+    answer = bot.answer("what made the basque machine tool cluster work so well")
+    assert "success" in answer.text and "Key success factors" in " ".join(c.section for c in answer.citations), answer.text
