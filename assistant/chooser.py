@@ -26,9 +26,11 @@ from assistant.evidence import (
     ASKS_SHARE_OF,
     STATES_A_SHARE,
     counted_of,
+    country_of,
     counts_beside,
     name_present,
     names_in,
+    stated_of_others,
     unknown_counted,
     unknown_reference,
     with_period,
@@ -307,7 +309,21 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
-            and _share_met(query, candidate.text) and _sides_met(query, evidence))
+            and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate))
+
+
+_STRUCTURED = {"table", "table_operation", "summary"}  # answers that say whose each figure is
+
+
+def _owner_met(query: Query, candidate: Candidate) -> bool:
+    """A figure asked of a country must be stated of it: 'China had 18.6% … and has overtaken Germany' gives
+    no share for Germany (see evidence.stated_of_others)."""
+    if not query.wants_number or candidate.answerer in _STRUCTURED:
+        return True
+    asked = {c for c in (country_of(n) for n in [*names_in(query.text), *query.areas]) if c}
+    if not asked:
+        return True
+    return not stated_of_others(_MARKER.sub(" ", candidate.text).split("\n\n")[0], asked)
 
 
 _COMPARES = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|against|than)\b", re.I)

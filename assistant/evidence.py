@@ -9,11 +9,11 @@ from functools import lru_cache
 
 from assistant.arithmetic import pointed_at, quantities
 from assistant.domain import UNIT_STEMS, active
-from assistant.figures import ALIASES, COMPARING, measures_met
+from assistant.figures import ALIASES, COMPARING, COUNTRY_SET, measures_met
 from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query
 from assistant.ranker import sentence_score
 from assistant.retrieve import idf
-from assistant.text import STOPWORDS, YEAR, bullet_items, expand, numbers_in, split_sentences, stem, stems
+from assistant.text import NUMBER, STOPWORDS, YEAR, bullet_items, expand, numbers_in, split_sentences, stem, stems
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
@@ -132,6 +132,57 @@ def same_place(word: str) -> set[str]:
     """The word and, for a country or its demonym, every other name of that country."""
     country = _FORM_TO_PLACE.get(_place_key(word))
     return _PLACE_FORMS[country] | {word} if country else {word}
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]*(?:\s+[A-Z][A-Za-z]*)*")
+
+
+def country_of(name: str) -> str | None:
+    """The country a name or demonym stands for ('German' -> 'germany'), if it is one."""
+    key = _place_key(name)
+    return _FORM_TO_PLACE.get(key) or (key if key in COUNTRY_SET else None)
+
+
+def countries_in(sentence: str) -> list[tuple[int, str]]:
+    """Where each country is named in a sentence, by any of its names ('Germany', 'the US', 'British')."""
+    found = []
+    for match in _CAPITALISED.finditer(sentence):
+        whole = country_of(match.group(0))
+        if whole:
+            found.append((match.start(), whole))
+            continue
+        at = match.start()
+        for word in match.group(0).split():
+            country = country_of(word)
+            if country:
+                found.append((at, country))
+            at += len(word) + 1
+    return found
+
+
+def figure_owners(sentence: str) -> list[str | None]:
+    """For each number of a sentence (years aside), the country it is stated of: the nearest named before it,
+    else the nearest after it, else None. In 'China had 18.6%, and has overtaken Germany' the 18.6% is China's."""
+    places = countries_in(sentence)
+    owners = []
+    for number in NUMBER.finditer(sentence):
+        if not any(ch.isdigit() for ch in number.group(0)) or YEAR.fullmatch(number.group(0).strip(" ,.")):
+            continue
+        before = [c for at, c in places if at < number.start()]
+        after = [c for at, c in places if at > number.start()]
+        owners.append(before[-1] if before else (after[0] if after else None))
+    return owners
+
+
+def stated_of_others(text: str, asked: set[str]) -> bool:
+    """True when every sentence naming an asked country gives only other countries' figures ('China had 18.6%
+    … and has overtaken Germany' for Germany's share). A sentence naming it with no figure says something of it."""
+    mentions = [s for s in split_sentences(strip_superscripts(text)) if asked & {c for _, c in countries_in(s)}]
+    for sentence in mentions:
+        owners = set(figure_owners(sentence))
+        if not owners or asked & owners or owners == {None}:
+            return False
+    return bool(mentions)
 
 
 def context_text(chunk: Chunk) -> str:

@@ -27,6 +27,26 @@ def generic() -> set[str]:
     return ASKING | active().generic
 
 
+# Countries are general knowledge, the same for any report (plus names they often go by).
+COUNTRY_SET = {name.strip() for name in """
+afghanistan, albania, algeria, andorra, angola, argentina, armenia, australia, austria, azerbaijan, bahamas,
+bahrain, bangladesh, barbados, belarus, belgium, belize, benin, bhutan, bolivia, bosnia, botswana, brazil,
+brunei, bulgaria, burkina faso, burundi, cambodia, cameroon, canada, chad, chile, china, colombia, congo,
+costa rica, croatia, cuba, cyprus, czechia, czech republic, denmark, djibouti, dominica, ecuador, egypt,
+el salvador, eritrea, estonia, eswatini, ethiopia, fiji, finland, france, gabon, gambia, georgia, germany,
+ghana, greece, grenada, guatemala, guinea, guyana, haiti, honduras, hong kong, hungary, iceland, india,
+indonesia, iran, iraq, ireland, israel, italy, jamaica, japan, jordan, kazakhstan, kenya, kiribati, korea,
+south korea, north korea, kosovo, kuwait, kyrgyzstan, laos, latvia, lebanon, lesotho, liberia, libya,
+liechtenstein, lithuania, luxembourg, madagascar, malawi, malaysia, maldives, mali, malta, mauritania,
+mauritius, mexico, moldova, monaco, mongolia, montenegro, morocco, mozambique, myanmar, namibia, nepal,
+netherlands, holland, new zealand, nicaragua, niger, nigeria, north macedonia, norway, oman, pakistan, panama,
+paraguay, peru, philippines, poland, portugal, qatar, romania, russia, russian federation, rwanda, samoa,
+san marino, saudi arabia, senegal, serbia, seychelles, sierra leone, singapore, slovakia, slovenia, somalia,
+south africa, spain, sri lanka, sudan, suriname, sweden, switzerland, syria, taiwan, tajikistan, tanzania,
+thailand, togo, tonga, trinidad, tunisia, turkey, türkiye, turkmenistan, tuvalu, uganda, ukraine,
+united arab emirates, uae, united kingdom, united states, uruguay, uzbekistan, vanuatu, venezuela, vietnam, viet nam, yemen, zambia, zimbabwe
+""".split(",")}
+
 # Other names and adjectives people use for a table's row labels ("French value added" is France's).
 # "British" is left out on purpose: it can mean the UK or GB, which the report keeps apart.
 ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa", "american"],

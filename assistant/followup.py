@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import query as _query
-from assistant.figures import denied_change
+from assistant.figures import COUNTRY_SET, denied_change
 from assistant.query import Query, analyse
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from assistant.wording import CHAT, english_words
@@ -94,25 +94,6 @@ DOCUMENT_NOUNS = ("report", "document", "study", "paper", "publication", "asses"
 ORDINAL_REF = re.compile(r"\bthe\s+(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|latter|former)"
                          r"(?:\s+(?:one|ones|item|of\s+(?:them|those|these))\b|(?=\s*[?.!,]?\s*$))", re.I)
 
-# Countries are general knowledge, the same for any report (plus names they often go by).
-COUNTRY_SET = {name.strip() for name in """
-afghanistan, albania, algeria, andorra, angola, argentina, armenia, australia, austria, azerbaijan, bahamas,
-bahrain, bangladesh, barbados, belarus, belgium, belize, benin, bhutan, bolivia, bosnia, botswana, brazil,
-brunei, bulgaria, burkina faso, burundi, cambodia, cameroon, canada, chad, chile, china, colombia, congo,
-costa rica, croatia, cuba, cyprus, czechia, czech republic, denmark, djibouti, dominica, ecuador, egypt,
-el salvador, eritrea, estonia, eswatini, ethiopia, fiji, finland, france, gabon, gambia, georgia, germany,
-ghana, greece, grenada, guatemala, guinea, guyana, haiti, honduras, hong kong, hungary, iceland, india,
-indonesia, iran, iraq, ireland, israel, italy, jamaica, japan, jordan, kazakhstan, kenya, kiribati, korea,
-south korea, north korea, kosovo, kuwait, kyrgyzstan, laos, latvia, lebanon, lesotho, liberia, libya,
-liechtenstein, lithuania, luxembourg, madagascar, malawi, malaysia, maldives, mali, malta, mauritania,
-mauritius, mexico, moldova, monaco, mongolia, montenegro, morocco, mozambique, myanmar, namibia, nepal,
-netherlands, holland, new zealand, nicaragua, niger, nigeria, north macedonia, norway, oman, pakistan, panama,
-paraguay, peru, philippines, poland, portugal, qatar, romania, russia, russian federation, rwanda, samoa,
-san marino, saudi arabia, senegal, serbia, seychelles, sierra leone, singapore, slovakia, slovenia, somalia,
-south africa, spain, sri lanka, sudan, suriname, sweden, switzerland, syria, taiwan, tajikistan, tanzania,
-thailand, togo, tonga, trinidad, tunisia, turkey, türkiye, turkmenistan, tuvalu, uganda, ukraine,
-united arab emirates, uae, united kingdom, united states, uruguay, uzbekistan, vanuatu, venezuela, vietnam, viet nam, yemen, zambia, zimbabwe
-""".split(",")}
 ORDINAL_WORDS = set(ORDINALS) | {"last", "latter", "former"}
 FOLLOW_UP = 3.0  # score at which a question is read as a follow-up (see `_score`)
 

@@ -381,3 +381,19 @@ def test_asking_what_a_named_thing_is_prefers_the_sentence_saying_it():
     assert defines(analyse("What kind of organisation is Acme?"), ["Acme"], "Acme is a non-profit body.")
     assert not defines(analyse("What kind of organisation is Acme?"), ["Acme"], "Linking firms is central to Acme.")
     assert not defines(analyse("What is the reference for Acme's staff?"), ["Acme"], "Acme is a non-profit body.")
+
+
+def test_a_figure_belongs_to_the_country_named_before_it():
+    from assistant.evidence import figure_owners, stated_of_others
+
+    assert figure_owners("China had the largest share in 2022 with 18.6% of the market, and has overtaken Germany.") == ["china"]
+    assert figure_owners("Peru exported $3 billion, behind Chile ($5 billion).") == ["peru", "chile"]
+    assert stated_of_others("China had 18.6% of the market, and has overtaken Germany.", {"germany"})
+    assert not stated_of_others("China had 18.6%. Germany is not included in the data.", {"germany"})  # said of it
+    assert not stated_of_others("Germany had 12%, behind China (18.6%).", {"germany"})
+
+
+def test_a_share_stated_of_another_country_is_no_answer_for_the_one_asked(bot):
+    assert bot.answer("What share of the world's machinery exports did Germany have in 2022?").refused
+    answer = bot.answer("What share of global M&E exports did the UK have in 2022?")
+    assert not answer.refused and "2.6%" in answer.text, answer.text
