@@ -985,7 +985,9 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
         def name_score(new: Span, old: Span) -> float:
             value = names.peer(new.key, old.key)
             if (new.prep or None) == (old.prep or None) or (new.possessive and old.possessive):
-                value += 1.5
+                # the same place in the sentence; worth less between names of nothing in common (a region
+                # does not replace a measure's name because neither has a preposition)
+                value += 1.5 if value > 0 else 0.5
             return value
 
         old = _pick(name, olds, None, name_score)

@@ -62,7 +62,8 @@ def vocabulary(texts: list[str]) -> Counter:
     """How often the documents use each lowercase word."""
     counts: Counter = Counter()
     for text in texts:
-        counts.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text))
+        # (a word cut off by a digit, 'mid-' of 'mid-2020s', is no word: 'mids' is then read as cut from 'midlands')
+        counts.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text) if not w.endswith("-"))
     return counts
 
 
@@ -134,8 +135,8 @@ def _stems(words: Counter) -> set[str]:
     return known[1]
 
 
-def normalise(question: str, words: Counter | None = None) -> str:
-    """The question with chat shorthand spelt out and typos corrected (towards `words`, when given)."""
+def spell_out(text: str, words: Counter | None = None) -> str:
+    """The text word by word: chat shorthand spelt out and typos corrected (towards `words`, when given)."""
 
     def replace(match: re.Match) -> str:
         token = match.group(0)
@@ -145,11 +146,18 @@ def normalise(question: str, words: Counter | None = None) -> str:
         if words is not None and low in GENERAL_ABBREVIATIONS and low not in words:
             return GENERAL_ABBREVIATIONS[low]  # 'hq' in a question, 'headquartered' in the documents
         if words is not None and token.isalpha() and not token.isupper():
-            return correct(token, words)
+            fixed = correct(token, words)
+            return fixed[:1].upper() + fixed[1:] if token[:1].isupper() else fixed  # "West Mids": "West Midlands"
         return token
 
+    return " ".join(_TOKEN.sub(replace, text).split())
+
+
+def normalise(question: str, words: Counter | None = None) -> str:
+    """The question as asked: who asks and for what output left out, everyday ranking words plain, chat
+    shorthand spelt out, typos corrected (towards `words`, when given) and measures named as the documents do."""
     text = FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA.sub("", question)))
     for pattern, plain in EVERYDAY:
         text = pattern.sub(plain, text)
-    text = " ".join(_TOKEN.sub(replace, PLAIN_WORDS.sub(" ", text)).split())
+    text = spell_out(PLAIN_WORDS.sub(" ", text), words)
     return name_measures(text, words) if words is not None else text

@@ -200,6 +200,12 @@ def test_comparing_with_a_country_the_passage_does_not_mention_is_refused(bot):
     assert answer.refused, answer.text  # the documents give the Basque figure only
 
 
+def test_a_region_typed_short_replaces_the_region_not_the_measure(bot):
+    answer = bot.answer("and the west mids?", history=["What's the location quotient for lifting and handling in Yorkshire?"])
+    assert "location quotient" in answer.resolved and "West Midlands" in answer.resolved, answer.resolved
+    assert "Yorkshire" not in answer.resolved, answer.resolved
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"

@@ -41,6 +41,13 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("exports n imports") == "exports and imports"
 
 
+def test_a_place_cut_short_is_spelt_out_with_its_capital():
+    words = vocabulary(["The West Midlands and the East Midlands grew in the mid-2020s."] * 3)
+    assert "mid-" not in words  # a word cut off by a digit is no word of the documents
+    assert normalise("how far behind is the West Mids", words) == "how far behind is the West Midlands"
+    assert normalise("and the west mids?", words) == "and the west midlands?"
+
+
 def test_typos_are_corrected_towards_the_documents_words_only():
     assert normalise("advanced machinary enterprizes", WORDS) == "advanced machinery enterprises"
     # "employes" already matches: its stem is the documents' ("employ"); only the unknown word changes.
