@@ -31,7 +31,7 @@ from assistant.compose import (
 from assistant.evidence import Evidence, best_sentences, name_present, names_in, unknown_counted, unknown_reference
 from assistant.figures import measures_met
 from assistant.query import ASKS_REASON, Query
-from assistant.summary import answer_summary
+from assistant.summary import answer_summary, section_overview
 from assistant.table_answers import answer_from_tables
 from assistant.table_ops import operate, years_given
 from assistant.text import split_sentences, stems
@@ -50,6 +50,7 @@ class Candidate:
     refused: bool = False
     support: float = 0.0  # the answerer's own evidence strength (0 when it has none)
     names_work: bool = False  # it names the cited work a statement rests on (a footnote, a table's Source line)
+    whole_section: bool = False  # it summarises a section the question names ("summarise section 2")
 
 
 @dataclass
@@ -306,7 +307,8 @@ def propose_summary(ctx: AnswerContext) -> Candidate | None:
     query = ctx.as_kind("summary", wants_number=False)
     cites = Citations(ctx.loaded)
     text = answer_summary(query, ctx.hits, ctx.loaded, cites, ctx.settings)
-    return Candidate("summary", text, cites, support=1.0) if text else None
+    named = bool(section_overview(query, [c for c in ctx.loaded.chunks if c.kind in PROSE]))
+    return Candidate("summary", text, cites, support=1.0, whole_section=named) if text else None
 
 
 def propose_definition(ctx: AnswerContext) -> Candidate | None:

@@ -508,7 +508,7 @@ def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
     return None
 
 
-_SECTION_REFERENCE = re.compile(r"\b(section|chapter|part)\s+(\d{1,2})\b", re.I)
+SECTION_REFERENCE = re.compile(r"\b(section|chapter|part)\s+(\d{1,2})\b", re.I)
 
 
 def unknown_reference(query: Query, chunks: list[Chunk]) -> str | None:
@@ -518,7 +518,7 @@ def unknown_reference(query: Query, chunks: list[Chunk]) -> str | None:
         if locator.lower() not in have:
             return locator
     numbered = {c.section.split(".", 1)[0].strip() for c in chunks if re.match(r"\d{1,2}\.", c.section)}
-    for found in _SECTION_REFERENCE.finditer(query.text):
+    for found in SECTION_REFERENCE.finditer(query.text):
         if numbered and found.group(2) not in numbered:
             return f"{found.group(1).capitalize()} {found.group(2)}"
     named = _SECTION_ON.search(query.text)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
-from assistant.evidence import blocked, context_text, support, unknown_reference
+from assistant.evidence import SECTION_REFERENCE, blocked, context_text, named_section, support, unknown_reference
 from assistant.query import Query, aspect_words, unknown_stems
 from assistant.retrieve import idf
 from assistant.text import YEAR, expand, split_sentences, stem, stems
@@ -60,6 +60,9 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     if off_topic(query, loaded):
         return None
     prose = sorted((c for c in loaded.chunks if c.kind in PROSE), key=lambda c: (c.doc_id, c.order))
+    overview = section_overview(query, prose)
+    if overview:  # "summarise section 2": the section's own summary, or its opening passages
+        return "\n".join(_within_cap(overview, overview[0], cites)) or None
     runs = {h.chunk.id: _run(h.chunk, prose) for h in hits[:CANDIDATES] if h.chunk.kind in PROSE}
     # Names and years must be in the section, not in each passage: "regional devolution … the institute" spans two paragraphs.
     candidates = [h for h in hits[:CANDIDATES] if h.chunk.id in runs and not _section_blocked(query, runs[h.chunk.id])]
@@ -76,6 +79,29 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     scope = _with_neighbour(anchor, candidates, runs, prose, wanted, weights)
     scope = _focus(query, _window(anchor.chunk, scope, set(runs)), anchor.chunk)
     return "\n".join(_within_cap(scope, anchor.chunk, cites)) or None
+
+
+OPENING_PASSAGES = 3  # a section without a summary of its own is summarised from this many opening passages
+
+
+def section_overview(query: Query, prose: list[Chunk]) -> list[Chunk]:
+    """The passages that summarise a section the question names by number ('section 2') or by its title
+    ('the section on learning from elsewhere'): its own 'Summary' subsection when it has one, else its opening
+    passages. Empty when it names none, or none the documents have."""
+    numbered = SECTION_REFERENCE.search(query.text)
+    if numbered:
+        part = next((c.section.split(" > ")[0] for c in prose if c.section.startswith(f"{numbered.group(2)}. ")), None)
+    else:
+        part = named_section(query, prose)
+    if not part:
+        return []
+    inside = [c for c in prose if c.section == part or c.section.startswith(f"{part} > ")
+              or f" > {part} > " in f" > {c.section} > "]
+    own = [c for c in inside if stem(c.section.rsplit(" > ", 1)[-1].lower()) in _SUMMARY_HEADINGS]
+    return own or inside[:OPENING_PASSAGES]
+
+
+_SUMMARY_HEADINGS = {stem(w) for w in ("summary", "overview", "abstract")}
 
 
 _PARTS_NAMED = re.compile(r"\b(?:section|chapter|part|annex)\s+\d", re.I)
@@ -132,8 +158,8 @@ def off_topic(query: Query, loaded) -> bool:
     total = len(loaded.chunks)
     if any(s[0].isdigit() and not YEAR.fullmatch(s) and len(s) > 2 and loaded.document_frequency.get(s) for s in query.stems):
         return False  # "where does the 42,000 figure come from": a figure the documents state is their topic
-    if query.locators and not unknown_reference(query, loaded.chunks):
-        return False  # "where does Table 2-2 come from": a table the documents have is their topic
+    if (query.locators or SECTION_REFERENCE.search(query.text)) and not unknown_reference(query, loaded.chunks):
+        return False  # "where does Table 2-2 come from", "summarise chapter 4": a part the documents have is their topic
     known = {t: idf(t, loaded.document_frequency, total) for t in topic if loaded.document_frequency.get(t)}
     # A word read as one of the documents' terms (a typo of it, or an everyday word for it) is not unknown.
     unknown = {t for t in topic & set(unknown_stems(query, loaded.document_frequency))

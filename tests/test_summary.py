@@ -215,3 +215,17 @@ def test_a_passage_about_the_reports_parts_summarises_no_topic(bot):
 def test_what_made_a_cluster_work_so_well_is_read_from_its_success_factors(bot):
     answer = bot.answer("what made the basque machine tool cluster work so well")
     assert "success" in answer.text and "Key success factors" in " ".join(c.section for c in answer.citations), answer.text
+
+
+@pytest.mark.parametrize("question", ["summarise section 2", "Summarise the key points of the section on advanced machinery and drivers of change.",
+                                      "give me an overview of chapter 2"])
+def test_a_section_named_by_number_or_title_is_summarised_from_its_own_summary(bot, question):
+    answer = bot.answer(question)
+    assert not answer.refused and {c.locator for c in answer.citations} == {"Summary (Section 2)"}, answer.text
+
+
+def test_a_section_without_a_summary_is_summarised_from_its_opening_and_a_missing_one_refused(bot):
+    answer = bot.answer("summarise section 3")
+    assert not answer.refused and all(c.section.startswith("3.") for c in answer.citations), answer.text
+    answer = bot.answer("summarise section 7")
+    assert answer.refused and "Section 7" in answer.text, answer.text
