@@ -312,7 +312,27 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     # A source answer names the work behind a claim: the year asked about is the claim's, not the work's.
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
-            and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate))
+            and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
+            and _ranked_thing_met(query, candidate))
+
+
+# "Which region has the most businesses": what the ranking is by, the last word after the superlative.
+_RANKED_BY = re.compile(r"\b(?:the\s+)?(?:most|highest|largest|greatest|biggest|fewest|lowest|smallest)\s+"
+                        r"((?:[\w&'’-]+\s+){0,4}?[\w&'’-]+?)(?=\s*(?:[?.,;]|$|\b(?:in|of|among|across|for|than|by|and)\b))",
+                        re.I)
+
+
+def _ranked_thing_met(query: Query, candidate: Candidate) -> bool:
+    """'Which region has the most businesses?' is answered by a sentence about businesses (or firms, or
+    enterprises), not by one saying where employment is most concentrated."""
+    found = _RANKED_BY.search(query.text)
+    if not found or not query.wants_entity or candidate.answerer in _STRUCTURED:
+        return True
+    thing = stem(found.group(1).split()[-1].lower())
+    if thing in STOPWORDS or thing.isdigit():
+        return True
+    stated = set(stems(_MARKER.sub(" ", candidate.text).split("\n\n")[0]))
+    return bool(expand({thing}) & stated)
 
 
 _STRUCTURED = {"table", "table_operation", "summary"}  # answers that say whose each figure is

@@ -397,3 +397,10 @@ def test_a_share_stated_of_another_country_is_no_answer_for_the_one_asked(bot):
     assert bot.answer("What share of the world's machinery exports did Germany have in 2022?").refused
     answer = bot.answer("What share of global M&E exports did the UK have in 2022?")
     assert not answer.refused and "2.6%" in answer.text, answer.text
+
+
+def test_which_region_has_the_most_businesses_is_not_answered_by_where_jobs_are_concentrated(bot):
+    answer = bot.answer("which region has the most advanced machinery manufacturing buisnesses")
+    assert not answer.text.startswith("Advanced machinery manufacturing is particularly concentrated"), answer.text
+    first = answer.text.split("\n\n")[0].lower()
+    assert answer.refused or "enterprise" in first or "business" in first, answer.text
