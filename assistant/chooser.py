@@ -339,8 +339,8 @@ _STRUCTURED = {"table", "table_operation", "summary"}  # answers that say whose 
 
 
 def _owner_met(query: Query, candidate: Candidate) -> bool:
-    """A figure asked of a country must be stated of it: 'China had 18.6% … and has overtaken Germany' gives
-    no share for Germany (see evidence.stated_of_others)."""
+    """A figure asked of a country must be stated of it: 'Peru had 12% … and has overtaken Chile' gives
+    no share for Chile (see evidence.stated_of_others)."""
     if not query.wants_number or candidate.answerer in _STRUCTURED:
         return True
     asked = {c for c in (country_of(n) for n in [*names_in(query.text), *query.areas]) if c}

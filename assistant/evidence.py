@@ -162,7 +162,7 @@ def countries_in(sentence: str) -> list[tuple[int, str]]:
 
 def figure_owners(sentence: str) -> list[str | None]:
     """For each number of a sentence (years aside), the country it is stated of: the nearest named before it,
-    else the nearest after it, else None. In 'China had 18.6%, and has overtaken Germany' the 18.6% is China's."""
+    else the nearest after it, else None. In 'Peru had 12%, and has overtaken Chile' the 12% is Peru's."""
     places = countries_in(sentence)
     owners = []
     for number in NUMBER.finditer(sentence):
@@ -175,8 +175,8 @@ def figure_owners(sentence: str) -> list[str | None]:
 
 
 def stated_of_others(text: str, asked: set[str]) -> bool:
-    """True when every sentence naming an asked country gives only other countries' figures ('China had 18.6%
-    … and has overtaken Germany' for Germany's share). A sentence naming it with no figure says something of it."""
+    """True when every sentence naming an asked country gives only other countries' figures ('Peru had 12%
+    … and has overtaken Chile' for Chile's share). A sentence naming it with no figure says something of it."""
     mentions = [s for s in split_sentences(strip_superscripts(text)) if asked & {c for _, c in countries_in(s)}]
     for sentence in mentions:
         owners = set(figure_owners(sentence))

@@ -215,7 +215,7 @@ class Assistant:
 
         loaded = self.index()
         earlier = [" ".join(q.split())[:2000] for q in (history or []) if isinstance(q, str) and q.strip()]
-        # Word by word as typed, with shorthand and typos spelt out ("west mids": the West Midlands, a place the
+        # Word by word as typed, with shorthand and typos spelt out ("north lincs": North Lincolnshire, a place the
         # reader knows), so "Read as" keeps the asker's wording and shows how each word was read.
         asked = [spell_out(q, loaded.words) for q in earlier[-HISTORY_TURNS:] + [" ".join(question.split())[:2000]]]
 

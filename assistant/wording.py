@@ -62,7 +62,7 @@ def vocabulary(texts: list[str]) -> Counter:
     """How often the documents use each lowercase word."""
     counts: Counter = Counter()
     for text in texts:
-        # (a word cut off by a digit, 'mid-' of 'mid-2020s', is no word: 'mids' is then read as cut from 'midlands')
+        # (a word cut off by a digit, 'pre-' of 'pre-1990', is no word: 'pres' can then be read as cut from a longer one)
         counts.update(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text) if not w.endswith("-"))
     return counts
 
@@ -147,7 +147,7 @@ def spell_out(text: str, words: Counter | None = None) -> str:
             return GENERAL_ABBREVIATIONS[low]  # 'hq' in a question, 'headquartered' in the documents
         if words is not None and token.isalpha() and not token.isupper():
             fixed = correct(token, words)
-            return fixed[:1].upper() + fixed[1:] if token[:1].isupper() else fixed  # "West Mids": "West Midlands"
+            return fixed[:1].upper() + fixed[1:] if token[:1].isupper() else fixed  # "North Lincs": "North Lincolnshire"
         return token
 
     return " ".join(_TOKEN.sub(replace, text).split())
