@@ -58,6 +58,8 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"finding|data|number|stat|statistic|ranking|table|chart|graph|map|definition|quote|list)s?\b.{0,160}\bfrom\b|"
                      # "where does the report get the ranking of …": where the documents took it from
                      r"where (?:does|did|do) (?:the (?:report|study|document|paper|author)s?|they|it) (?:get|take|obtain)s?\b|"
+                     # "who says so?", "according to whom?": whoever made the claim is its source
+                     r"who (?:says|said|claims?|claimed|states?|stated) (?:so|that|this|it)\b|according to whom|says who|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated)\b|"
                      # "what data does the chart … draw on", "which dataset is the table based on"

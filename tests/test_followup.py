@@ -206,6 +206,11 @@ def test_a_region_typed_short_replaces_the_region_not_the_measure(bot):
     assert "Yorkshire" not in answer.resolved, answer.resolved
 
 
+def test_who_says_so_asks_the_source_of_the_claim(bot):
+    answer = bot.answer("who says so", history=["Is the Basque Country one of Spain's more prosperous regions?"])
+    assert "Frick" in answer.text.split("Citations:")[0], answer.text  # the footnoted work, in the answer itself
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
