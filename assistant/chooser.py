@@ -328,9 +328,10 @@ def _ranked_thing_met(query: Query, candidate: Candidate) -> bool:
     found = _RANKED_BY.search(query.text)
     if not found or not query.wants_entity or candidate.answerer in _STRUCTURED:
         return True
-    thing = stem(found.group(1).split()[-1].lower())
-    if thing in STOPWORDS or thing.isdigit():
-        return True
+    word = found.group(1).split()[-1].lower()
+    thing = stem(word)
+    if not word.endswith("s") or thing in STOPWORDS or thing.isdigit():
+        return True  # things counted ('the most firms'); a measure ('the highest concentration') may be worded otherwise
     stated = set(stems(_MARKER.sub(" ", candidate.text).split("\n\n")[0]))
     return bool(expand({thing}) & stated)
 
