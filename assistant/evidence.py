@@ -10,7 +10,7 @@ from functools import lru_cache
 from assistant.arithmetic import pointed_at, quantities
 from assistant.domain import UNIT_STEMS, active
 from assistant.figures import ALIASES, COMPARING, COUNTRY_SET, measures_met
-from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query
+from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query, aspect_words
 from assistant.ranker import sentence_score
 from assistant.retrieve import idf
 from assistant.text import NUMBER, STOPWORDS, YEAR, bullet_items, expand, numbers_in, split_sentences, stem, stems
@@ -498,8 +498,8 @@ def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:
 def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
     """The noun a 'how many X' or 'what is the X' question asks about, when the documents never use X at all."""
     for noun in (query.counted, query.subject):
-        if not noun or noun in GENERIC_COUNTS or noun in STOPWORDS or noun in GENERIC_SUBJECTS:
-            continue
+        if not noun or noun in GENERIC_COUNTS or noun in STOPWORDS or noun in GENERIC_SUBJECTS or aspect_words(noun):
+            continue  # (an aspect a summary asks for, 'the main lessons', is read from headings: 'Implications')
         base = stem(noun)
         if base in UNIT_STEMS:
             continue  # "how many billion dollars" asks an amount in a unit, not a count of a thing called dollars

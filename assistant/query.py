@@ -245,7 +245,7 @@ ASPECTS: list[tuple[re.Pattern[str], set[str]]] = [
      {"challeng", "barrier", "risk", "obstacl", "difficulti", "threat"}),
     (re.compile(r"over time|histor|evol|origin|emerge|stages|developed", re.I),
      {"histor", "stage", "growth", "evolut", "origin", "background"}),
-    (re.compile(r"lesson|implication|recommend|relevan|bear in mind|mean for", re.I),
+    (re.compile(r"lesson|implication|recommend|relevan|bear in mind|mean for|take-?aways?", re.I),
      {"implic", "lesson", "recommend", "conclus"}),
     (re.compile(r"trend|driver", re.I), {"trend", "driver"}),
 ]

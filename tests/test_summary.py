@@ -229,3 +229,9 @@ def test_a_section_without_a_summary_is_summarised_from_its_opening_and_a_missin
     assert not answer.refused and all(c.section.startswith("3.") for c in answer.citations), answer.text
     answer = bot.answer("summarise section 7")
     assert answer.refused and "Section 7" in answer.text, answer.text
+
+
+def test_the_main_lessons_are_read_from_the_implications_section(bot):
+    # 'lessons' never occurs in the documents; it is the aspect asked for, not an unknown thing
+    answer = bot.answer("What are the main lessons from the overseas examples for AMPI?")
+    assert not answer.refused and "Implications for AMPI" in answer.citations[0].section, answer.text
