@@ -138,13 +138,13 @@ _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]*(?:\s+[A-Z][A-Za-z]*)*")
 
 
 def country_of(name: str) -> str | None:
-    """The country a name or demonym stands for ('German' -> 'germany'), if it is one."""
+    """The country a name or demonym stands for ('Peruvian' -> 'peru'), if it is one."""
     key = _place_key(name)
     return _FORM_TO_PLACE.get(key) or (key if key in COUNTRY_SET else None)
 
 
 def countries_in(sentence: str) -> list[tuple[int, str]]:
-    """Where each country is named in a sentence, by any of its names ('Germany', 'the US', 'British')."""
+    """Where each country is named in a sentence, by any of its names ('Peru', 'the US', 'British')."""
     found = []
     for match in _CAPITALISED.finditer(sentence):
         whole = country_of(match.group(0))
