@@ -138,7 +138,7 @@ _CAPITALISED = re.compile(r"\b[A-Z][A-Za-z]*(?:\s+[A-Z][A-Za-z]*)*")
 
 
 def country_of(name: str) -> str | None:
-    """The country a name or demonym stands for ('Peruvian' -> 'peru'), if it is one."""
+    """The country a name or demonym stands for ('Polish' -> 'poland'), if it is one."""
     key = _place_key(name)
     return _FORM_TO_PLACE.get(key) or (key if key in COUNTRY_SET else None)
 
