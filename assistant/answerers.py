@@ -31,7 +31,7 @@ from assistant.compose import (
 from assistant.evidence import Evidence, best_sentences, name_present, names_in, unknown_counted, unknown_reference
 from assistant.figures import measures_met
 from assistant.query import ASKS_REASON, Query
-from assistant.summary import answer_summary, section_overview
+from assistant.summary import answer_summary, reading_order, section_overview, summarise_overview
 from assistant.table_answers import answer_from_tables
 from assistant.table_ops import operate, years_given
 from assistant.text import split_sentences, stems
@@ -306,9 +306,12 @@ def propose_summary(ctx: AnswerContext) -> Candidate | None:
     """Cited bullets from the section the question is about."""
     query = ctx.as_kind("summary", wants_number=False)
     cites = Citations(ctx.loaded)
+    overview = section_overview(query, reading_order(ctx.loaded))
+    if overview:  # "summarise section 2": the section's own summary, or its opening passages
+        text = summarise_overview(overview, cites)
+        return Candidate("summary", text, cites, support=1.0, whole_section=True) if text else None
     text = answer_summary(query, ctx.hits, ctx.loaded, cites, ctx.settings)
-    named = bool(section_overview(query, [c for c in ctx.loaded.chunks if c.kind in PROSE]))
-    return Candidate("summary", text, cites, support=1.0, whole_section=named) if text else None
+    return Candidate("summary", text, cites, support=1.0) if text else None
 
 
 def propose_definition(ctx: AnswerContext) -> Candidate | None:

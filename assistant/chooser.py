@@ -316,6 +316,14 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
             and _ranked_thing_met(query, candidate))
 
 
+def _stated(text: str) -> str:
+    """The answer itself, without citation markers and without the sources or notes listed under it."""
+    return _MARKER.sub(" ", text).split("\n\n")[0]
+
+
+_STRUCTURED = {"table", "table_operation", "summary"}  # answers that say whose each figure is
+
+
 # "Which region has the most businesses": what the ranking is by, the last word after the superlative.
 _RANKED_BY = re.compile(r"\b(?:the\s+)?(?:most|highest|largest|greatest|biggest|fewest|lowest|smallest)\s+"
                         r"((?:[\w&'’-]+\s+){0,4}?[\w&'’-]+?)(?=\s*(?:[?.,;]|$|\b(?:in|of|among|across|for|than|by|and)\b))",
@@ -332,11 +340,7 @@ def _ranked_thing_met(query: Query, candidate: Candidate) -> bool:
     thing = stem(word)
     if not word.endswith("s") or thing in STOPWORDS or thing.isdigit():
         return True  # things counted ('the most firms'); a measure ('the highest concentration') may be worded otherwise
-    stated = set(stems(_MARKER.sub(" ", candidate.text).split("\n\n")[0]))
-    return bool(expand({thing}) & stated)
-
-
-_STRUCTURED = {"table", "table_operation", "summary"}  # answers that say whose each figure is
+    return bool(expand({thing}) & set(stems(_stated(candidate.text))))
 
 
 def _owner_met(query: Query, candidate: Candidate) -> bool:
@@ -347,7 +351,7 @@ def _owner_met(query: Query, candidate: Candidate) -> bool:
     asked = {c for c in (country_of(n) for n in [*names_in(query.text), *query.areas]) if c}
     if not asked:
         return True
-    return not stated_of_others(_MARKER.sub(" ", candidate.text).split("\n\n")[0], asked)
+    return not stated_of_others(_stated(candidate.text), asked)
 
 
 _COMPARES = re.compile(r"\b(?:compare[sd]?|comparison|versus|vs\.?|against|than)\b", re.I)
@@ -366,7 +370,7 @@ def _share_met(query: Query, text: str) -> bool:
     giving a country's exports in dollars do not give its share of the world's."""
     if query.kind in {"source", "summary"} or not ASKS_SHARE_OF.search(query.text):
         return True
-    return bool(STATES_A_SHARE.search(_MARKER.sub(" ", text).split("\n\n")[0]))
+    return bool(STATES_A_SHARE.search(_stated(text)))
 
 
 def _count_met(ctx: AnswerContext, text: str) -> bool:

@@ -59,10 +59,7 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     """Bullets from the section the question is about, in reading order, each with its citation; None when unsupported."""
     if off_topic(query, loaded):
         return None
-    prose = sorted((c for c in loaded.chunks if c.kind in PROSE), key=lambda c: (c.doc_id, c.order))
-    overview = section_overview(query, prose)
-    if overview:  # "summarise section 2": the section's own summary, or its opening passages
-        return "\n".join(_within_cap(overview, overview[0], cites)) or None
+    prose = reading_order(loaded)
     runs = {h.chunk.id: _run(h.chunk, prose) for h in hits[:CANDIDATES] if h.chunk.kind in PROSE}
     # Names and years must be in the section, not in each passage: "regional devolution … the institute" spans two paragraphs.
     candidates = [h for h in hits[:CANDIDATES] if h.chunk.id in runs and not _section_blocked(query, runs[h.chunk.id])]
@@ -79,6 +76,16 @@ def answer_summary(query: Query, hits: list[Hit], loaded, cites: Citations, sett
     scope = _with_neighbour(anchor, candidates, runs, prose, wanted, weights)
     scope = _focus(query, _window(anchor.chunk, scope, set(runs)), anchor.chunk)
     return "\n".join(_within_cap(scope, anchor.chunk, cites)) or None
+
+
+def reading_order(loaded) -> list[Chunk]:
+    """The documents' prose passages in reading order."""
+    return sorted((c for c in loaded.chunks if c.kind in PROSE), key=lambda c: (c.doc_id, c.order))
+
+
+def summarise_overview(overview: list[Chunk], cites: Citations) -> str | None:
+    """Cited bullets of a section's overview passages (see section_overview)."""
+    return "\n".join(_within_cap(overview, overview[0], cites)) or None
 
 
 OPENING_PASSAGES = 3  # a section without a summary of its own is summarised from this many opening passages
