@@ -212,3 +212,12 @@ def test_reasons_and_names_stay_on_one_line(tmp_path):
     newline_name = repr(str(settings.corpus_dir / "good\nname.md"))  # '/…/good\nname.md', on one line
     assert sorted(added) == sorted([f"  added: {newline_name}", f"  added: {settings.corpus_dir / 'plant.md'}"]), out.stdout
     assert not any(line.startswith(("name.pdf", "name.md")) for line in out.stdout.splitlines() + err)
+
+
+def test_a_setting_that_cannot_be_read_is_named_without_a_traceback(tmp_path):
+    settings = small_settings(tmp_path)
+    env = {**os.environ, "AMPI_CORPUS_DIR": str(settings.corpus_dir), "AMPI_DATA_DIR": str(settings.data_dir),
+           "AMPI_INDEX_DIR": str(settings.index_dir), "AMPI_ONNX_THREADS": "abc"}
+    out = subprocess.run([str(AMPI), "status"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "AMPI_ONNX_THREADS='abc' is not valid" in out.stderr and "Traceback" not in out.stderr, out.stderr

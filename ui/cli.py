@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from ingest.errors import AmpiError, shown
 from ingest.settings import REPO_ROOT, Settings, offline_environment
 from ui.terminal import plain, plural, quoted_rows, table_summary
@@ -360,6 +362,12 @@ def main(argv: list[str] | None = None) -> int:
     except AmpiError as exc:
         print(f"ampi {args.command}: {exc}", file=sys.stderr)
         return 1
+    except ValidationError as exc:  # an AMPI_* environment variable that Settings cannot read
+        for error in exc.errors():
+            name = f"AMPI_{str(error['loc'][0]).upper()}" if error.get("loc") else "an AMPI_ setting"
+            print(f"ampi {args.command}: {name}={error.get('input')!r} is not valid: {error['msg']}. "
+                  "Correct it or unset it (the README lists the settings).", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"ampi {args.command}: interrupted; the previous index is unchanged", file=sys.stderr)
         return 130
