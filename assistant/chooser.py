@@ -24,13 +24,13 @@ from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propos
 from assistant.compose import NO_ANSWER, NOT_AVAILABLE
 from assistant.evidence import (
     ASKS_SHARE_OF,
-    STATES_A_SHARE,
     counted_of,
     country_of,
     counts_beside,
     name_present,
     names_in,
     stated_of_others,
+    states_a_share,
     unknown_counted,
     unknown_reference,
     with_period,
@@ -370,7 +370,7 @@ def _share_met(query: Query, text: str) -> bool:
     giving a country's exports in dollars do not give its share of the world's."""
     if query.kind in {"source", "summary"} or not ASKS_SHARE_OF.search(query.text):
         return True
-    return bool(STATES_A_SHARE.search(_stated(text)))
+    return states_a_share(_stated(text))
 
 
 def _count_met(ctx: AnswerContext, text: str) -> bool:

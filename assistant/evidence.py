@@ -260,6 +260,43 @@ _STATES_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth
 # only a percentage or a fraction states one (an answer merely using the word 'share' does not).
 ASKS_SHARE_OF = re.compile(r"\b(?:what|which)\b(?:\s+\S+){0,4}?\s+(?:share|proportion|percentage|fraction)\s+of\b", re.I)
 STATES_A_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b", re.I)
+# "10% higher than in 2015" is a change, not a share of anything.
+_AS_CHANGE = re.compile(r"\s*(?:[\w-]+\s+)?(?:higher|lower|more|less|up|down|increase|decrease|rise|fall|growth|above|"
+                        r"below|greater|smaller|larger|bigger)\b", re.I)
+
+
+def states_a_share(text: str) -> bool:
+    """Whether a text gives a share (a percentage or fraction of something), not only a change in per cent."""
+    return any(not _AS_CHANGE.match(text, found.end()) for found in STATES_A_SHARE.finditer(text))
+
+
+_SHARE_ASKED_OF = re.compile(r"\b(?:share|proportion|percentage|fraction|per ?cent)\s+of\s+((?:[\w&'’-]+\s*){1,6})", re.I)
+_SHARE_STATED_OF = re.compile(r"(?:%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b)\s+of\s+"
+                              r"((?:[\w&'’-]+\s*){1,6})", re.I)
+
+
+def share_fit(question: str, sentence: str) -> float:
+    """1 when a sentence gives a share of what the question asks a share of ("9% of all manufacturing
+    enterprises" for "what share of manufacturing enterprises …"), 0.5 for a share of something else, else 0."""
+    if not states_a_share(sentence):
+        return 0.0
+    asked = {s for found in _SHARE_ASKED_OF.finditer(question) for s in _object_stems(found.group(1))}
+    stated = {s for found in _SHARE_STATED_OF.finditer(sentence) for s in _object_stems(found.group(1))}
+    return 1.0 if asked & stated else 0.5
+
+
+def _object_stems(words: str) -> set[str]:
+    """The stems of a noun phrase that opens `words` ("all manufacturing enterprises are …": its words up to the
+    first word that is no content word, after determiners)."""
+    out: set[str] = set()
+    for word in words.split():
+        key = stem(word.lower())
+        if word.lower() in STOPWORDS:
+            if out:
+                break
+            continue
+        out.add(key)
+    return out
 # Measures that come in opposite pairs: a sentence about one never answers a question about the other.
 OPPOSITES = [("import", "export"), ("surplus", "deficit"), ("inflow", "outflow"), ("male", "femal"),
              ("public", "privat"), ("full-tim", "part-tim")]
@@ -465,7 +502,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                 "support": value, "retrieval_rank": 1.0 / (1 + rank), "retrieval_score": hit.score,
                 "dense": hit.dense, "missing_names": float(len(missing)), "areas_met": float(len(asked)),
                 "figure_fit": float(query.wants_number and figure), "figure_missing": float(query.wants_number and not figure),
-                "share_fit": float(bool(_SHARE.search(query.text)) and "%" in sentence),  # a share is a percentage
+                "share_fit": share_fit(query.text, sentence) if _SHARE.search(query.text) else 0.0,
                 "place_fit": float(bool(_WANTS_PLACE.search(query.text)) and names_a_place(sentence, query.text)),
                 "first_in_passage": float(i == 0), "refers_back": float(refers_back),
                 "numbers": min(len(numbers_in(sentence)), 4) / 4, "log_length": math.log1p(len(sentence)) / 6,

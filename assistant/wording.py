@@ -43,6 +43,11 @@ FRAMING = re.compile(r"^\s*(?:(?:for|in) (?:a|my|the|our|an upcoming) (?:briefin
                      re.I)
 # Who is asking, said in a sentence before the question ("I'm a student. What …?"): not what it is about.
 PERSONA = re.compile(r"^\s*(?:i'?m|i am|as an?|we'?re|we are|i work)\b[^.?!:;]{0,160}[.:;!]\s+(?=\S+\s+\S+\s+\S)", re.I)
+# Or in a clause before it ("As an analyst at a council, what share …"): "as a" names a person when one of its
+# first words is a role ('analyst', 'officer', 'manufacturer'), not a measure ("As a share of output, …").
+PERSONA_CLAUSE = re.compile(r"^\s*as an?\s+(?!(?:share|proportion|percent(?:age)?|result|whole|rule|group|fraction|ratio|"
+                            r"part|proxy|measure|consequence|total|guide)\b)(?=(?:[\w'’-]+\s+){0,4}?[\w'’-]*"
+                            r"(?:er|or|ist|yst|ian|ant|ent|ee|ive)\b)[^,.?!:;]{0,100},\s*(?=\S+\s+\S+\s+\S)", re.I)
 # A short lead-in naming the output rather than the subject ("Briefing line needed: how did …").
 FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide|deck|presentation|memo|email|note|"
                           r"question|q)(?:\s+[A-Za-z'’]+){0,3}\s*[:–—]\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
@@ -156,7 +161,7 @@ def spell_out(text: str, words: Counter | None = None) -> str:
 def normalise(question: str, words: Counter | None = None) -> str:
     """The question as asked: who asks and for what output left out, everyday ranking words plain, chat
     shorthand spelt out, typos corrected (towards `words`, when given) and measures named as the documents do."""
-    text = FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA.sub("", question)))
+    text = FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA_CLAUSE.sub("", PERSONA.sub("", question))))
     for pattern, plain in EVERYDAY:
         text = pattern.sub(plain, text)
     text = spell_out(PLAIN_WORDS.sub(" ", text), words)
