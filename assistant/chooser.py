@@ -35,8 +35,8 @@ from assistant.evidence import (
     unknown_reference,
     with_period,
 )
-from assistant.figures import denied_change, measures_met
-from assistant.query import ASKS_REASON, MENTIONS_REASON, Query
+from assistant.figures import contradicted, denied_change, measures_met
+from assistant.query import AREA_PATTERNS, ASKS_REASON, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
@@ -423,10 +423,17 @@ def honest(query: Query, chosen: Candidate) -> Candidate:
         if denial or chosen.text.startswith("No: "):
             text = f"{NO_PREMISE} {denial} {markers}" if denial else f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}"
             return dataclasses.replace(chosen, refused=True, text=text)
-    elif chosen.text.startswith("No: ") and not _ASKS_YES_NO.match(query.text):
+    asked = names_in(query.text)
+    if (asked or query.areas) and not _ASKS_YES_NO.match(query.text):
+        # "How big is X's surplus?" answered by "X has a deficit"; "what makes X the largest?" by "X is the third largest".
+        about = [s for s in stated if all(name_present(n, s) for n in asked)
+                 and all(re.search(AREA_PATTERNS[a], f" {s} ") for a in query.areas)]
+        clash = next((s for s in about if contradicted(query.text, s)), None)
+        if clash:
+            return dataclasses.replace(chosen, refused=True, text=f"{NO_PREMISE} {clash} {markers}")
+    if chosen.text.startswith("No: ") and not _ASKS_YES_NO.match(query.text):
         # "How big is the surplus?" of a deficit: 'no' answers a yes-or-no question; any other has a false premise.
         return dataclasses.replace(chosen, refused=True, text=f"{NO_PREMISE} {chosen.text.removeprefix('No: ')}")
-    asked = names_in(query.text)
     gap = next((s for i, s in enumerate(stated) if NOT_AVAILABLE.search(s)
                 and (i == 0 or any(name_present(n, s) for n in asked))), None)
     if gap and not MENTIONS_REASON.search(query.text):  # (why it is missing is an answer, not a refusal)

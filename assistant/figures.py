@@ -143,6 +143,25 @@ def sign_premise(question: str, value: float) -> str:
     return "No: " if negative != (value < 0) else ""
 
 
+_OPPOSITE_SIGN = {"surplus": "deficit", "profit": "loss", "deficit": "surplus", "loss": "profit"}
+_TOP = re.compile(r"\b(?<!second )(?<!third )(?:largest|biggest|top|leading|highest|greatest)\b", re.I)
+_PLACED_LOWER = re.compile(r"\b(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))[- ]"
+                           r"(?:largest|biggest|highest|greatest|leading|most)\b", re.I)
+
+
+def contradicted(question: str, sentence: str) -> bool:
+    """Whether a sentence about the question's subject contradicts what the question takes for granted: it
+    calls a deficit what the question calls a surplus (or a loss a profit), or it places second or lower what
+    the question calls the largest ("What makes Ruritania the largest producer?")."""
+    said = _SIGNED.search(question)
+    if said:
+        noun = next(n for n in _OPPOSITE_SIGN if said.group(1).lower().startswith(n))
+        other = _OPPOSITE_SIGN[noun]
+        if other and re.search(rf"\b{other}", sentence, re.I) and not re.search(rf"\b{noun}", sentence, re.I):
+            return True
+    return bool(_TOP.search(question) and _PLACED_LOWER.search(sentence) and not _TOP.search(_PLACED_LOWER.sub("", sentence)))
+
+
 def moved(change: float) -> str:
     """'rose by' / 'fell by' / 'unchanged': how a change is read."""
     return "rose by" if change > 0 else "fell by" if change < 0 else "unchanged"
