@@ -493,8 +493,12 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
             continue
         named, words = said_before(i)
         ordinal = any(kind == "ordinal" and e <= t.start for _, e, kind, _ in found.refs)
+        # A name later in the question is what the pronoun stands for when it owns something or opens a clause
+        # ("after its first years, how much did X's …"), not when it is the object ("does it run its own R&D?").
+        later = any(n.first > i and (n.possessive or any(not u.word and u.text == "," for u in toks[i:n.first]))
+                    for n in found.names)
         if (t.low in PERSONAL or t.low in POSSESSIVE) and not ordinal and (
-                named or words >= 2 or (found.names and content_words >= 3)):
+                named or words >= 2 or (later and content_words >= 3)):
             continue  # "how big were X's imports than its exports", "after its first years, … X …": said here
         if t.low in DEMONSTRATIVE and words >= 3:
             continue  # "a new organisation like this, according to …": said of something in the question
@@ -1061,10 +1065,38 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
     return resolved
 
 
+_COUNT_WORDS = {w: n for n, w in enumerate("a two three four five six seven eight nine ten eleven twelve".split(), 1)}
+_COUNT_WORDS.update({"an": 1, "one": 1, "fifteen": 15, "twenty": 20})
+_RELATIVE_TIME = re.compile(
+    r"\b(?:(?P<count>\d{1,2}|" + "|".join(_COUNT_WORDS) + r")\s+(?P<unit>years?|decades?)|the\s+(?P<the>year|decade))\s+"
+    r"(?P<way>earlier|before|previously|prior|later|after|on)\b|\bthe\s+(?P<side>previous|preceding|prior|following|next)"
+    r"\s+(?P<unit2>year|decade)\b", re.I)
+
+
+def _shift_time(question: str, previous: str) -> str:
+    """"And ten years earlier?" after a question about 2021: "And in 2011?" (the question as it is otherwise)."""
+    found = _RELATIVE_TIME.search(question)
+    years = YEAR.findall(previous)
+    if not found or not years:
+        return question
+    count = found.group("count")
+    steps = 1 if not count else int(count) if count.isdigit() else _COUNT_WORDS[count.lower()]
+    unit = (found.group("unit") or found.group("the") or found.group("unit2")).lower()
+    back = (found.group("way") or found.group("side")).lower() in {"earlier", "before", "previously", "prior",
+                                                                     "previous", "preceding"}
+    year = int(years[-1]) + (-1 if back else 1) * steps * (10 if unit.startswith("decade") else 1)
+    return f"{question[:found.start()]}in {year}{question[found.end():]}"
+
+
 def read(question: str, previous: Context | None, names: Names, similar=None) -> Reading:
     """Read one question against the previous turn (None: the first question of a conversation)."""
     reading = Reading(question=question, resolved=question)
     if previous is None or not question.strip():
+        return reading
+    shifted = _shift_time(question, previous.text)
+    if shifted != question:
+        reading = read(shifted, previous, names, similar)
+        reading.question = question
         return reading
     dislocated = _FRONTED.match(_normalise(question))
     fronted_words = dislocated.group(1).lower().split() if dislocated else []
