@@ -70,3 +70,26 @@ def test_the_intent_is_read_from_the_questions_form_not_its_topic():
     assert question_form("What is Freedonia's share of gadget imports in 2021?", {"gadget": 1, "import": 1, "freedonia": 1}) == \
         question_form("What is Ruritania's share of widget exports in 2021?", documents)
     assert "joke" in question_form("tell me a joke", documents)
+
+
+def test_a_share_is_told_from_a_change_in_per_cent_and_from_a_share_of_something_else():
+    from assistant.evidence import share_fit, states_a_share
+
+    assert states_a_share("9% of all manufacturing enterprises")
+    assert not states_a_share("around 10% higher than the 2015 figure")
+    assert not states_a_share("a 12% increase")
+    asked = "what share of all GB manufacturing enterprises are machine makers?"
+    assert share_fit(asked, "This represents 9% of all manufacturing enterprises across GB.") == 1.0
+    assert share_fit(asked, "Around 60% of these businesses were in repair.") == 0.5
+    assert share_fit(asked, "There were 11,500, around 10% higher than in 2015.") == 0.0
+
+
+def test_a_premise_the_answer_contradicts_is_recognised():
+    from assistant.figures import contradicted
+
+    assert contradicted("Why did Ruritania's trade surplus grow?", "Ruritania has a trade deficit.")
+    assert contradicted("How big are Acme's profits?", "Acme made a loss in 2020.")
+    assert not contradicted("How big is Ruritania's trade surplus?", "Ruritania's surplus was $5 billion.")
+    assert contradicted("What makes Ruritania the largest producer?", "Ruritania is the third largest producer in the EU.")
+    assert not contradicted("What makes Ruritania the largest producer?", "Ruritania is the largest producer.")
+    assert not contradicted("Why is Ruritania the second largest producer?", "Ruritania is the second largest producer.")

@@ -100,6 +100,10 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
      "Why isn't business R&D spending in the M&E sector growing?"),
     (["What are the key success factors for the Aachen cluster?"], "and the challenges?",
      "What are the challenges for the Aachen cluster?"),
+    (["What was the UK's trade balance in 2022?"], "and eleven years earlier?",  # a time counted from the last
+     "What was the UK's trade balance in 2011?"),
+    (["What was the UK's trade balance in 2011?"], "and the following year?", "What was the UK's trade balance in 2012?"),
+    (["What is INVEMA?"], "does it carry out its own R&D?", "Does INVEMA carry out its own R&D?"),  # a name as object
 ]
 
 

@@ -35,6 +35,11 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("I'm a council officer looking at trade events. How many firms attend?") == "How many firms attend?"
     assert normalise("As a board member: what is the turnover of Acme?") == "what is the turnover of Acme?"
     assert normalise("I'm a student") == "I'm a student"  # nothing after it: kept
+    # ... or in a clause before it, when a role opens the clause; "as a share of …" is part of the question.
+    assert normalise("As an analyst at a trade association, what share of firms export?") == "what share of firms export?"
+    assert normalise("As a local economic development officer, how many jobs are there?") == "how many jobs are there?"
+    assert normalise("As a share of output, how big is trade?") == "As a share of output, how big is trade?"
+    assert normalise("As a result, what happened to exports?") == "As a result, what happened to exports?"
     # A general abbreviation the documents never use is spelt out; one they use stays.
     assert normalise("where is acme's hq", WORDS) == "where is acme's headquarters"
     assert normalise("where is the hq", Counter({"hq": 2})) == "where is the hq"
