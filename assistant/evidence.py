@@ -270,7 +270,7 @@ def states_a_share(text: str) -> bool:
     return any(not _AS_CHANGE.match(text, found.end()) for found in STATES_A_SHARE.finditer(text))
 
 
-_SHARE_ASKED_OF = re.compile(r"\b(?:share|proportion|percentage|fraction|per ?cent)\s+of\s+((?:[\w&'’-]+\s*){1,6})", re.I)
+_SHARE_ASKED_OF = re.compile(r"\b(?:shares?|proportions?|percentages?|fractions?|per ?cent)\s+of\s+((?:[\w&'’-]+\s*){1,6})", re.I)
 _SHARE_STATED_OF = re.compile(r"(?:%|\bper ?cent\b|\b(?:half|third|thirds|quarter|quarters|fifth|tenth)\b)\s+of\s+"
                               r"((?:[\w&'’-]+\s*){1,6})", re.I)
 
@@ -282,7 +282,7 @@ def share_fit(question: str, sentence: str) -> float:
         return 0.0
     asked = {s for found in _SHARE_ASKED_OF.finditer(question) for s in _object_stems(found.group(1))}
     stated = {s for found in _SHARE_STATED_OF.finditer(sentence) for s in _object_stems(found.group(1))}
-    return 1.0 if asked & stated else 0.5
+    return 1.0 if not asked or asked & stated else 0.5  # (a share of nothing named: any share fits)
 
 
 def _object_stems(words: str) -> set[str]:
