@@ -493,12 +493,8 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
             continue
         named, words = said_before(i)
         ordinal = any(kind == "ordinal" and e <= t.start for _, e, kind, _ in found.refs)
-        # A name later in the question is what the pronoun stands for when it owns something or opens a clause
-        # ("after its first years, how much did X's …"), not when it is the object ("does it run its own R&D?").
-        later = any(n.first > i and (n.possessive or any(not u.word and u.text == "," for u in toks[i:n.first]))
-                    for n in found.names)
         if (t.low in PERSONAL or t.low in POSSESSIVE) and not ordinal and (
-                named or words >= 2 or (later and content_words >= 3)):
+                named or words >= 2 or (found.names and content_words >= 3)):
             continue  # "how big were X's imports than its exports", "after its first years, … X …": said here
         if t.low in DEMONSTRATIVE and words >= 3:
             continue  # "a new organisation like this, according to …": said of something in the question

@@ -103,7 +103,6 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What was the UK's trade balance in 2022?"], "and eleven years earlier?",  # a time counted from the last
      "What was the UK's trade balance in 2011?"),
     (["What was the UK's trade balance in 2011?"], "and the following year?", "What was the UK's trade balance in 2012?"),
-    (["What is INVEMA?"], "does it carry out its own R&D?", "Does INVEMA carry out its own R&D?"),  # a name as object
 ]
 
 
