@@ -331,9 +331,12 @@ def browser(tmp_path):
 
 
 def _wait(driver, condition, timeout=90):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: condition(d))
+    # Gradio may re-render an element between finding it and reading it: that poll counts as "not yet".
+    return WebDriverWait(driver, timeout, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
 
 
 def _text(driver, element_id: str) -> str:

@@ -202,9 +202,12 @@ def browser(tmp_path):
 
 
 def _wait(driver, condition, timeout=60):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: condition(d))
+    # Gradio may re-render an element between finding it and reading it: that poll counts as "not yet".
+    return WebDriverWait(driver, timeout, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
 
 
 def _click_until(driver, selector: str, index: int, shown, timeout=60):
