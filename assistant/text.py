@@ -38,7 +38,7 @@ SYNONYMS: dict[str, set[str]] = {
     "maker": {"manufactur"}, "build": {"manufactur"}, "built": {"manufactur"}, "fix": {"repair"},
     # other countries: what is abroad is overseas, foreign, outside the home country
     "attend": {"attract", "visitor", "particip"}, "attende": {"attend", "attract", "visitor", "particip"},
-    "visitor": {"attend", "attract"},
+    "visitor": {"attend", "attract"}, "particip": {"attend", "attract", "visitor"},
     "abroad": {"oversea", "foreign", "outsid"}, "oversea": {"abroad", "foreign", "outsid"}, "foreign": {"oversea", "abroad"},
 }
 
