@@ -30,6 +30,7 @@ CHAT = {
     "bn": "billion", "mn": "million", "mil": "million", "stats": "statistics", "biz": "business",
     "diff": "difference", "vs": "versus", "v": "versus", "abt": "about", "esp": "especially", "aka": "also known as",
     "yoy": "year on year", "tbh": "", "btw": "", "lol": "", "pls.": "please", "im": "I am", "dont": "do not",
+    "cos": "companies", "uni": "university", "unis": "universities", "org": "organisation", "orgs": "organisations",
     "n": "and", "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
 }
 # A word on its own: the letters of "R&D" or "Q&A" are not words ("r" is chat for "are" only alone).

@@ -44,6 +44,7 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("where is acme's hq", WORDS) == "where is acme's headquarters"
     assert normalise("where is the hq", Counter({"hq": 2})) == "where is the hq"
     assert normalise("exports n imports") == "exports and imports"
+    assert normalise("how many member cos does it have") == "how many member companies does it have"
 
 
 def test_a_place_cut_short_is_spelt_out_with_its_capital():
