@@ -313,7 +313,25 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
-            and _ranked_thing_met(query, candidate))
+            and _ranked_thing_met(query, candidate) and _kind_named(query, candidate))
+
+
+# Kinds of body whose names say what they are ('RWTH Aachen University', 'Bank of England'): "which universities
+# …" is answered by a name of one, not by a sentence about "academic institutions" or another kind of body.
+_NAMED_KINDS = {"universit": r"\bUniversit|\bUniversidad|\bHochschule", "college": r"\bCollege", "school": r"\bSchool",
+                "bank": r"\bBank\b", "hospital": r"\bHospital", "ministr": r"\bMinistry|\bMinisterium|\bDepartment"}
+_ASKS_KIND = re.compile(r"^\W*(?:which|what|name the|list the)\s+(?:\w+\s+)?(universit(?:y|ies)|colleges?|schools?|banks?|"
+                        r"hospitals?|ministr(?:y|ies))\b", re.I)
+
+
+def _kind_named(query: Query, candidate: Candidate) -> bool:
+    asked = _ASKS_KIND.match(query.text)
+    if not asked or query.kind in {"source", "summary"}:
+        return True
+    kind = next(k for k in _NAMED_KINDS if asked.group(1).lower().startswith(k))
+    stated = _stated(candidate.text)  # the body named beside what the question names it for, in its own words
+    return bool(re.search(_NAMED_KINDS[kind], stated)) and all(
+        re.search(rf"\b{re.escape(word)}", stated, re.I) for name in names_in(query.text) for word in name.split())
 
 
 def _stated(text: str) -> str:

@@ -519,3 +519,10 @@ def test_the_record_keeps_the_question_as_asked(bot):
 def test_the_source_of_a_chart_without_data_is_its_source_line(bot):
     answer = bot.answer("Where does the data on advanced machinery enterprises by region come from?")
     assert "SQW analysis of UK Business Counts" in answer.text and "Figure 3-4" in answer.text, answer.text
+
+
+def test_which_university_is_answered_by_a_university_named_for_what_was_asked(bot):
+    # The report says only "a consortium of academic institutions": no university is named for it.
+    assert bot.answer("Which universities are members of the AMPI consortium?").refused
+    answer = bot.answer("Which university ranks 34th in the world for engineering?")
+    assert "RWTH Aachen University" in answer.text and not answer.refused, answer.text
