@@ -22,6 +22,7 @@ import numpy as np
 
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
 from assistant.compose import NO_ANSWER, NOT_AVAILABLE
+from assistant.domain import active
 from assistant.evidence import (
     ASKS_SHARE_OF,
     counted_of,
@@ -313,7 +314,26 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
-            and _ranked_thing_met(query, candidate) and _kind_named(query, candidate))
+            and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate))
+
+
+_WORLDWIDE = re.compile(r"\b(?:internationally|worldwide|globally|across the (?:world|globe)|around the world)\b", re.I)
+
+
+def _scope_met(query: Query, candidate: Candidate) -> bool:
+    """A figure asked for a place ("how many of X's staff are in Lyon") is not one a sentence counts worldwide."""
+    if not query.wants_number:
+        return True
+    stated = _stated(candidate.text)
+    if not _WORLDWIDE.search(stated):
+        return True
+    names = active().names  # (stems of the words the documents write as names: a chat's "in aachen" is one)
+    places = [m.group(1) for m in _IN_PLACE.finditer(query.text) if stem(m.group(1).lower()) in names]
+    return not any(_WORLDWIDE.search(sentence) and numbers_in(sentence) and not re.search(rf"\b{re.escape(place)}", sentence, re.I)
+                   for sentence in split_sentences(stated) for place in places)
+
+
+_IN_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Za-z][\w'’-]+)", re.I)
 
 
 # Kinds of body whose names say what they are ('RWTH Aachen University', 'Bank of England'): "which universities

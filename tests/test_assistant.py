@@ -526,3 +526,11 @@ def test_which_university_is_answered_by_a_university_named_for_what_was_asked(b
     assert bot.answer("Which universities are members of the AMPI consortium?").refused
     answer = bot.answer("Which university ranks 34th in the world for engineering?")
     assert "RWTH Aachen University" in answer.text and not answer.refused, answer.text
+
+
+def test_a_figure_asked_for_a_place_is_not_one_counted_worldwide(bot):
+    # The report gives TRUMPF's 19,000 employees "internationally", not how many work in Aachen.
+    assert bot.answer("How many of TRUMPF's employees are based in Aachen?").refused
+    assert bot.answer("how many of trumpf's employees are in aachen").refused
+    answer = bot.answer("How many employees does TRUMPF have worldwide?")
+    assert "19,000" in answer.text and not answer.refused, answer.text
