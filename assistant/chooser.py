@@ -383,8 +383,8 @@ def _ranked_thing_met(query: Query, candidate: Candidate) -> bool:
 
 def _owner_met(query: Query, candidate: Candidate) -> bool:
     """A figure asked of a country must be stated of it: 'Peru had 12% … and has overtaken Chile' gives
-    no share for Chile (see evidence.stated_of_others)."""
-    if not query.wants_number or candidate.answerer in _STRUCTURED:
+    no share for Chile (see evidence.stated_of_others). A summary's bullets are such sentences too."""
+    if not query.wants_number or candidate.answerer in _STRUCTURED - {"summary"}:
         return True
     asked = {c for c in (country_of(n) for n in [*names_in(query.text), *query.areas]) if c}
     if not asked:

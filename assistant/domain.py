@@ -50,6 +50,7 @@ class Domain:
     table_entities: frozenset[str] = frozenset()  # stems of row labels: who, not what
     names: frozenset[str] = frozenset()  # stems of words the documents write capitalised: names, not measures
     acronyms: frozenset[str] = frozenset()  # words the documents write with two capitals or more (lower case)
+    terms: frozenset[str] = frozenset()  # acronyms of common nouns ('m&e': 'machinery and equipment' written in lower case)
     spellings: dict[str, frozenset[str]] = field(default_factory=dict)  # a name's other spellings in the documents
     # Words the documents never use, read as their nearest term ('money' -> 'funding'; assistant/bridge.py),
     # filled as questions bring them; and those with no term close enough.
@@ -136,11 +137,29 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
                                                  + [cell.header for cell in row.cells if cell.text == row.entity])))
     domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
                     table_common=table_common(chunks), table_words=table_words, table_entities=entities,
-                    names=capitalised(chunks), acronyms=written, spellings=spelling_variants(chunks))
+                    names=capitalised(chunks), acronyms=written, spellings=spelling_variants(chunks),
+                    terms=common_noun_acronyms(chunks, spelled, frequency, total))
     # Expanded with this domain's own acronyms ('aerospace and defence' describes an 'A&D' table).
     descriptions = tuple(frozenset(expand(set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}")), domain))
                          for t in described)
     return dataclasses.replace(domain, table_descriptions=descriptions)
+
+
+def common_noun_acronyms(chunks: list[Chunk], spelled: list[tuple[str, str]], frequency: dict[str, int],
+                         total: int) -> frozenset[str]:
+    """Acronyms of a thing, not of a body: the documents write what they stand for in lower case somewhere
+    ('machinery and equipment', for 'Machinery and Equipment sector' less its common last word), as they never
+    do a body's name ('Advanced … Institute'). A sentence about the thing may leave the acronym to its passage."""
+    text = " ".join(c.text for c in chunks if c.table is None)
+    out = set()
+    for key, meaning in spelled:
+        words = meaning.split()
+        while len(words) > 1 and frequency.get(stem(words[-1].lower()), 0) >= COMMON_SHARE * total:
+            words = words[:-1]  # ('sector': too common to be part of what is named)
+        phrase = " ".join(words).lower()
+        if len(words) > 1 and re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
+            out.add(key)
+    return frozenset(out)
 
 
 _WORD_IN_SENTENCE = re.compile(r"(?<=[a-z,;:] )([A-Za-z][A-Za-z&-]+)")

@@ -176,13 +176,18 @@ def figure_owners(sentence: str) -> list[str | None]:
 
 def stated_of_others(text: str, asked: set[str]) -> bool:
     """True when every sentence naming an asked country gives only other countries' figures ('Peru had 12%
-    … and has overtaken Chile' for Chile's share). A sentence naming it with no figure says something of it."""
-    mentions = [s for s in split_sentences(strip_superscripts(text)) if asked & {c for _, c in countries_in(s)}]
+    … and has overtaken Chile' for Chile's share), or a text never naming it states other countries' figures.
+    A sentence naming it with no figure says something of it."""
+    sentences = split_sentences(strip_superscripts(text))
+    mentions = [s for s in sentences if asked & {c for _, c in countries_in(s)}]
     for sentence in mentions:
         owners = set(figure_owners(sentence))
         if not owners or asked & owners or owners == {None}:
             return False
-    return bool(mentions)
+    if not mentions:  # never named: only figures of other countries ('the UK … $42 billion' for Japan's)
+        owners = {o for s in sentences for o in figure_owners(s)}
+        return bool(owners - {None})
+    return True
 
 
 def context_text(chunk: Chunk) -> str:
@@ -490,7 +495,11 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             # after; "one of the company's centres" further in does not (that company may be anyone).
             named_by_section = not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)
             scope = f"{window} {chunk.section} {chunk.heading}" if named_by_section else window
-            missing = [n for n in names if not name_present(n, scope)]
+            # A thing's acronym ('M&E') may be left to the passage, as 'the sector' is: not a body's name.
+            # (Within its own list item, where the passage is a list: a summary's bullets speak of different things.)
+            unit = next((item for item in bullet_items(chunk.text) if sentence in item), chunk.text)
+            missing = [n for n in names if not name_present(n, scope)
+                       and not (query.wants_number and n.lower() in active().terms and name_present(n, unit))]
             asked, other = area_mentions(query, window)
             if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic):
                 continue
