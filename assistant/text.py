@@ -20,7 +20,7 @@ get gets got getting gotten roughly approximately approx around just really actu
 # see assistant/domain.py). Keys and values are stems of words.
 SYNONYMS: dict[str, set[str]] = {
     "workforc": {"employ", "employment", "job"}, "job": {"employ", "employment"}, "headcount": {"employ", "employment"},
-    "staff": {"employ"}, "employe": {"employ", "employment"}, "worker": {"employ", "employment"},
+    "staff": {"employ"}, "work": {"employ", "job"}, "employe": {"employ", "employment"}, "worker": {"employ", "employment"},
     "firm": {"enterpris", "busi", "compani"}, "busi": {"enterpris", "firm"}, "compani": {"enterpris", "firm"},
     "enterpris": {"busi", "firm"},
     "gdp": {"gross"}, "worth": {"valu"}, "spend": {"expenditur"}, "r&d": {"research", "develop"},
