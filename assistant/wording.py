@@ -76,7 +76,8 @@ def vocabulary(texts: list[str]) -> Counter:
 def correct(word: str, words: Counter) -> str:
     """The documents' most used word within one or two typos of `word`, or the word itself."""
     low = word.lower()
-    if low not in words and low.endswith("s") and low[:-1] in words and stem(low[:-1]) in active().names:
+    if low not in words and low.endswith("s") and low[:-1] in words and (stem(low[:-1]) in active().names
+                                                                         or _is_country(low[:-1])):
         return word[:-1] + "'s"  # "germanys" typed for "Germany's" (a name of the documents', not "caveats")
     if low in words or stem(low) in _stems(words):
         return word  # another form of a word the documents use ("compare" for "compared") is no typo
@@ -91,6 +92,13 @@ def correct(word: str, words: Counter) -> str:
     doubled = None if low in english_words() else next(
         (w for w in (low[:i + 1] + low[i:] for i in range(len(low))) if w in english_words()), None)
     return doubled or shortened(low, words) or word
+
+
+def _is_country(word: str) -> bool:
+    """A country's name ('sweden'), also one the documents give only in a table (where no capital tells a name)."""
+    from assistant.evidence import country_of  # (imported here: evidence reads this module's vocabulary)
+
+    return bool(country_of(word))
 
 
 MIN_SHORTENED = 3  # 'adv', 'incl', 'grads': chat cuts words short; shorter cuts could be anything

@@ -78,3 +78,10 @@ def test_countries_are_found_by_any_of_their_names():
     assert name_present("Dutch", "the Netherlands")
     assert not name_present("American", "firms used robots")  # "us" is a whole word, never a prefix of "used"
     assert not name_present("Swedish", "the Aachen cluster in Germany")
+
+
+def test_a_country_typed_without_its_apostrophe_is_its_possessive():
+    # A country the documents name only in a table (no capital in running text tells it is a name) still counts.
+    words = vocabulary(["Country | Value", "Ruritania | 12", "Sweden | 13"])
+    assert normalise("whats swedens productivity", words) == "what is sweden's productivity"
+    assert normalise("how many caveats", Counter({"caveat": 2})) == "how many caveats"  # no country: no possessive
