@@ -67,6 +67,13 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
                      r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
+# A chat question typed as a short bare noun phrase ("japans share of global exports 2022"), no word of asking in
+# it, asks for its measure's value.
+_ASKING = re.compile(r"\b(?:what|which|who|whom|whose|how|why|when|where|tell|give|list|show|summari[sz]e|explain|"
+                     r"describe|outline|compare|compared|comparison|versus|vs|define|overview|briefing|source)\b", re.I)
+_MEASURE_NOUN = re.compile(r"\b(?:share|value|number|worth|balance|productivity|rank|ranking|rate|total|size|"
+                           r"level|amount|percentage|proportion|turnover|figure|employment|budget|cost|exports|imports)\b",
+                           re.I)
 _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|numbers|what (share|proportion|percentage|rate)|by how much|to one decimal|exact|"
                            r"^what (turnover|value|revenue|amount|budget|funding|growth|productivity|employment|sales|income) |"
                            r"what (was|is|were|are) .*\b(value|number|worth|balance|productivity|rank|quotient|lq|share|rate|total|"
@@ -179,7 +186,8 @@ def analyse(question: str) -> Query:
     query.areas = _areas(text)
     words = re.findall(r"[a-z0-9]+", text.lower())
     query.ordinal = next((ORDINALS[w] for w in words if w in ORDINALS), None)
-    query.wants_number = bool(_WANTS_NUMBER.search(text))
+    query.wants_number = bool(_WANTS_NUMBER.search(text) or (not _ASKING.search(text) and len(text.split()) <= 10
+                                                             and _MEASURE_NOUN.search(text)))
     query.wants_entity = bool(_WHICH_ENTITY.search(text)) or text.lower().startswith(("which", "who"))
     counted = _COUNTED.search(text)
     # "how many times bigger" asks for a ratio; "the largest number of X" for a ranking: neither counts X.

@@ -146,6 +146,16 @@ def test_the_noun_counted_stops_at_a_relative_pronoun():
     assert analyse("Where does the figure for the number of people that were employed come from?").counted == "people"
 
 
+def test_a_bare_noun_phrase_naming_a_measure_asks_for_its_value():
+    from assistant.query import analyse
+
+    assert analyse("ruritanias share of global widget exports 2022").wants_number
+    assert analyse("widget turnover in 2021").wants_number
+    # A word of asking, or a long sentence, is read as usual: a comparison or a request is not a bare figure.
+    assert not analyse("widget employment in the north vs the south, how do they compare").wants_number
+    assert not analyse("summarise the widget exports section").wants_number
+
+
 def test_a_why_question_is_answered_with_reasons_not_a_figure(bot):
     answer = bot.answer("Why did the UK's M&E trade deficit change between 2011 and 2022?")
     assert "increasing imports" in answer.text and "computed from the two values" not in answer.text, answer.text
