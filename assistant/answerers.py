@@ -33,7 +33,7 @@ from assistant.figures import measures_met
 from assistant.query import ASKS_REASON, Query
 from assistant.summary import answer_summary, reading_order, section_overview, summarise_overview
 from assistant.table_answers import answer_from_tables
-from assistant.table_ops import operate, years_given
+from assistant.table_ops import asks_rows, operate, years_given
 from assistant.text import split_sentences, stems
 from ingest.records import FigureRow, Hit
 from ingest.settings import Settings
@@ -262,6 +262,8 @@ def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
 
 def propose_table(ctx: AnswerContext) -> Candidate | None:
     """A value, comparison, change or ranking from the typed table records."""
+    if asks_rows(ctx.query.text):
+        return None  # "how many have higher X than the UK": the rows meeting it (a table operation), not the UK's row
     query = ctx.query if ctx.query.kind in {"figure", "compare", "fact", "locator"} else ctx.as_kind("figure")
     cites = Citations(ctx.loaded)
     found = answer_from_tables(query, ctx.loaded, cites)

@@ -246,7 +246,8 @@ def _cell_fit(query: Query, table: Table, cell: Cell, measure: set[str], wants_r
 
 # Words of an operation over a table's rows ("the three biggest combined"), not of what it measures.
 OPERATION_STEMS = frozenset(stems(" ".join(MAX_WORDS.pattern.strip("\\b()").split("|") + MIN_WORDS.pattern.strip("\\b()").split("|"))
-                                  + " one two three four five six seven eight nine ten combined total sum altogether together"))
+                                  + " one two three four five six seven eight nine ten combined total sum altogether together"
+                                  + " same equal identical match matches other table"))
 
 
 def _split_hyphens(found: list[str]) -> set[str]:

@@ -32,7 +32,7 @@ from assistant.figures import (
     premise,
 )
 from assistant.query import Query
-from assistant.text import expand, stems
+from assistant.text import YEAR, expand, stems
 from ingest.records import Cell, Chunk, FigureRow, TableRow
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -85,6 +85,15 @@ class Column:
         header = self.rows[0].cells[self.index].header if self.rows else ""
         return f"{header} in {self.year}" if self.year and str(self.year) not in header else header
 
+    @property
+    def rows_are(self) -> str:
+        """What the rows are, from the header over their labels ('OECD Country' -> 'countries', its last word
+        being its noun); 'rows' when the labels have no header."""
+        row = self.rows[0] if self.rows else None
+        label = next((c.header for c in row.cells if c.text == row.entity and c.header.strip()), "") if row else ""
+        noun = label.split()[-1].lower() if label.split() else ""
+        return plural(noun) if noun.isalpha() else "rows"
+
     def value(self, row: TableRow) -> float:
         return float(row.cells[self.index].value)
 
@@ -96,6 +105,13 @@ class Column:
         return int(row.cells[index].value) if index is not None and row.cells[index].value is not None else None
 
 
+def plural(noun: str) -> str:
+    """English plural of a one-word noun ('country' -> 'countries', 'region' -> 'regions')."""
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+
+
 def rank_index(chunk: Chunk) -> int | None:
     return next((i for i, h in enumerate(chunk.table.headers) if h.strip().lower() == "rank"), None)
 
@@ -103,6 +119,22 @@ def rank_index(chunk: Chunk) -> int | None:
 def asks_filter(text: str) -> bool:
     """Whether the question asks for the rows above or below a number or another row ('less than $20 billion')."""
     return bool(_ABOVE.search(text) or _BELOW.search(text) or _THAN_ROW.search(text))
+
+
+def asks_rows(text: str) -> bool:
+    """Whether the question asks which rows, or how many, meet a condition ('how many have higher X than the UK',
+    'which has the same X as the UK'): the named row's own values are then no answer."""
+    threshold = _ABOVE.search(text) or _BELOW.search(text)
+    if threshold and YEAR.fullmatch(threshold.group(2)) and not _THAN_ROW.search(text):
+        return False  # "over 2011-2022" is a period, not a value to be above
+    return (asks_filter(text) or bool(_SAME.search(text))) and bool(
+        _ASKS_ENTITY_IN.search(text) or (_COUNT.search(text) and not _RATIO.search(text)))
+
+
+_ASKS_ENTITY_IN = re.compile(r"(?:^|[,:;.]\s)\W*(?:which|what|who)\b", re.I)  # also after a lead-in ("For X, which …")
+
+
+_SAME = re.compile(r"\b(?:same|equal(?:s|led)?|identical|match(?:es|ed|ing)?|tied|level with|as much as)\b", re.I)
 
 
 def asks_total(text: str) -> bool:
@@ -248,6 +280,15 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                 f"{' + '.join(format_value(column.cell(r)) for r in rows)} ({', '.join(r.entity for r in rows)}). "
                 f"{cite(column.chunk)}", figures(column, rows))
 
+    if _SAME.search(text) and len(pair) == 1:  # "which country has the same value added as the UK?"
+        reference = pair[0]
+        same = [r for r in column.rows if r is not reference and column.value(r) == column.value(reference)]
+        listed = "; ".join(describe(column, r) for r in [reference, *same])
+        lead = (f"{', '.join(r.entity for r in same)} {'has' if len(same) == 1 else 'have'} the same {column.header} as "
+                f"{reference.entity}" if same else f"None of the other {column.rows_are} listed has the same "
+                f"{column.header} as {reference.entity}")
+        return f"{lead} in {column.where}: {listed}. {cite(column.chunk)}", figures(column, [reference, *same])
+
     threshold = _ABOVE.search(text) or _BELOW.search(text)
     than = _THAN_ROW.search(text)
     reference = next((r for r in column.rows if than and mentioned(r.entity, than.group(2))), None)
@@ -266,8 +307,9 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
         side = "above" if above else "below"
         if reference is not None and NEGATIVE_NOUNS.search(text) and limit < 0:
             side = f"a {'bigger' if not above else 'smaller'} {NEGATIVE_NOUNS.search(text).group(1).lower()} than"
-        listed = "; ".join(describe(column, r) for r in rows) or "none of the rows listed"
-        head = f"{len(rows)} of the {len(column.rows)} rows listed in {column.where} have {column.header} {side} {label}"
+        listed = "; ".join(describe(column, r) for r in rows) or f"none of the {column.rows_are} listed"
+        head = (f"{len(rows)} of the {len(column.rows)} {column.rows_are} listed in {column.where} have {column.header} "
+                f"{side} {label}")
         return f"{head}: {listed}. {cite(column.chunk)}", figures(column, rows)
 
     if n or MAX_WORDS.search(text) or MIN_WORDS.search(text) or re.search(r"\blast\b", text, re.I):
@@ -291,7 +333,8 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
         if n and n > 1:
             lines = "\n".join(f"{i}. {describe(column, r)}" for i, r in enumerate(ordered, 1))
             return f"{column.where} — the {n} {which}: {cite(column.chunk)}\n{lines}", figures(column, ordered)
-        return f"{ordered[0].entity} — {which} in {column.where}: {describe(column, ordered[0])}. {cite(column.chunk)}", \
+        return (f"{ordered[0].entity} — {which} in {column.where} ({column.header}): {describe(column, ordered[0])}. "
+                f"{cite(column.chunk)}"), \
             figures(column, ordered)
 
     if _COUNT.search(text) and not named(column):

@@ -28,6 +28,7 @@ SYNONYMS: dict[str, set[str]] = {
     "deficit": {"balanc"}, "surplus": {"balanc"}, "balanc": {"deficit"}, "cagr": {"compound", "growth"},
     "grow": {"growth", "cagr"}, "growth": {"grow", "cagr"}, "rate": {"cagr"}, "rank": {"ranked", "rank"}, "britain": {"gb"}, "gb": {"britain"},
     "product": {"productiv"}, "lead": {"led"}, "led": {"lead"}, "fee": {"charg"}, "fund": {"grant", "fund"}, "grant": {"fund"},
+    "add": {"ad"},  # (the stemmer makes 'added' 'ad' but 'adds' 'add')
     # money in and out: what is sold or bought across borders is exported or imported; earnings are turnover
     "money": {"fund", "grant", "financ", "invest"}, "cash": {"fund", "grant", "financ", "invest"},
     "sell": {"export", "turnov", "sale"}, "sold": {"export", "turnov", "sale"}, "sale": {"turnov"},

@@ -243,13 +243,31 @@ def test_a_sentence_stating_another_measure_is_not_evidence_for_a_figure(bot):
 
 def test_rows_under_a_limit_are_listed_not_the_whole_column(bot):
     answer = bot.answer("Which OECD countries in the value added table are under $20 billion?")
-    head = "4 of the 10 rows listed in Table 2-2 have Value added (US$, billion) in 2021 below $20 billion"
+    head = "4 of the 10 countries listed in Table 2-2 have Value added (US$, billion) in 2021 below $20 billion"
     assert answer.text.startswith(head), answer.text  # the column and year the rows were read from, then the limit
     assert all(country in answer.text for country in ("Mexico", "Switzerland", "Sweden", "France"))
     assert "Japan" not in answer.text
     answer = bot.answer("How many countries in Table 2-2 have a higher labour productivity than the UK?")
-    head = "4 of the 10 rows listed in Table 2-2 have Labour productivity (US$, thousand) in 2021 above UK"
+    head = "4 of the 10 countries listed in Table 2-2 have Labour productivity (US$, thousand) in 2021 above UK"
     assert answer.text.startswith(head), answer.text  # not the UK's row
+    answer = bot.answer("How many of the ten countries in Table 2-2 have higher labour productivity than the UK?")
+    assert answer.text.startswith(head), answer.text  # the measure between 'higher' and 'than'
+    answer = bot.answer("how many countries in table 2-2 have value added over 100bn")
+    assert answer.text.startswith("3 of the 10 countries listed"), answer.text  # counted as asked: countries
+
+
+def test_rows_with_the_same_value_as_a_named_row(bot):
+    for question in ("Which other country adds the same value from machinery making as the UK in the OECD table?",
+                     "For a briefing table, which country has the same US$22bn value added as the UK in 2021?"):
+        answer = bot.answer(question)
+        assert answer.text.startswith("Netherlands has the same Value added"), answer.text
+        assert "UK: US$22 billion; Netherlands: US$22 billion" in answer.text, answer.text
+
+
+def test_the_top_row_is_given_with_the_year_of_its_column(bot):
+    answer = bot.answer("According to Table 2-2, which OECD country had the highest labour productivity in 2021?")
+    assert answer.text.startswith("Netherlands — largest in Table 2-2 (Labour productivity"), answer.text
+    assert "2021" in answer.text and "US$235 thousand" in answer.text, answer.text
 
 
 def test_chat_words_that_ask_nothing_do_not_count_against_an_answer(bot):
