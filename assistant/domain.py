@@ -51,6 +51,7 @@ class Domain:
     names: frozenset[str] = frozenset()  # stems of words the documents write capitalised: names, not measures
     acronyms: frozenset[str] = frozenset()  # words the documents write with two capitals or more (lower case)
     terms: frozenset[str] = frozenset()  # acronyms of common nouns ('m&e': 'machinery and equipment' written in lower case)
+    year_names: dict[str, str] = field(default_factory=dict)  # 'invest 2035' -> 'Invest 2035': a name, not a year
     spellings: dict[str, frozenset[str]] = field(default_factory=dict)  # a name's other spellings in the documents
     # Words the documents never use, read as their nearest term ('money' -> 'funding'; assistant/bridge.py),
     # filled as questions bring them; and those with no term close enough.
@@ -138,7 +139,7 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
     domain = Domain(acronym_stems=acronym_stems, acronym_marks=acronym_marks, subject=subject,
                     table_common=table_common(chunks), table_words=table_words, table_entities=entities,
                     names=capitalised(chunks), acronyms=written, spellings=spelling_variants(chunks),
-                    terms=common_noun_acronyms(chunks, spelled, frequency, total))
+                    terms=common_noun_acronyms(chunks, spelled, frequency, total), year_names=names_with_years(chunks))
     # Expanded with this domain's own acronyms ('aerospace and defence' describes an 'A&D' table).
     descriptions = tuple(frozenset(expand(set(stems(f"{t.title} {t.panel} {' '.join(t.headers)}")), domain))
                          for t in described)
@@ -160,6 +161,22 @@ def common_noun_acronyms(chunks: list[Chunk], spelled: list[tuple[str, str]], fr
         if len(words) > 1 and re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
             out.add(key)
     return frozenset(out)
+
+
+_NAME_AND_YEAR = re.compile(r"(?<=[a-z,;:] )([A-Z][a-z]+ (?:19|20)\d{2})\b")
+
+
+def names_with_years(chunks: list[Chunk]) -> dict[str, str]:
+    """Names that end in a year ('Invest 2035', 'Hannover Messe 2025'), as written mid-sentence: a question typing
+    them in lower case ('how many priority sectors are in invest 2035') names them, and asks about no year."""
+    from assistant.query import NOT_NAME_BEFORE_YEAR  # (imported here: query reads this module's vocabulary)
+
+    found: dict[str, str] = {}
+    for chunk in chunks:
+        for name in _NAME_AND_YEAR.findall(chunk.text):
+            if name.split()[0].lower() not in NOT_NAME_BEFORE_YEAR:
+                found[name.lower()] = name
+    return found
 
 
 _WORD_IN_SENTENCE = re.compile(r"(?<=[a-z,;:] )([A-Za-z][A-Za-z&-]+)")

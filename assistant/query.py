@@ -51,15 +51,16 @@ _TREND = re.compile(r"^(?=.*\bhow\b)(?=.*\b(?:chang|evolv|develop|shift|spread|d
 _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references for|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
                      r"which (report|evaluation|study|dataset|survey|analysis)|"
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"
-                     r"where (?:does|do|did) the (?:[\w'’%.,$£€-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
+                     r"where (?:does|do|did) the (?:[\w&'’%.,$£€-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
                      r"data|number|statistic|ranking|assertion)s?\b.{0,160}\b(?:come|comes|came) from|"
                      # "where's the stat on … from", "where is that figure from"
-                     r"where (?:is|are|was|were) (?:the|that|this) (?:[\w'’%.,$£€-]+ ){0,6}?(?:claim|statement|figure|estimate|"
+                     r"where (?:is|are|was|were) (?:the|that|this) (?:[\w&'’%.,$£€-]+ ){0,6}?(?:claim|statement|figure|estimate|"
                      r"finding|data|number|stat|statistic|ranking|table|chart|graph|map|definition|quote|list)s?\b.{0,160}\bfrom\b|"
                      # "where does the report get the ranking of …": where the documents took it from
                      r"where (?:does|did|do) (?:the (?:report|study|document|paper|author)s?|they|it) (?:get|take|obtain)s?\b|"
                      # "who says so?", "according to whom?": whoever made the claim is its source
                      r"who (?:says|said|claims?|claimed|states?|stated) (?:so|that|this|it)\b|according to whom|says who|"
+                     r"^whose (?:data|figures?|numbers?|statistics|estimates?|research|analysis)\b|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated)\b|"
                      # "what data does the chart … draw on", "which dataset is the table based on"
@@ -84,7 +85,7 @@ _WANTS_NUMBER = re.compile(r"\b(how (many|much|large|big)|numbers|what (share|pr
 # The counted noun ends its phrase: "how many small furniture enterprises were there" counts enterprises.
 # A year that ends a name ("Vision 2030", "Horizon 2020") dates nothing the question asks about.
 _YEAR_IN_NAME = re.compile(r"\b([A-Z][A-Za-z]+) ((?:19|20)\d{2})\b")
-_NOT_NAME_BEFORE_YEAR = {"in", "by", "since", "from", "to", "for", "until", "till", "before", "after", "of", "and", "or",
+NOT_NAME_BEFORE_YEAR = {"in", "by", "since", "from", "to", "for", "until", "till", "before", "after", "of", "and", "or",
                          "between", "during", "around", "circa", "c", "early", "late", "mid", "summer", "winter", "spring",
                          "autumn", "fall", "january", "february", "march", "april", "may", "june", "july", "august",
                          "september", "october", "november", "december", "fy", "q1", "q2", "q3", "q4", "year", "the"}
@@ -180,7 +181,7 @@ def analyse(question: str) -> Query:
     query = Query(text=text)
     query.stems = set(stems(text))
     query.expanded = expand(query.stems)
-    named = {m.group(2) for m in _YEAR_IN_NAME.finditer(text) if m.group(1).lower() not in _NOT_NAME_BEFORE_YEAR}
+    named = {m.group(2) for m in _YEAR_IN_NAME.finditer(text) if m.group(1).lower() not in NOT_NAME_BEFORE_YEAR}
     query.years = [int(y) for y in YEAR.findall(text) if y not in named]
     query.locators = _locators(text)
     query.areas = _areas(text)

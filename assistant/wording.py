@@ -174,4 +174,8 @@ def normalise(question: str, words: Counter | None = None) -> str:
     for pattern, plain in EVERYDAY:
         text = pattern.sub(plain, text)
     text = spell_out(PLAIN_WORDS.sub(" ", text), words)
-    return name_measures(text, words) if words is not None else text
+    if words is None:
+        return text
+    for typed, written in active().year_names.items():  # "invest 2035" is the documents' "Invest 2035"
+        text = re.sub(rf"\b{re.escape(typed)}\b", written, text, flags=re.I)
+    return name_measures(text, words)

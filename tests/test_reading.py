@@ -146,6 +146,19 @@ def test_the_noun_counted_stops_at_a_relative_pronoun():
     assert analyse("Where does the figure for the number of people that were employed come from?").counted == "people"
 
 
+def test_a_name_ending_in_a_year_typed_in_lower_case_is_still_a_name(bot):
+    query = bot.understand("how many priority sectors r in invest 2035")
+    assert "Invest 2035" in query.text and query.years == [], (query.text, query.years)
+    assert bot.understand("uk exports 2022").years == [2022]  # a year after a word the documents never title
+
+
+def test_where_a_figure_with_an_acronym_in_it_is_from_is_a_source_question():
+    from assistant.query import analyse
+
+    assert analyse("Where is the UK's M&E trade deficit in 2022 figure from?").kind == "source"
+    assert analyse("whose data").kind == "source"
+
+
 def test_a_bare_noun_phrase_naming_a_measure_asks_for_its_value():
     from assistant.query import analyse
 
