@@ -26,6 +26,7 @@ from assistant.domain import active
 from assistant.evidence import (
     ASKS_SHARE_OF,
     counted_of,
+    countries_in,
     country_of,
     counts_beside,
     name_present,
@@ -314,7 +315,8 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     years_met = (candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
-            and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate))
+            and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate)
+            and _country_named(query, candidate))
 
 
 _WORLDWIDE = re.compile(r"\b(?:internationally|worldwide|globally|across the (?:world|globe)|around the world)\b", re.I)
@@ -352,6 +354,18 @@ def _kind_named(query: Query, candidate: Candidate) -> bool:
     stated = _stated(candidate.text)  # the body named beside what the question names it for, in its own words
     return bool(re.search(_NAMED_KINDS[kind], stated)) and all(
         re.search(rf"\b{re.escape(word)}", stated, re.I) for name in names_in(query.text) for word in name.split())
+
+
+_ASKS_COUNTRY = re.compile(r"(?:^|[,:;.]\s)\W*(?:which|what)\s+(?:\w+\s+)?(?:countr(?:y|ies)|nations?)\b", re.I)
+
+
+def _country_named(query: Query, candidate: Candidate) -> bool:
+    """'Which country …' is answered by naming a country the question does not: 'the UK ranked fifth …' does not
+    answer 'which country has the same value added as the UK'."""
+    if not _ASKS_COUNTRY.search(query.text) or query.kind in {"source", "summary"}:
+        return True
+    asked = {c for c in (country_of(n) for n in [*names_in(query.text), *query.areas]) if c}
+    return any(country not in asked for _, country in countries_in(_stated(candidate.text)))
 
 
 def _stated(text: str) -> str:

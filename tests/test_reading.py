@@ -271,7 +271,8 @@ def test_rows_under_a_limit_are_listed_not_the_whole_column(bot):
 
 def test_rows_with_the_same_value_as_a_named_row(bot):
     for question in ("Which other country adds the same value from machinery making as the UK in the OECD table?",
-                     "For a briefing table, which country has the same US$22bn value added as the UK in 2021?"):
+                     "For a briefing table, which country has the same US$22bn value added as the UK in 2021?",
+                     "which country has the same value added as the uk in the oecd table"):
         answer = bot.answer(question)
         assert answer.text.startswith("Netherlands has the same Value added"), answer.text
         assert "UK: US$22 billion; Netherlands: US$22 billion" in answer.text, answer.text
