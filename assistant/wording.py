@@ -53,6 +53,11 @@ PERSONA_CLAUSE = re.compile(r"^\s*as an?\s+(?!(?:share|proportion|percent(?:age)
 FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide|deck|presentation|memo|email|note|"
                           r"question|q)(?:\s+[A-Za-z'’]+){0,3}\s*[:–—]\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
                           r"are|was|were|do|does|did|can|could|has|have|had)\b)", re.I)
+# Asking to be told ("I'd like to know how many …", "can you tell me what …"): the question is what follows.
+WANTS_TO_KNOW = re.compile(r"^\s*(?:(?:i'?d|i would) (?:like|love) to (?:know|find out)|i (?:want|need|wanted) to (?:know|find out)|"
+                           r"i(?:'?m| am| was) wondering|i wonder|(?:can|could|would) you (?:please )?(?:tell|show) me|"
+                           r"please tell me|tell me|do you know|any idea)\s*,?\s*(?=(?:what|which|who|whom|whose|where|when|why|"
+                           r"how)\b)", re.I)
 # Everyday English for the top of a ranking and for the ranking itself.
 EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "top"),
             (re.compile(r"\bleague table(s?)\b", re.I), r"ranking\1"),
@@ -170,7 +175,7 @@ def spell_out(text: str, words: Counter | None = None) -> str:
 def normalise(question: str, words: Counter | None = None) -> str:
     """The question as asked: who asks and for what output left out, everyday ranking words plain, chat
     shorthand spelt out, typos corrected (towards `words`, when given) and measures named as the documents do."""
-    text = FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA_CLAUSE.sub("", PERSONA.sub("", question))))
+    text = WANTS_TO_KNOW.sub("", FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA_CLAUSE.sub("", PERSONA.sub("", question)))))
     for pattern, plain in EVERYDAY:
         text = pattern.sub(plain, text)
     text = spell_out(PLAIN_WORDS.sub(" ", text), words)

@@ -40,6 +40,10 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("As a local economic development officer, how many jobs are there?") == "how many jobs are there?"
     assert normalise("As a share of output, how big is trade?") == "As a share of output, how big is trade?"
     assert normalise("As a result, what happened to exports?") == "As a result, what happened to exports?"
+    # Asking to be told is not the question: what follows is ("tell me about X" has no question after it: kept).
+    assert normalise("I'd like to know how many jobs there are") == "how many jobs there are"
+    assert normalise("Can you tell me which firms export?") == "which firms export?"
+    assert normalise("tell me about exports") == "tell me about exports"
     # A general abbreviation the documents never use is spelt out; one they use stays.
     assert normalise("where is acme's hq", WORDS) == "where is acme's headquarters"
     assert normalise("where is the hq", Counter({"hq": 2})) == "where is the hq"
