@@ -276,11 +276,17 @@ def question_form(text: str, frequency: dict[str, int]) -> str:
         low = word.lower().strip("'’")
         if word[0].isdigit():
             words.append("N")
-        elif low in FORM_WORDS or low in STOPWORDS or not frequency.get(stem(low.removesuffix("'s").removesuffix("’s"))):
+        elif low in FORM_WORDS or low in STOPWORDS or not _documents_term(stem(low.removesuffix("'s").removesuffix("’s")),
+                                                                          frequency):
             words.append(word)  # words of asking, and words the documents never use (an off-topic question's)
         else:
             words.append("X")
     return " ".join(words)
+
+
+def _documents_term(key: str, frequency: dict[str, int]) -> bool:
+    """Whether the documents use the word, or a synonym or nearest term it is read as ('sell' for 'export')."""
+    return bool(frequency.get(key)) or any(frequency.get(other) for other in expand({key}) - {key})
 
 
 def form_vector(ctx: AnswerContext) -> np.ndarray | None:
