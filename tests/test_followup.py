@@ -103,6 +103,8 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What was the UK's trade balance in 2022?"], "and eleven years earlier?",  # a time counted from the last
      "What was the UK's trade balance in 2011?"),
     (["What was the UK's trade balance in 2011?"], "and the following year?", "What was the UK's trade balance in 2012?"),
+    (["How many people does AMBA employ?"], "What about Fecken Kirfel?",  # an acronym as a verb's subject
+     "How many people does Fecken Kirfel employ?"),
 ]
 
 
