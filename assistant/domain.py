@@ -50,8 +50,8 @@ class Domain:
     table_entities: frozenset[str] = frozenset()  # stems of row labels: who, not what
     names: frozenset[str] = frozenset()  # stems of words the documents write capitalised: names, not measures
     acronyms: frozenset[str] = frozenset()  # words the documents write with two capitals or more (lower case)
-    terms: frozenset[str] = frozenset()  # acronyms of common nouns ('m&e': 'machinery and equipment' written in lower case)
-    year_names: dict[str, str] = field(default_factory=dict)  # 'invest 2035' -> 'Invest 2035': a name, not a year
+    terms: frozenset[str] = frozenset()  # acronyms of common nouns ('f&b': 'food and beverage' written in lower case)
+    year_names: dict[str, str] = field(default_factory=dict)  # 'vision 2040' -> 'Vision 2040': a name, not a year
     spellings: dict[str, frozenset[str]] = field(default_factory=dict)  # a name's other spellings in the documents
     # Words the documents never use, read as their nearest term ('money' -> 'funding'; assistant/bridge.py),
     # filled as questions bring them; and those with no term close enough.
@@ -149,7 +149,7 @@ def build_domain(chunks: list[Chunk], glossary: list[GlossaryEntry], frequency: 
 def common_noun_acronyms(chunks: list[Chunk], spelled: list[tuple[str, str]], frequency: dict[str, int],
                          total: int) -> frozenset[str]:
     """Acronyms of a thing, not of a body: the documents write what they stand for in lower case somewhere
-    ('machinery and equipment', for 'Machinery and Equipment sector' less its common last word), as they never
+    ('food and beverage', for 'Food and Beverage sector' less its common last word), as they never
     do a body's name ('Advanced … Institute'). A sentence about the thing may leave the acronym to its passage."""
     text = " ".join(c.text for c in chunks if c.table is None)
     out = set()
@@ -167,8 +167,8 @@ _NAME_AND_YEAR = re.compile(r"(?<=[a-z,;:] )([A-Z][a-z]+ (?:19|20)\d{2})\b")
 
 
 def names_with_years(chunks: list[Chunk]) -> dict[str, str]:
-    """Names that end in a year ('Invest 2035', 'Hannover Messe 2025'), as written mid-sentence: a question typing
-    them in lower case ('how many priority sectors are in invest 2035') names them, and asks about no year."""
+    """Names that end in a year ('Vision 2040', 'Expo 2030'), as written mid-sentence: a question typing them in
+    lower case ('how many goals are in vision 2040') names them, and asks about no year."""
     from assistant.query import NOT_NAME_BEFORE_YEAR  # (imported here: query reads this module's vocabulary)
 
     found: dict[str, str] = {}

@@ -495,7 +495,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             # after; "one of the company's centres" further in does not (that company may be anyone).
             named_by_section = not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)
             scope = f"{window} {chunk.section} {chunk.heading}" if named_by_section else window
-            # A thing's acronym ('M&E') may be left to the passage, as 'the sector' is: not a body's name.
+            # A thing's acronym ('F&B') may be left to the passage, as 'the sector' is: not a body's name.
             # (Within its own list item, where the passage is a list: a summary's bullets speak of different things.)
             unit = next((item for item in bullet_items(chunk.text) if sentence in item), chunk.text)
             missing = [n for n in names if not name_present(n, scope)

@@ -998,7 +998,7 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
             modifier = _modifies(before, old)
             core = names.surface(name.key, name.core)
             after = re.match(r"\s+([\w&]+)", text[old.end:])
-            # ("does AMBA employ": after "do" or a modal the name is a verb's subject, not a noun's modifier)
+            # ("does ACME employ": after "do" or a modal the name is a verb's subject, not a noun's modifier)
             subject = re.search(r"\b(?:do|does|did|can|could|will|would|should|may|might)\s+$",
                                 text[:old.start], re.I)
             if (not old.article and not old.possessive and old.core.isupper() and not core.isupper() and after

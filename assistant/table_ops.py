@@ -87,7 +87,7 @@ class Column:
 
     @property
     def rows_are(self) -> str:
-        """What the rows are, from the header over their labels ('OECD Country' -> 'countries', its last word
+        """What the rows are, from the header over their labels ('Member Country' -> 'countries', its last word
         being its noun); 'rows' when the labels have no header."""
         row = self.rows[0] if self.rows else None
         label = next((c.header for c in row.cells if c.text == row.entity and c.header.strip()), "") if row else ""

@@ -181,6 +181,6 @@ def normalise(question: str, words: Counter | None = None) -> str:
     text = spell_out(PLAIN_WORDS.sub(" ", text), words)
     if words is None:
         return text
-    for typed, written in active().year_names.items():  # "invest 2035" is the documents' "Invest 2035"
+    for typed, written in active().year_names.items():  # "vision 2040" is the documents' "Vision 2040"
         text = re.sub(rf"\b{re.escape(typed)}\b", written, text, flags=re.I)
     return name_measures(text, words)
