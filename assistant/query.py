@@ -63,6 +63,9 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"^whose (?:data|figures?|numbers?|statistics|estimates?|research|analysis)\b|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated)\b|"
+                     # "which department put out the strategy", "publisher and year for the reference list"
+                     r"^(?:who|which [\w ]{1,40}?) (?:put|puts) out\b|^which [\w ]{1,40}? (?:published|issued|released)\b|"
+                     r"\bpublisher\b|"
                      # "what data does the chart … draw on", "which dataset is the table based on"
                      r"(?:chart|figure|table|graph|map|estimate|ranking|analysis)\b.{0,120}\b(?:draws?|drew|drawn|rel(?:y|ies)) on|"
                      r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)
