@@ -62,7 +62,8 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"who (?:says|said|claims?|claimed|states?|stated) (?:so|that|this|it)\b|according to whom|says who|"
                      r"^whose (?:data|figures?|numbers?|statistics|estimates?|research|analysis)\b|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
-                     r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated)\b|"
+                     r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated|evaluated|assessed)\b|"
+                     r"^who (?:did|carried out|conducted|ran) (?:the|that|this) (?:evaluation|review|study|analysis|survey)\b|"
                      # "which department put out the strategy", "publisher and year for the reference list"
                      r"^(?:who|which [\w ]{1,40}?) (?:put|puts) out\b|^which [\w ]{1,40}? (?:published|issued|released)\b|"
                      r"\bpublisher\b|"

@@ -161,6 +161,7 @@ def test_where_a_figure_with_an_acronym_in_it_is_from_is_a_source_question():
     assert analyse("Which government department put out the Widget Strategy?").kind == "source"
     assert analyse("Who put out the widget white paper?").kind == "source"
     assert analyse("Widget white paper: publisher and year for the reference list.").kind == "source"
+    assert analyse("who did that evaluation?").kind == "source" and analyse("Who evaluated the scheme?").kind == "source"
 
 
 def test_a_bare_noun_phrase_naming_a_measure_asks_for_its_value():
