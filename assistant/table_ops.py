@@ -47,7 +47,7 @@ _ABOVE = re.compile(r"\b(above|over|more than|greater than|higher than|bigger th
 _BELOW = re.compile(r"\b(below|under|less than|fewer than|lower than|smaller than|at most)\s+(?:the\s+)?"
                     r"(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
 _THAN_ROW = re.compile(r"\b(bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
-                       r"(?:\w+\s+){0,3}?than\s+(?:that of\s+)?(?:the\s+)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)")
+                       r"(?:[\w&'’-]+\s+){0,4}?than\s+(?:that of\s+)?(?:the\s+)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)")
 _SUM = re.compile(r"\b(combined|in total|sum|altogether|together|add(?:ed)? up|total (?:of|for))\b", re.I)
 _ASKS_ENTITY = re.compile(r"^\W*(?:which|what|who)\b", re.I)  # asks for a row, not about the one it names
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)

@@ -270,6 +270,8 @@ def test_rows_under_a_limit_are_listed_not_the_whole_column(bot):
     assert answer.text.startswith(head), answer.text  # not the UK's row
     answer = bot.answer("How many of the ten countries in Table 2-2 have higher labour productivity than the UK?")
     assert answer.text.startswith(head), answer.text  # the measure between 'higher' and 'than'
+    answer = bot.answer("How many Table 2-2 countries have a higher M&E labour productivity than the UK?")
+    assert answer.text.startswith(head), answer.text  # an acronym with '&' in that measure
     answer = bot.answer("how many countries in table 2-2 have value added over 100bn")
     assert answer.text.startswith("3 of the 10 countries listed"), answer.text  # counted as asked: countries
 
