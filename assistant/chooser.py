@@ -41,6 +41,7 @@ from assistant.figures import contradicted, denied_change, measures_met
 from assistant.query import AREA_PATTERNS, ASKS_REASON, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
+from assistant.table_ops import asks_position
 from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
 from ingest.records import Answer, Hit
 from ingest.settings import Settings
@@ -322,7 +323,7 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
             and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate)
-            and _country_named(query, candidate))
+            and _country_named(query, candidate) and _position_met(query, candidate))
 
 
 _WORLDWIDE = re.compile(r"\b(?:internationally|worldwide|globally|across the (?:world|globe)|around the world)\b", re.I)
@@ -372,6 +373,17 @@ def _country_named(query: Query, candidate: Candidate) -> bool:
         return True
     asked = {c for c in (country_of(n) for n in [*names_in(query.text), *query.areas]) if c}
     return any(country not in asked for _, country in countries_in(_stated(candidate.text)))
+
+
+_ORDINAL = re.compile(r"\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+                      r"top|bottom|last)\b", re.I)
+
+
+def _position_met(query: Query, candidate: Candidate) -> bool:
+    """'Where does X come in the table?' is answered by X's place, not by its values alone."""
+    if candidate.answerer not in {"table", "table_operation"} or not asks_position(query.text):
+        return True
+    return bool(_ORDINAL.search(_stated(candidate.text)))
 
 
 def _stated(text: str) -> str:

@@ -134,6 +134,13 @@ def asks_rows(text: str) -> bool:
 _ASKS_ENTITY_IN = re.compile(r"(?:^|[,:;.]\s)\W*(?:which|what|who)\b", re.I)  # also after a lead-in ("For X, which …")
 
 
+def asks_position(text: str) -> bool:
+    """Whether the question asks where a row stands ('what rank is X', 'where does X come in the table')."""
+    return bool(_ASKS_POSITION.search(text))
+
+
+_ASKS_POSITION = re.compile(r"\bwhat (?:rank|position|place)\b|\b(?:ranks?|ranked|placed)\b|\bwhere (?:does|did|do|is|was) .{0,60}?"
+                            r"\b(?:come|came|stand|stood|sit|sat|place|finish|fall|feature)\b", re.I)
 _SAME = re.compile(r"\b(?:same|equal(?:s|led)?|identical|match(?:es|ed|ing)?|tied|level with|as much as)\b", re.I)
 
 
@@ -311,6 +318,15 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
         head = (f"{len(rows)} of the {len(column.rows)} {column.rows_are} listed in {column.where} have {column.header} "
                 f"{side} {label}")
         return f"{head}: {listed}. {cite(column.chunk)}", figures(column, rows)
+
+    if len(pair) == 1 and _ASKS_POSITION.search(text) and rank_index(column.chunk) is None and (
+            not n or n >= len(column.rows)):  # ("in the top-10 table": the whole table)
+        # "Where does X come in the table?" of a table with no rank column: its place by the measure asked.
+        ordered = sorted(column.rows, key=column.value, reverse=largest_first(query, column))
+        place = ordered.index(pair[0]) + 1
+        return (f"{pair[0].entity} is {ordinal(place)} of the {len(ordered)} {column.rows_are} listed in {column.where} "
+                f"by {column.header}: {describe(column, pair[0])}; first is {describe(column, ordered[0])}. "
+                f"{cite(column.chunk)}", figures(column, [pair[0], ordered[0]] if place > 1 else [pair[0]]))
 
     if n or MAX_WORDS.search(text) or MIN_WORDS.search(text) or re.search(r"\blast\b", text, re.I):
         largest = largest_first(query, column) and not re.search(r"\blast\b", text, re.I)

@@ -285,6 +285,14 @@ def test_rows_with_the_same_value_as_a_named_row(bot):
         assert "UK: US$22 billion; Netherlands: US$22 billion" in answer.text, answer.text
 
 
+def test_a_rows_place_in_a_table_without_a_rank_column_is_counted_by_the_measure_asked(bot):
+    for question in ("Where does Germany come in the OECD table for value added?",
+                     "What rank is Germany on value added in Table 2-2?"):
+        answer = bot.answer(question)
+        assert answer.text.startswith("Germany is 3rd of the 10 countries listed in Table 2-2 by Value added"), answer.text
+        assert "Trade balance" not in answer.text, answer.text  # not the rank of another table's measure
+
+
 def test_the_top_row_is_given_with_the_year_of_its_column(bot):
     answer = bot.answer("According to Table 2-2, which OECD country had the highest labour productivity in 2021?")
     assert answer.text.startswith("Netherlands — largest in Table 2-2 (Labour productivity"), answer.text
