@@ -57,6 +57,7 @@ class LoadedIndex:
     words: Counter  # the documents' words and how often they occur (spelling is corrected towards them)
     domain: Domain  # what these documents call things (acronyms, subject words), read from them
     bridge_vocabulary: object = None  # assistant.bridge.Vocabulary, built when a question first needs it
+    vectors: np.ndarray | None = None  # the chunks' unit embeddings, in chunk order (exact dense ranking)
 
 
 class Assistant:
@@ -112,7 +113,9 @@ class Assistant:
         from assistant.text import stems
         from assistant.wording import vocabulary
 
-        chunks, _ = self.store.all_chunks(name)
+        chunks, vectors = self.store.all_chunks(name, with_embeddings=True)
+        if vectors is not None and len(vectors):
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         manifest = self.store.manifest(name)
         keyword = KeywordIndex.load_or_build(keyword_dir(self.settings, name), chunks, self.settings.candidate_k)
         terms = glossary(chunks)
@@ -126,7 +129,7 @@ class Assistant:
                            report_ids={d["doc_id"] for d in manifest.get("documents", []) if d["role"] == "report"},
                            report_title=next((d["title"] for d in manifest.get("documents", []) if d["role"] == "report"), ""),
                            words=vocabulary([c.text for c in chunks]),
-                           domain=build_domain(chunks, terms, frequency))
+                           domain=build_domain(chunks, terms, frequency), vectors=vectors)
 
     # -- questions ----------------------------------------------------------------------------
     def answer(self, question: str, doc: str | None = None, section: str | None = None, user: str | None = None,
