@@ -38,7 +38,7 @@ from assistant.evidence import (
     with_period,
 )
 from assistant.figures import contradicted, denied_change, measures_met
-from assistant.query import AREA_PATTERNS, ASKS_REASON, MENTIONS_REASON, Query
+from assistant.query import AREA_PATTERNS, ASKS_REASON, CLAUSE_OPENS, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
 from assistant.table_ops import asks_position
@@ -336,7 +336,7 @@ def _scope_met(query: Query, candidate: Candidate) -> bool:
     stated = _stated(candidate.text)
     if not _WORLDWIDE.search(stated):
         return True
-    names = active().names  # (stems of the words the documents write as names: a chat's "in aachen" is one)
+    names = active().names  # (stems of the words the documents write as names: a chat's "in lyon" is one)
     places = [m.group(1) for m in _IN_PLACE.finditer(query.text) if stem(m.group(1).lower()) in names]
     return not any(_WORLDWIDE.search(sentence) and numbers_in(sentence) and not re.search(rf"\b{re.escape(place)}", sentence, re.I)
                    for sentence in split_sentences(stated) for place in places)
@@ -345,7 +345,7 @@ def _scope_met(query: Query, candidate: Candidate) -> bool:
 _IN_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Za-z][\w'’-]+)", re.I)
 
 
-# Kinds of body whose names say what they are ('RWTH Aachen University', 'Bank of England'): "which universities
+# Kinds of body whose names say what they are ('University of Lyon', 'Bank of England'): "which universities
 # …" is answered by a name of one, not by a sentence about "academic institutions" or another kind of body.
 _NAMED_KINDS = {"universit": r"\bUniversit|\bUniversidad|\bHochschule", "college": r"\bCollege", "school": r"\bSchool",
                 "bank": r"\bBank\b", "hospital": r"\bHospital", "ministr": r"\bMinistry|\bMinisterium|\bDepartment"}
@@ -363,7 +363,7 @@ def _kind_named(query: Query, candidate: Candidate) -> bool:
         re.search(rf"\b{re.escape(word)}", stated, re.I) for name in names_in(query.text) for word in name.split())
 
 
-_ASKS_COUNTRY = re.compile(r"(?:^|[,:;.]\s)\W*(?:which|what)\s+(?:\w+\s+)?(?:countr(?:y|ies)|nations?)\b", re.I)
+_ASKS_COUNTRY = re.compile(CLAUSE_OPENS + r"(?:which|what)\s+(?:\w+\s+)?(?:countr(?:y|ies)|nations?)\b", re.I)
 
 
 def _country_named(query: Query, candidate: Candidate) -> bool:

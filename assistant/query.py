@@ -72,6 +72,8 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
                      r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
+# Where a question's own clause opens: at the start, or after a lead-in ("For a briefing table, which …").
+CLAUSE_OPENS = r"(?:^|[,:;.]\s)\W*"
 # A chat question typed as a short bare noun phrase ("japans share of global exports 2022"), no word of asking in
 # it, asks for its measure's value.
 _ASKING = re.compile(r"\b(?:what|which|who|whom|whose|how|why|when|where|tell|give|list|show|summari[sz]e|explain|"

@@ -73,9 +73,8 @@ def exact_nearest(chunks: list, vectors: np.ndarray, vector: np.ndarray, k: int,
 def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, settings: Settings,
              docs: set[str] | None = None, section: str | None = None) -> list[Hit]:
     """Top passages for a question, best first, optionally within some documents (ids) or a section."""
-    vectors = getattr(loaded, "vectors", None)
-    if vectors is not None and len(vectors) == len(loaded.chunks):
-        dense = exact_nearest(loaded.chunks, vectors, vector, settings.candidate_k, docs)
+    if loaded.vectors is not None and len(loaded.vectors) == len(loaded.chunks):
+        dense = exact_nearest(loaded.chunks, loaded.vectors, vector, settings.candidate_k, docs)
     else:
         where = {"doc_id": {"$in": sorted(docs)}} if docs else None
         dense = store.search(loaded.name, vector, settings.candidate_k, where=where)

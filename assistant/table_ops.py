@@ -31,7 +31,7 @@ from assistant.figures import (
     plain_number,
     premise,
 )
-from assistant.query import Query
+from assistant.query import CLAUSE_OPENS, Query
 from assistant.text import YEAR, expand, stems
 from ingest.records import Cell, Chunk, FigureRow, TableRow
 
@@ -131,7 +131,7 @@ def asks_rows(text: str) -> bool:
         _ASKS_ENTITY_IN.search(text) or (_COUNT.search(text) and not _RATIO.search(text)))
 
 
-_ASKS_ENTITY_IN = re.compile(r"(?:^|[,:;.]\s)\W*(?:which|what|who)\b", re.I)  # also after a lead-in ("For X, which …")
+_ASKS_ENTITY_IN = re.compile(CLAUSE_OPENS + r"(?:which|what|who)\b", re.I)  # also after a lead-in
 
 
 def asks_position(text: str) -> bool:
