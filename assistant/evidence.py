@@ -410,8 +410,11 @@ def rarest(terms: set[str], frequency: dict[str, int], keep: int = 2) -> set[str
 
 
 def _near_miss(query: Query, sentence: str, window: str, missing: list[str], counted_stem: str | None,
-               asked: list[str], other: list[str], topic: set[str] = frozenset()) -> bool:
-    """True when a sentence states a figure about something other than what was asked: never an answer."""
+               asked: list[str], other: list[str], topic: set[str] = frozenset(), before: str = "") -> bool:
+    """True when a sentence states a figure about something other than what was asked: never an answer.
+
+    `before` is the sentence before it in its passage: a paragraph keeps to its topic, so the topic the
+    question asks about may be named there ('X captures … . Employment is concentrated in Y (900 jobs)')."""
     if query.wants_number and any(str(y) not in window for y in query.years) and not _since_covers(query, window):
         return True  # the figure must be stated for the year asked about
     # A comparison is answered by one sentence per side: each must name at least one of the sides.
@@ -426,7 +429,7 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         return True  # "what percentage …": a sum of money is not a share
     if (query.wants_number or query.kind == "compare") and opposite_measure(query, window):
         return True  # a share of exports is no answer about imports
-    if (query.wants_number or query.kind == "compare") and topic and not expand(topic) & set(stems(window)):
+    if (query.wants_number or query.kind == "compare") and topic and not expand(topic) & set(stems(f"{before} {window}")):
         return True  # "how many people are employed in robotics …": a sentence about none of it
     if query.wants_number and query.subject and query.subject not in GENERIC_SUBJECTS \
             and not expand({stem(query.subject)}) & set(stems(window)):
@@ -501,7 +504,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             missing = [n for n in names if not name_present(n, scope)
                        and not (query.wants_number and n.lower() in active().terms and name_present(n, unit))]
             asked, other = area_mentions(query, window)
-            if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic):
+            before = sentences[i - 1] if i and query.kind != "compare" else ""
+            if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic, before):
                 continue
             if query.kind != "compare" and not measures_met(query, f"{window} {chunk.heading}"):
                 continue  # a figure of another measure (turnover for exports) is never the answer

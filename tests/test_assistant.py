@@ -534,3 +534,11 @@ def test_a_figure_asked_for_a_place_is_not_one_counted_worldwide(bot):
     assert bot.answer("how many of trumpf's employees are in aachen").refused
     answer = bot.answer("How many employees does TRUMPF have worldwide?")
     assert "19,000" in answer.text and not answer.refused, answer.text
+
+
+def test_a_figure_whose_topic_the_sentence_before_names_is_found(bot):
+    # 3.4: "'Other general purpose machinery' captures … . In geographic terms, employment is … underrepresented in
+    # Scotland (900 jobs, …)": the sub-sector asked about is named only in the sentence before the figure.
+    answer = bot.answer("How many 'other general purpose machinery' jobs are there in Scotland?")
+    assert not answer.refused
+    assert "900 jobs" in answer.text and "3.4" in _locators(answer)
