@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answerers import ANSWERER_NAMES, AnswerContext, Candidate, propose
-from assistant.compose import NO_ANSWER, NOT_AVAILABLE
+from assistant.compose import NO_ANSWER, NOT_AVAILABLE, Citations
 from assistant.domain import active
 from assistant.evidence import (
     ASKS_SHARE_OF,
@@ -31,13 +31,15 @@ from assistant.evidence import (
     counts_beside,
     name_present,
     names_in,
+    rarest,
     stated_of_others,
     states_a_share,
+    topic_stems,
     unknown_counted,
     unknown_reference,
     with_period,
 )
-from assistant.figures import contradicted, denied_change, measures_met
+from assistant.figures import change_stems, contradicted, denied_change, measures_met, reverses_change
 from assistant.query import AREA_PATTERNS, ASKS_REASON, CLAUSE_OPENS, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
@@ -511,6 +513,29 @@ def honest(query: Query, chosen: Candidate) -> Candidate:
     return chosen
 
 
+PREMISE_SENTENCES = 6  # the best sentences read for one that denies a 'why' question's premise
+
+
+def reversed_premise(ctx: AnswerContext) -> Candidate | None:
+    """A refusal quoting the sentence that says the change a 'why' question takes for granted went the other way
+    (or did not happen): 'Why did X's share increase?' when the documents say it decreased. The sentence must
+    name what the question names and speak of its rarest topic words (the share, not another measure)."""
+    query = ctx.query
+    if not (ASKS_REASON.match(query.text) or MENTIONS_REASON.search(query.text)):
+        return None
+    topic = rarest(topic_stems(query) - change_stems(query.text), ctx.loaded.document_frequency)
+    asked = names_in(query.text)
+    for evidence in ctx.evidence()[:PREMISE_SENTENCES]:
+        sentence = evidence.sentence
+        if (reverses_change(query.text, sentence) and all(name_present(n, sentence) for n in asked)
+                and all(re.search(AREA_PATTERNS[a], f" {sentence} ") for a in query.areas)
+                and all(expand({t}) & set(stems(sentence)) for t in topic)):
+            cites = Citations(ctx.loaded)
+            return Candidate("refusal", f"{NO_PREMISE} {sentence} {cites.cite(evidence.hit.chunk, sentence)}", cites,
+                             refused=True)
+    return None
+
+
 def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: np.ndarray | None = None,
             embed=None, within: set[tuple[str, str]] | None = None) -> Answer:
     """The answer to a question: every answerer proposes, the fitted chooser picks one or refuses.
@@ -523,9 +548,9 @@ def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: n
     if within is not None:
         candidates = [c for c in candidates if c.refused or all((i.doc, i.locator) in within for i in c.cites.items)]
     chosen = honest(query, choose(ctx, candidates, load_model())[0])
+    chosen = reversed_premise(ctx) or chosen if not chosen.refused else chosen
     if chosen.refused:
         related = [h for h in hits[:3]]
-        from assistant.compose import Citations
 
         shown = Citations(loaded)
         return Answer(question=query.text, text=chosen.text, refused=True, kind=query.kind,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from assistant.domain import UNIT_STEMS, active
 from assistant.glosses import GENERAL_ABBREVIATIONS
 from assistant.query import Query, names_the_us
-from assistant.text import expand, stems
+from assistant.text import expand, stem, stems
 from ingest.records import Cell, Chunk, Table, TableRow
 
 # Words that compare or rank rather than name a measure.
@@ -115,6 +115,33 @@ def denied_change(question: str, sentence: str) -> bool:
     if _NEGATED.search(question):
         return False  # "why did jobs not fall?": the question and the sentence agree
     return bool(re.search(r"\b(?:no|not|never|nor|without)\b(?:\s+[\w-]+){0,3}?\s+" + change, sentence, re.I))
+
+
+# A level held rather than moved ("R&D spending has remained flat", "a share broadly consistent since 2011").
+_HELD = re.compile(r"\b(?:flat|unchanged|stable|stagnat\w*|static|broadly (?:the same|consistent|constant)|"
+                   r"remained (?:broadly )?(?:the same|level|constant))\b", re.I)
+
+
+_MULTIPLIED = re.compile(r"\b(?:doubl|tripl|quadrupl)(?:e|ed|es|ing)\b", re.I)
+_HALVED = re.compile(r"\bhalv(?:e|ed|es|ing)\b", re.I)
+
+
+def change_stems(question: str) -> set[str]:
+    """The stems of the words saying how something changed ('increase', 'doubled'): how, not what, it asks about."""
+    return {stem(m.group(0).lower()) for pattern in (_RISE, _FALL, _MULTIPLIED, _HALVED) for m in pattern.finditer(question)}
+
+
+def reverses_change(question: str, sentence: str) -> bool:
+    """Whether a sentence states the opposite of the change a question takes for granted, or no change at all:
+    'why did the share increase?' beside 'new competitors have resulted in a decrease in the share'. (The caller
+    checks that the sentence is about what the question names.)"""
+    question = _RATE_OF_CHANGE.sub(" ", question)
+    rise = bool(_RISE.search(question) or _MULTIPLIED.search(question))
+    fall = bool(_FALL.search(question) or _HALVED.search(question))
+    if rise == fall or _NEGATED.search(question) or _NEGATED.search(sentence):
+        return False
+    same, opposite = (_RISE, _FALL) if rise else (_FALL, _RISE)
+    return not same.search(sentence) and bool(opposite.search(sentence) or _HELD.search(sentence))
 
 
 _RATE_OF_CHANGE = re.compile(r"\b(?:growth|change) rates?\b|\brates? of (?:growth|change)\b", re.I)

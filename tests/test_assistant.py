@@ -542,3 +542,10 @@ def test_a_figure_whose_topic_the_sentence_before_names_is_found(bot):
     answer = bot.answer("How many 'other general purpose machinery' jobs are there in Scotland?")
     assert not answer.refused
     assert "900 jobs" in answer.text and "3.4" in _locators(answer)
+
+
+def test_a_why_question_whose_change_the_documents_reverse_is_refused_with_the_sentence(bot):
+    # 4.24: "the advent of new competitors has resulted in a decrease in the Basque country's global market share".
+    answer = bot.answer("What drove the increase in the Basque Country's global market share for machine tools?")
+    assert answer.refused and "premise" in answer.text and "decrease" in answer.text, answer.text
+    assert "4.24" in _locators(answer)

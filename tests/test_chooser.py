@@ -95,3 +95,15 @@ def test_a_premise_the_answer_contradicts_is_recognised():
     assert contradicted("What makes Ruritania the largest producer?", "Ruritania is the third largest producer in the EU.")
     assert not contradicted("What makes Ruritania the largest producer?", "Ruritania is the largest producer.")
     assert not contradicted("Why is Ruritania the second largest producer?", "Ruritania is the second largest producer.")
+
+
+def test_a_change_the_sentence_reverses_or_denies_is_recognised():
+    from assistant.figures import change_stems, reverses_change
+
+    assert reverses_change("Why did Ruritania's export share increase?", "New rivals caused a decrease in its share.")
+    assert reverses_change("Why did widget jobs fall the most?", "Widget jobs were the fastest growing.")
+    assert reverses_change("Why did R&D spending double?", "R&D spending remained flat at £1 billion.")
+    assert not reverses_change("Why did the share increase?", "The share increased, although costs fell.")
+    assert not reverses_change("Why did the share increase?", "The share did not fall.")
+    assert not reverses_change("What is Ruritania's share?", "Its share decreased.")  # no change taken for granted
+    assert change_stems("Why did spending double and jobs fall?") == {"doubl", "fall"}
