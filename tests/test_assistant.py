@@ -549,3 +549,10 @@ def test_a_why_question_whose_change_the_documents_reverse_is_refused_with_the_s
     answer = bot.answer("What drove the increase in the Basque Country's global market share for machine tools?")
     assert answer.refused and "premise" in answer.text and "decrease" in answer.text, answer.text
     assert "4.24" in _locators(answer)
+
+
+def test_a_figure_asked_from_an_annex_the_documents_only_point_to_is_refused(bot):
+    # 3.17: "A full breakdown … is provided in Annex B", which the report does not include.
+    answer = bot.answer("From Annex B: the LQ for agricultural and forestry machinery in the South West, please.")
+    assert answer.refused and "Annex B" in answer.text, answer.text
+    assert not bot.answer("What is in Annex B?").refused  # what the text says the annex holds is an answer
