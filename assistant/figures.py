@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from assistant.domain import UNIT_STEMS, active
 from assistant.glosses import GENERAL_ABBREVIATIONS
 from assistant.query import Query, names_the_us
-from assistant.text import expand, stem, stems
+from assistant.text import STOPWORDS, expand, stem, stems
 from ingest.records import Cell, Chunk, Table, TableRow
 
 # Words that compare or rank rather than name a measure.
@@ -186,7 +186,18 @@ def contradicted(question: str, sentence: str) -> bool:
         other = _OPPOSITE_SIGN[noun]
         if other and re.search(rf"\b{other}", sentence, re.I) and not re.search(rf"\b{noun}", sentence, re.I):
             return True
-    return bool(_TOP.search(question) and _PLACED_LOWER.search(sentence) and not _TOP.search(_PLACED_LOWER.sub("", sentence)))
+    top, lower = _TOP.search(question), _PLACED_LOWER.search(sentence)
+    if not top or not lower or _TOP.search(_PLACED_LOWER.sub("", sentence)):
+        return False
+    # Of the same thing: 'the biggest problem' is not denied by 'the third largest producer'.
+    asked, placed = _qualified(question, top.end()), _qualified(sentence, lower.end())
+    return not asked or not placed or bool(expand(asked) & expand(placed))
+
+
+def _qualified(text: str, at: int, words: int = 3) -> set[str]:
+    """Stems of the words a superlative qualifies ('machine tool producer', 'producer of machine tools')."""
+    following = re.findall(r"[A-Za-z][\w-]*", text[at:])[:words]
+    return {stem(w.lower()) for w in following if w.lower() not in STOPWORDS}
 
 
 def moved(change: float) -> str:

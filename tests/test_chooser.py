@@ -95,6 +95,9 @@ def test_a_premise_the_answer_contradicts_is_recognised():
     assert contradicted("What makes Ruritania the largest producer?", "Ruritania is the third largest producer in the EU.")
     assert not contradicted("What makes Ruritania the largest producer?", "Ruritania is the largest producer.")
     assert not contradicted("Why is Ruritania the second largest producer?", "Ruritania is the second largest producer.")
+    assert contradicted("What makes Ruritania the EU's largest widget producer?", "It is the third largest producer of widgets.")
+    # A superlative of another thing is no premise about the ranking: 'the biggest problem' of the third largest producer.
+    assert not contradicted("What is the biggest problem holding back Ruritania?", "It is the third largest producer.")
 
 
 def test_a_change_the_sentence_reverses_or_denies_is_recognised():
