@@ -175,7 +175,11 @@ def off_topic(query: Query, loaded) -> bool:
         return False
     # An unknown word weighs like a typical word of the question (it may just be the user's phrasing).
     typical = sorted(known.values())[len(known) // 2] if known else 1.0
-    return len(unknown) * typical >= 0.5 * (sum(known.values()) + len(unknown) * typical)
+    share = len(unknown) * typical / (sum(known.values()) + len(unknown) * typical)
+    # Half and half is off topic ('a joke about robots'), unless the known half names something the documents
+    # name ('whats invema, never herd of it': the asker's aside is what they don't know, not the subject).
+    named = loaded.domain.names | loaded.domain.acronyms
+    return share > 0.5 + 1e-9 or (share > 0.5 - 1e-9 and not any(t in named for t in known))
 
 
 def _merged(run: list[Chunk]) -> Chunk:

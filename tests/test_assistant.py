@@ -556,3 +556,9 @@ def test_a_figure_asked_from_an_annex_the_documents_only_point_to_is_refused(bot
     answer = bot.answer("From Annex B: the LQ for agricultural and forestry machinery in the South West, please.")
     assert answer.refused and "Annex B" in answer.text, answer.text
     assert not bot.answer("What is in Annex B?").refused  # what the text says the annex holds is an answer
+
+
+def test_half_unknown_words_are_off_topic_unless_the_known_half_is_a_name_the_documents_use(bot):
+    answer = bot.answer("whats invema, never herd of it")  # 'herd': a typo of a word the documents never use
+    assert not answer.refused and "Foundation for Machine Tool Research" in answer.text, answer.text
+    assert bot.answer("Can you tell me a joke about robots?").refused
