@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.compose import Citations
+from assistant.domain import Domain
 from assistant.query import analyse
 from assistant.service import Assistant
 from assistant.summary import MAX_PASSAGES, answer_summary, item_head, parse_list
@@ -158,7 +159,7 @@ def test_a_document_without_an_outline_is_summarised_around_the_best_pages():
     for chunk in pages:
         for item in set(stems(chunk.text)):
             frequency[item] = frequency.get(item, 0) + 1
-    loaded = SimpleNamespace(chunks=pages, document_frequency=frequency, sources={})
+    loaded = SimpleNamespace(chunks=pages, document_frequency=frequency, sources={}, domain=Domain())
     query = analyse("Summarise the findings on maintenance")
     hits = [Hit(chunk=pages[10], score=1.5), Hit(chunk=pages[9], score=1.4), Hit(chunk=pages[3], score=0.5)]
     cites = Citations(loaded)
@@ -189,7 +190,7 @@ def test_a_user_document_section_is_summarised_whole_and_alone():
     for chunk in chunks:
         for item in set(stems(chunk.search_text())):
             frequency[item] = frequency.get(item, 0) + 1
-    loaded = SimpleNamespace(chunks=chunks, document_frequency=frequency, sources={})
+    loaded = SimpleNamespace(chunks=chunks, document_frequency=frequency, sources={}, domain=Domain())
     hits = [Hit(chunk=chunks[3], score=1.2), Hit(chunk=chunks[0], score=0.9), Hit(chunk=chunks[5], score=0.8)]
     cites = Citations(loaded)
     text = answer_summary(analyse("What risks does the workshop handbook describe?"), hits, loaded, cites, Settings())
