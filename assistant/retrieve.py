@@ -71,8 +71,10 @@ def exact_nearest(chunks: list, vectors: np.ndarray, vector: np.ndarray, k: int,
 
 
 def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, settings: Settings,
-             docs: set[str] | None = None, section: str | None = None) -> list[Hit]:
-    """Top passages for a question, best first, optionally within some documents (ids) or a section."""
+             docs: set[str] | None = None, section: str | None = None, sides: list[str] = ()) -> list[Hit]:
+    """Top passages for a question, best first, optionally within some documents (ids) or a section.
+
+    `sides` are names a comparison sets against each other: each gets its best passage among the top ones."""
     if loaded.vectors is not None and len(loaded.vectors) == len(loaded.chunks):
         dense = exact_nearest(loaded.chunks, loaded.vectors, vector, settings.candidate_k, docs)
     else:
@@ -107,7 +109,19 @@ def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, setti
         )
         hits.append(Hit(chunk=chunk, score=score, dense=similarity.get(chunk_id, 0.0)))
     hits.sort(key=lambda h: -h.score)
-    return hits[: max(settings.top_k, 10)]
+    top = hits[: max(settings.top_k, 10)]
+    for side in sides:
+        # "Which is bigger, A or B?": the passages about A can fill the list, and then B's figure is never read.
+        if top and not any(_names(side, h.chunk) for h in top):
+            best = next((h for h in hits if _names(side, h.chunk)), None)
+            if best is not None:
+                top = [top[0], best, *top[1:-1]]
+    return top
+
+
+def _names(side: str, chunk: Chunk) -> bool:
+    """Whether a passage names a side: each of its words, as words, in the passage."""
+    return all(re.search(rf"\b{re.escape(word)}\b", chunk.text, re.I) for word in side.split())
 
 
 def _document_prior(query: Query, chunk: Chunk, report_ids: set[str]) -> float:

@@ -263,15 +263,17 @@ class Assistant:
     def search(self, query, doc: str | None = None, section: str | None = None,
                user: str | None = None) -> tuple[LoadedIndex, np.ndarray, list]:
         """The serving index, the question's vector and its retrieved passages (of what `user` may see), best first."""
+        from assistant.evidence import names_in
         from assistant.retrieve import retrieve
 
         loaded = self.index()
+        sides = names_in(query.text) if query.kind == "compare" else []
         vector = self.embedder.embed_query(query.search_text)
         docs = self.visible_ids(doc, user, self.hidden_documents(user))
         if doc and not docs:
             raise NoDocument(f"no indexed document matches '{doc}'; `ampi status` lists them")
         try:
-            hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
+            hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section, sides=sides)
         except StoreError:
             # An ingest switched generations while this question was under way: ask once more on the new one.
             if self.store.current_name() == loaded.name:
@@ -279,7 +281,7 @@ class Assistant:
             loaded = self._current_index()
             if getattr(self._answering, "loaded", None) is not None:
                 self._answering.loaded = loaded
-            hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section)
+            hits = retrieve(query, vector, loaded, self.store, self.settings, docs=docs, section=section, sides=sides)
         return loaded, vector, hits
 
     def matching_documents(self, name: str, user: str | None = None) -> set[str]:

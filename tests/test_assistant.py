@@ -562,3 +562,10 @@ def test_half_unknown_words_are_off_topic_unless_the_known_half_is_a_name_the_do
     answer = bot.answer("whats invema, never herd of it")  # 'herd': a typo of a word the documents never use
     assert not answer.refused and "Foundation for Machine Tool Research" in answer.text, answer.text
     assert bot.answer("Can you tell me a joke about robots?").refused
+
+
+def test_each_side_of_a_comparison_is_retrieved(bot):
+    # The Aachen passages (4.4, 4.7, …) filled the top ten; Tecnalia's headcount is in 4.18.
+    answer = bot.answer("Which is bigger by headcount, Tecnalia as a whole or the Fraunhofer IPT in Aachen?")
+    assert "1,500" in answer.text and "480" in answer.text, answer.text
+    assert {"4.18", "4.4"} <= {h.chunk.locator for h in answer.retrieved[:5]}
