@@ -645,7 +645,12 @@ def topic(question: str, drop_times: bool = False) -> str:
         (r"^how many (.+?) (?:do|does|did) (.+)$", r"the number of \1 \2"),
         (r"^how many (.+?) (is|are|was|were|has|have|had|will|would|can) (.+)$", r"the number of \1 that \2 \3"),
         (r"^how many (\S+) (.+)$", r"the number of \1 that \2"),
+        (r"^(?:what|who) (?:has |have )?happened to (.+)$", r"\1"),  # "what happened to the deficit": the deficit
+        (r"^how much (?:do|does|did) (.+)$", r"the amount that \1"),  # "how much did X get from Y"
         (r"^how (much|large|big) (?:is|are|was|were|do|does|did|has|have|will) (.+)$", r"how \1 \2"),
+        # "what success factors were found for X": the success factors found for X
+        (r"^(?:what|which) (.+?) (?:is|are|was|were|has been|have been) ((?!there\b)\w+ (?:for|in|by|at|from|to|on|with|of)\b.*)$",
+         r"the \1 \2"),
         (r"^(?:what|which) (?:is|are|was|were|will be) (.+)$", r"\1"),
         (r"^(what|who|where|when|how) (?:do|does|did) (.+)$", r"\1 \2"),
         (r"^(?:what|which) (\S+) (?:is|are|was|were|do|does|did) (.+)$", r"the \1 \2"),

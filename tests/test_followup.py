@@ -395,3 +395,14 @@ def test_a_three_turn_chat_in_the_browser(browser, chat_server, tmp_path):
     _wait(browser, lambda d: not _bot_messages(d))
     fresh = _ask(browser, "And its labour productivity?", 1)
     assert "Read as" not in fresh
+
+
+def test_an_earlier_question_read_as_a_noun_phrase_keeps_its_words_in_order():
+    from assistant.followup import topic
+
+    assert topic("What happened to Ruritania's trade deficit between 2011 and 2022?") == \
+        "Ruritania's trade deficit between 2011 and 2022"
+    assert topic("How much did Acme get from the Widget Fund?") == "the amount that Acme get from the Widget Fund"
+    assert topic("What success factors were found for the Lyon cluster?") == "the success factors found for the Lyon cluster"
+    assert topic("Which firms are based in Lyon?") == "the firms based in Lyon"
+    assert topic("What was Acme's turnover in 2021?") == "Acme's turnover in 2021"
