@@ -839,11 +839,14 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
         if word in {"they", "them", "their"} and counted.endswith("s") and " " not in counted:
             # "how many members did X have?" then "how many of them …": X's members
             owner = _main_name(context, names)
+            if owner and set(stems(owner)) & set(stems(counted)):
+                owner = None  # "how many sub-sectors …?" then "how are they split?": the sub-sectors, not theirs
             phrase = f"{_possessive(owner)} {counted}" if owner else f"the {counted}"
             edits.append((start, end, _possessive(phrase) if kind == "possessive" else phrase))
             how.append("pronoun")
             continue
-        if word in {"they", "them", "their"} and re.match(r"^(?:what|which)\s+\w+s\b", context.text, re.I):
+        if word in {"they", "them", "their"} and re.match(r"^(?:(?:what|which)\s+\w+s|(?:what|which|who)\s+(?:are|were))\b",
+                                                         context.text, re.I):
             # "what challenges did … face?" then "which report identified them?": the things asked about
             phrase = topic(context.text, drop_times=bool(found.times))
             edits.append((start, end, _possessive(phrase) if kind == "possessive" else phrase))

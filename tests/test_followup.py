@@ -105,6 +105,10 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What was the UK's trade balance in 2011?"], "and the following year?", "What was the UK's trade balance in 2012?"),
     (["How many people does AMBA employ?"], "What about Fecken Kirfel?",  # an acronym as a verb's subject
      "How many people does Fecken Kirfel employ?"),
+    (["What were Basque machine tool exports in 2021?"], "where do they mostly go?",  # 'they': what was asked about
+     "Where do Basque machine tool exports in 2021 mostly go?"),
+    (["How many sub-sectors is advanced machinery employment divided into?"], "How are they split?",
+     "How are the sub-sectors split?"),  # not "the sub-sectors' sub-sectors"
 ]
 
 
