@@ -64,7 +64,8 @@ BARE = {"why", "how", "when", "where", "who", "which", "what", "come", "so", "no
 # Words that say what is wanted about a topic, not what the topic is ("the source", "the reason").
 INTENT = {"source", "sources", "reference", "references", "citation", "citations", "cited", "evidence", "reason",
           "reasons", "explanation", "detail", "details", "breakdown", "example", "examples", "link", "links", "come",
-          "comes", "came", "based", "backs", "back", "figure", "figures", "number", "numbers"}
+          "comes", "came", "based", "backs", "back", "figure", "figures", "number", "numbers", "data", "dataset",
+          "datasets"}
 COMPARE_HEADS = ("compared with", "compared to", "in comparison with", "in comparison to", "relative to", "versus", "vs",
                  "against", "compare with", "compare to", "next to", "alongside", "beside")
 # Nouns a "that …" uses for the previous answer's figure or claim rather than for a named thing.
@@ -87,7 +88,8 @@ EXPLETIVE_IT = re.compile(rf"\bit\s+(?:is|was|be|has been|seems|seemed)\s+(?:{_A
                           r"\b(?:does|did|do|will|would|could)\s+it\s+(?:cost|take|matter|suggest|mean|imply|indicate)\b",
                           re.I)
 PEOPLE_PRONOUNS = frozenset({"they", "them", "he", "she", "him", "her"})  # who was named, never a figure
-SOURCE_WORDS = re.compile(r"\b(?:come|comes|came)\s+from\b|\bsources?\b|\breferences?\b|\bcited\b|\bcitation", re.I)
+SOURCE_WORDS = re.compile(r"\b(?:come|comes|came)\s+from\b|\bsources?\b|\breferences?\b|\bcited\b|\bcitation|"
+                          r"\bwhose\s+(?:data|figures?|numbers?|statistics|analysis)\b|\bdatasets?\b", re.I)
 # Nouns a "this …" uses for the document or the chat itself ("this report"), not for an earlier answer.
 DOCUMENT_NOUNS = ("report", "document", "study", "paper", "publication", "asses", "analys", "review", "chat",
                   "conversation", "page", "site", "tool", "assistant", "question")
@@ -647,7 +649,8 @@ def topic(question: str, drop_times: bool = False) -> str:
         (r"^how many (\S+) (.+)$", r"the number of \1 that \2"),
         (r"^(?:what|who) (?:has |have )?happened to (.+)$", r"\1"),  # "what happened to the deficit": the deficit
         (r"^how much (?:do|does|did) (.+)$", r"the amount that \1"),  # "how much did X get from Y"
-        (r"^how (much|large|big) (?:is|are|was|were|do|does|did|has|have|will) (.+)$", r"how \1 \2"),
+        (r"^how (?:much|large|big) (?:is|are|was|were|has|have|will) (.+)$", r"\1"),  # "how big was X": X (its size)
+        (r"^how (much|large|big) (?:do|does|did) (.+)$", r"how \1 \2"),
         # "what success factors were found for X": the success factors found for X
         (r"^(?:what|which) (.+?) (?:is|are|was|were|has been|have been) ((?!there\b)\w+ (?:for|in|by|at|from|to|on|with|of)\b.*)$",
          r"the \1 \2"),

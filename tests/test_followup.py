@@ -109,6 +109,10 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
      "Where do Basque machine tool exports in 2021 mostly go?"),
     (["How many sub-sectors is advanced machinery employment divided into?"], "How are they split?",
      "How are the sub-sectors split?"),  # not "the sub-sectors' sub-sectors"
+    (["How big was the UK's M&E trade deficit in 2022?"], "whose data",  # a source asked of the earlier figure
+     "Whose data for the UK's M&E trade deficit in 2022?"),
+    (["How big was the UK's M&E trade deficit in 2022?"], "whose data is it",  # 'it': the figure, not the UK
+     "Whose data is the UK's M&E trade deficit in 2022?"),
 ]
 
 
