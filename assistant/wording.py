@@ -169,7 +169,18 @@ def spell_out(text: str, words: Counter | None = None) -> str:
             return fixed[:1].upper() + fixed[1:] if token[:1].isupper() else fixed  # "North Lincs": "North Lincolnshire"
         return token
 
+    if words is not None:
+        text = _COMPOUND.sub(lambda m: _unhyphenated(m.group(0), words), text)
     return " ".join(_TOKEN.sub(replace, text).split())
+
+
+_COMPOUND = re.compile(r"(?<![\w-])[A-Za-z]+(?:-[A-Za-z]+)+(?![\w-])")
+
+
+def _unhyphenated(compound: str, words: Counter) -> str:
+    """'value-added' as 'value added' when the documents never hyphenate it but use each part: the same words."""
+    low = compound.lower()
+    return compound.replace("-", " ") if low not in words and all(part in words for part in low.split("-")) else compound
 
 
 def normalise(question: str, words: Counter | None = None) -> str:

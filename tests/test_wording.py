@@ -89,3 +89,12 @@ def test_a_country_typed_without_its_apostrophe_is_its_possessive():
     words = vocabulary(["Country | Value", "Ruritania | 12", "Sweden | 13"])
     assert normalise("whats swedens productivity", words) == "what is sweden's productivity"
     assert normalise("how many caveats", Counter({"caveat": 2})) == "how many caveats"  # no country: no possessive
+
+
+def test_a_compound_the_documents_never_hyphenate_is_read_as_its_words():
+    from assistant.wording import spell_out
+
+    words = vocabulary(["Value added rose. Widget-making is small. Making of widgets."])
+    assert spell_out("the 2021 value-added table", words) == "the 2021 value added table"
+    assert spell_out("widget-making firms", words) == "widget-making firms"  # the documents' own spelling
+    assert spell_out("well-known widgets", words) == "well-known widgets"  # 'well' and 'known' are not theirs
