@@ -456,10 +456,19 @@ def _count_met(ctx: AnswerContext, text: str) -> bool:
     return not ctx.__dict__["_countable"] or counts_beside(text.split("\n\n")[0], counted)
 
 
+_BEYOND = re.compile(r"\b(after|beyond|post-?|before|prior to)\s*((?:19|20)\d{2})\b", re.I)
+
+
 def _years_met(query: Query, text: str) -> bool:
     """A figure asked for a year must be stated beside that year: a 2021 value is no answer for 2011."""
     if not query.years or not (query.wants_number or query.kind in {"figure", "compare"}):
         return True
+    stated_years = [int(y) for y in YEAR.findall(text)]
+    for side, year in _BEYOND.findall(query.text):
+        # "after 2028" asks for a time past it: a period ending in 2028 ("2018-2028") is not that time.
+        later = side.lower() in {"after", "beyond", "post", "post-"}
+        if not any((y > int(year)) if later else (y < int(year)) for y in stated_years):
+            return False
     for year in map(str, query.years):
         # "broadly consistent since 2011" dates a trend, not a value: a figure stated "since" a year is not that year's.
         dated = re.compile(rf"(?<!since )(?<!since the end of ){year}")

@@ -569,3 +569,9 @@ def test_each_side_of_a_comparison_is_retrieved(bot):
     answer = bot.answer("Which is bigger by headcount, Tecnalia as a whole or the Fraunhofer IPT in Aachen?")
     assert "1,500" in answer.text and "480" in answer.text, answer.text
     assert {"4.18", "4.4"} <= {h.chunk.locator for h in answer.retrieved[:5]}
+
+
+def test_a_figure_asked_after_a_year_is_not_one_for_a_period_ending_in_it(bot):
+    # 4.29 gives NGen's funding for 2018-2028 only.
+    assert bot.answer("How much core funding will NGen receive after 2028?").refused
+    assert "460 million" in bot.answer("How much will NGen receive over 2018-2028 overall?").text
