@@ -328,7 +328,8 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
             and _country_named(query, candidate) and _position_met(query, candidate))
 
 
-_WORLDWIDE = re.compile(r"\b(?:internationally|worldwide|globally|across the (?:world|globe)|around the world)\b", re.I)
+_WORLDWIDE = re.compile(r"\b(?:internationally|worldwide|globally|across the (?:world|globe)|around the world|"
+                        r"in (?:over |more than |around |some )?\d[\d,]* countries)\b", re.I)
 
 
 def _scope_met(query: Query, candidate: Candidate) -> bool:
@@ -340,7 +341,9 @@ def _scope_met(query: Query, candidate: Candidate) -> bool:
         return True
     names = active().names  # (stems of the words the documents write as names: a chat's "in lyon" is one)
     places = [m.group(1) for m in _IN_PLACE.finditer(query.text) if stem(m.group(1).lower()) in names]
-    return not any(_WORLDWIDE.search(sentence) and numbers_in(sentence) and not re.search(rf"\b{re.escape(place)}", sentence, re.I)
+    # (A place listed among others, "including in Lyon", is one of the many the figure counts, not its place.)
+    return not any(_WORLDWIDE.search(sentence) and numbers_in(sentence)
+                   and not re.search(rf"(?<!including )(?<!including in )\b{re.escape(place)}", sentence, re.I)
                    for sentence in split_sentences(stated) for place in places)
 
 

@@ -575,3 +575,9 @@ def test_a_figure_asked_after_a_year_is_not_one_for_a_period_ending_in_it(bot):
     # 4.29 gives NGen's funding for 2018-2028 only.
     assert bot.answer("How much core funding will NGen receive after 2028?").refused
     assert "460 million" in bot.answer("How much will NGen receive over 2018-2028 overall?").text
+
+
+def test_a_company_wide_headcount_is_no_answer_for_one_of_its_places(bot):
+    # 4.7: "It has presence in over 200 countries/regions, including in Aachen, and employs roughly 311,000 people."
+    assert bot.answer("How many people does Siemens employ in Aachen?").refused
+    assert "311,000" in bot.answer("How many people does Siemens employ?").text
