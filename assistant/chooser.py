@@ -350,7 +350,7 @@ def _scope_met(query: Query, candidate: Candidate) -> bool:
 _IN_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Za-z][\w'’-]+)", re.I)
 
 
-# Kinds of body whose names say what they are ('University of Lyon', 'Bank of England'): "which universities
+# Kinds of body whose names say what they are ('University of Lyon', 'Bank of Ruritania'): "which universities
 # …" is answered by a name of one, not by a sentence about "academic institutions" or another kind of body.
 _NAMED_KINDS = {"universit": r"\bUniversit|\bUniversidad|\bHochschule", "college": r"\bCollege", "school": r"\bSchool",
                 "bank": r"\bBank\b", "hospital": r"\bHospital", "ministr": r"\bMinistry|\bMinisterium|\bDepartment"}
@@ -560,7 +560,8 @@ def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: n
     if within is not None:
         candidates = [c for c in candidates if c.refused or all((i.doc, i.locator) in within for i in c.cites.items)]
     chosen = honest(query, choose(ctx, candidates, load_model())[0])
-    chosen = reversed_premise(ctx) or chosen if not chosen.refused else chosen
+    if not chosen.refused:
+        chosen = reversed_premise(ctx) or chosen
     if chosen.refused:
         related = [h for h in hits[:3]]
 

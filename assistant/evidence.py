@@ -571,13 +571,13 @@ def unknown_reference(query: Query, chunks: list[Chunk]) -> str | None:
     for found in SECTION_REFERENCE.finditer(query.text):
         if numbered and found.group(2) not in numbered:
             return f"{found.group(1).capitalize()} {found.group(2)}"
-    annex = _ANNEX.search(query.text)
-    if annex and (query.wants_number or query.kind in {"figure", "table", "compare"}):
-        # "From Annex B: the LQ for …": the figures of an annex the documents only point to are not in them.
-        label = f"{annex.group(1).lower()} {annex.group(2).lower()}"
+    attached = _ATTACHED_PART.search(query.text)
+    if attached and (query.wants_number or query.kind in {"figure", "table", "compare"}):
+        # "From Appendix C: the rate for …": the figures of an appendix the documents only point to are not in them.
+        label = f"{attached.group(1).lower()} {attached.group(2).lower()}"
         if not any(f"{c.locator} {c.section} {c.heading}".lower().startswith(label) or f" {label}" in c.section.lower()
                    for c in chunks):
-            return f"{annex.group(1).capitalize()} {annex.group(2)}"
+            return f"{attached.group(1).capitalize()} {attached.group(2)}"
     named = _SECTION_ON.search(query.text)
     if named:
         topic = {s for s in stems(named.group(2)) if not s.isdigit()}
@@ -587,7 +587,8 @@ def unknown_reference(query: Query, chunks: list[Chunk]) -> str | None:
     return None
 
 
-_ANNEX = re.compile(r"\b(annex|appendix)\s+([A-Z]|\d{1,2})\b", re.I)
+# The parts a report attaches at its end, in general English ("Appendix C", "Annex 2").
+_ATTACHED_PART = re.compile(r"\b(annex|appendix)\s+([A-Z]|\d{1,2})\b", re.I)
 # "The section on skills": a part of the documents named by its subject, which must be a heading's.
 _SECTION_ON = re.compile(r"\b(section|chapter|part)\s+(?:on|about|covering|dealing with|that covers)\s+"
                          r"(?:the\s+)?([\w&' -]{2,60}?)(?=\s*(?:[?.,;]|$|\bin the\b|\bof the\b))", re.I)

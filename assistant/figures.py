@@ -107,17 +107,25 @@ _NEGATED = re.compile(r"(?:\b(?:no|not|never)\b|n['’]t\b).*?(?:" + _RISE.patte
 def denied_change(question: str, sentence: str) -> bool:
     """Whether a sentence denies the change a question takes for granted ('why did jobs fall in 2020?' and
     'there was no significant drop in employment during 2020')."""
-    question = _RATE_OF_CHANGE.sub(" ", question)  # "the growth rate" asks for a rate, whichever way it went
-    rise, fall = bool(_RISE.search(question)), bool(_FALL.search(question))
-    if rise == fall:
+    taken = _change_taken(question)  # (none when "why did jobs not fall?": the question and the sentence agree)
+    if taken is None:
         return False
-    change = (_RISE if rise else _FALL).pattern
-    if _NEGATED.search(question):
-        return False  # "why did jobs not fall?": the question and the sentence agree
+    change = (_RISE if taken == "rise" else _FALL).pattern
     return bool(re.search(r"\b(?:no|not|never|nor|without)\b(?:\s+[\w-]+){0,3}?\s+" + change, sentence, re.I))
 
 
-# A level held rather than moved ("R&D spending has remained flat", "a share broadly consistent since 2011").
+def _change_taken(question: str, multiples: bool = False) -> str | None:
+    """'rise' or 'fall': the way a question takes a change to have gone; None when it takes none, both, or denies
+    it ("why didn't exports rise?"). `multiples` reads 'doubled' as a rise and 'halved' as a fall."""
+    question = _RATE_OF_CHANGE.sub(" ", question)  # "the growth rate" asks for a rate, whichever way it went
+    rise = bool(_RISE.search(question) or (multiples and _MULTIPLIED.search(question)))
+    fall = bool(_FALL.search(question) or (multiples and _HALVED.search(question)))
+    if rise == fall or _NEGATED.search(question):
+        return None
+    return "rise" if rise else "fall"
+
+
+# A level held rather than moved ("spending has remained flat", "a share broadly consistent since 2011").
 _HELD = re.compile(r"\b(?:flat|unchanged|stable|stagnat\w*|static|broadly (?:the same|consistent|constant)|"
                    r"remained (?:broadly )?(?:the same|level|constant))\b", re.I)
 
@@ -135,12 +143,10 @@ def reverses_change(question: str, sentence: str) -> bool:
     """Whether a sentence states the opposite of the change a question takes for granted, or no change at all:
     'why did the share increase?' beside 'new competitors have resulted in a decrease in the share'. (The caller
     checks that the sentence is about what the question names.)"""
-    question = _RATE_OF_CHANGE.sub(" ", question)
-    rise = bool(_RISE.search(question) or _MULTIPLIED.search(question))
-    fall = bool(_FALL.search(question) or _HALVED.search(question))
-    if rise == fall or _NEGATED.search(question) or _NEGATED.search(sentence):
+    taken = _change_taken(question, multiples=True)
+    if taken is None or _NEGATED.search(sentence):
         return False
-    same, opposite = (_RISE, _FALL) if rise else (_FALL, _RISE)
+    same, opposite = (_RISE, _FALL) if taken == "rise" else (_FALL, _RISE)
     return not same.search(sentence) and bool(opposite.search(sentence) or _HELD.search(sentence))
 
 
@@ -149,11 +155,10 @@ _RATE_OF_CHANGE = re.compile(r"\b(?:growth|change) rates?\b|\brates? of (?:growt
 
 def premise(question: str, change: float) -> str:
     """'No: ' when the question takes a change to go one way and the figures go the other, else ''."""
-    question = _RATE_OF_CHANGE.sub(" ", question)  # "the growth rate" asks for a rate, whichever way it went
-    rise, fall = bool(_RISE.search(question)), bool(_FALL.search(question))
-    if rise == fall or not change or _NEGATED.search(question):
-        return ""  # ("why didn't exports rise?" takes no rise for granted)
-    return "No: " if (rise and change < 0) or (fall and change > 0) else ""
+    taken = _change_taken(question)
+    if taken is None or not change:
+        return ""
+    return "No: " if (taken == "rise" and change < 0) or (taken == "fall" and change > 0) else ""
 
 
 # Nouns that say which side of zero an amount is on ("the surplus" is a positive balance, "the deficit" a negative one).

@@ -64,7 +64,7 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated|evaluated|assessed)\b|"
                      r"^who (?:did|carried out|conducted|ran) (?:the|that|this) (?:evaluation|review|study|analysis|survey)\b|"
-                     # "which department put out the strategy", "publisher and year for the reference list"
+                     # "which ministry put out the plan", "publisher and year for the reference list"
                      r"^(?:who|which [\w ]{1,40}?) (?:put|puts) out\b|^which [\w ]{1,40}? (?:published|issued|released)\b|"
                      r"\bpublisher\b|"
                      # "what data does the chart … draw on", "which dataset is the table based on"

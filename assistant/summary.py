@@ -8,6 +8,7 @@ passage gives that passage's first sentences; a long section, an overview of its
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -175,11 +176,12 @@ def off_topic(query: Query, loaded) -> bool:
         return False
     # An unknown word weighs like a typical word of the question (it may just be the user's phrasing).
     typical = sorted(known.values())[len(known) // 2] if known else 1.0
-    share = len(unknown) * typical / (sum(known.values()) + len(unknown) * typical)
+    unknown_weight, known_weight = len(unknown) * typical, sum(known.values())
+    if not math.isclose(unknown_weight, known_weight):
+        return unknown_weight > known_weight
     # Half and half is off topic ('a joke about robots'), unless the known half names something the documents
-    # name ('whats invema, never herd of it': the asker's aside is what they don't know, not the subject).
-    named = loaded.domain.names | loaded.domain.acronyms
-    return share > 0.5 + 1e-9 or (share > 0.5 - 1e-9 and not any(t in named for t in known))
+    # name ('whats acme, never herd of it': the asker's aside is what they don't know, not the subject).
+    return not any(t in loaded.domain.names | loaded.domain.acronyms for t in known)
 
 
 def _merged(run: list[Chunk]) -> Chunk:
