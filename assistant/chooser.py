@@ -39,7 +39,7 @@ from assistant.evidence import (
     unknown_reference,
     with_period,
 )
-from assistant.figures import change_stems, contradicted, denied_change, measures_met, reverses_change
+from assistant.figures import change_stems, contradicted, denied_change, denies_asked, measures_met, reverses_change
 from assistant.query import AREA_PATTERNS, ASKS_REASON, CLAUSE_OPENS, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
@@ -509,10 +509,11 @@ def honest(query: Query, chosen: Candidate) -> Candidate:
             return dataclasses.replace(chosen, refused=True, text=text)
     asked = names_in(query.text)
     if (asked or query.areas) and not _ASKS_YES_NO.match(query.text):
-        # "How big is X's surplus?" answered by "X has a deficit"; "what makes X the largest?" by "X is the third largest".
+        # "How big is X's surplus?" answered by "X has a deficit"; "what makes X the largest?" by "X is the third
+        # largest"; "what fee does X charge?" by "X does not charge a fee".
         about = [s for s in stated if all(name_present(n, s) for n in asked)
                  and all(re.search(AREA_PATTERNS[a], f" {s} ") for a in query.areas)]
-        clash = next((s for s in about if contradicted(query.text, s)), None)
+        clash = next((s for s in about if contradicted(query.text, s) or denies_asked(query.text, s)), None)
         if clash:
             return dataclasses.replace(chosen, refused=True, text=f"{NO_PREMISE} {clash} {markers}")
     if chosen.text.startswith("No: ") and not _ASKS_YES_NO.match(query.text):

@@ -199,6 +199,27 @@ def contradicted(question: str, sentence: str) -> bool:
     return not asked or not placed or bool(expand(asked) & expand(placed))
 
 
+# A verb denied ('does not charge', "hasn't published", 'never used'): ordinary English negation.
+_DENIES = re.compile(r"\b(?:(?:does|do|did|is|are|was|were|has|have|had|will|would|can|could)\s+not|never|no longer)\b|"
+                     r"\b\w+n['’]t\b", re.I)
+_ASKS_NEGATIVE = re.compile(r"\b(?:no|not|never|without|none|neither|nor)\b|n['’]t\b", re.I)
+DENIED_WORDS = 4  # the words after a negation read as what it denies
+
+
+def denies_asked(question: str, sentence: str) -> bool:
+    """Whether a sentence denies what the question takes as done: 'What fee does X charge its members?' beside
+    'X does not charge a fee'. Two of the question's words must follow the negation ('charge a fee'): one alone
+    ('is not funded by the state' for 'how is X funded') denies a detail, not the premise."""
+    if _ASKS_NEGATIVE.search(question):
+        return False  # "why does X not charge a fee?": the question and the sentence agree
+    asked = expand({s for s in stems(question) if s not in STOPWORDS})
+    for denial in _DENIES.finditer(sentence):
+        following = re.findall(r"[A-Za-z][\w-]*", sentence[denial.end():])[:DENIED_WORDS]
+        if len({stem(w.lower()) for w in following if w.lower() not in STOPWORDS} & asked) >= 2:
+            return True
+    return False
+
+
 def _qualified(text: str, at: int, words: int = 3) -> set[str]:
     """Stems of the words a superlative qualifies ('machine tool producer', 'producer of machine tools')."""
     following = re.findall(r"[A-Za-z][\w-]*", text[at:])[:words]

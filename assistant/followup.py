@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import query as _query
-from assistant.figures import COUNTRY_SET, denied_change
+from assistant.figures import COUNTRY_SET, denied_change, denies_asked
 from assistant.query import Query, analyse
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from assistant.wording import CHAT, english_words
@@ -915,13 +915,13 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
 
 
 def _answered_no(previous: Context) -> bool:
-    """Whether the previous question asked if something changed ("was there a big drop …?") and its answer
-    said it did not: "how come?" then asks why not."""
+    """Whether the previous question asked if something changed or was done ("was there a big drop …?", "does X
+    charge a fee?") and its answer said it did not: "how come?" then asks why not."""
     first = previous.text.split(" ", 1)[0].lower()
     if first not in AUX or previous.answer is None:
         return False
     answer = _answer_text(previous)
-    return answer.startswith("No: ") or denied_change(previous.text, answer)
+    return answer.startswith("No: ") or denied_change(previous.text, answer) or denies_asked(previous.text, answer)
 
 
 def _why(previous: str, negated: bool) -> str:

@@ -100,6 +100,18 @@ def test_a_premise_the_answer_contradicts_is_recognised():
     assert not contradicted("What is the biggest problem holding back Ruritania?", "It is the third largest producer.")
 
 
+def test_a_premise_the_answer_denies_is_recognised():
+    from assistant.figures import denies_asked
+
+    assert denies_asked("What membership fee does Acme charge?", "Acme does not charge a fee for membership.")
+    assert denies_asked("Why did Acme start charging members a fee?", "Acme doesn't charge members a fee.")
+    # One word denied is a detail: 'how is it funded' is answered by what does fund it.
+    assert not denies_asked("How is Acme funded?", "Acme is not funded by the state but by its members.")
+    # A question that asks about the denial agrees with it.
+    assert not denies_asked("Why does Acme not charge a fee?", "Acme does not charge a fee.")
+    assert not denies_asked("What fee does Acme charge?", "Acme charges a fee of £50.")
+
+
 def test_a_change_the_sentence_reverses_or_denies_is_recognised():
     from assistant.figures import change_stems, reverses_change
 

@@ -237,6 +237,18 @@ def test_why_after_an_answer_that_said_no_asks_why_not(bot):
     assert not answer.refused and "Brexit" in answer.text, answer.text
 
 
+def test_why_after_an_answer_that_denied_the_question_asks_why_not(bot):
+    # "Does X charge a fee?" is answered "X does not charge a fee …"; "how come?" asks why not, not why it does.
+    answer = bot.answer("how come", history=["Does NGen charge a membership fee?"])
+    assert answer.resolved == "Why doesn't NGen charge a membership fee?", answer.resolved
+    assert not answer.refused and "engage as many" in answer.text, answer.text
+
+
+def test_a_premise_the_documents_deny_is_refused_with_the_denial(bot):
+    answer = bot.answer("What membership fee does NGen charge its corporate members?")
+    assert answer.refused and "does not charge a fee" in answer.text, answer.text
+
+
 def test_a_follow_up_the_documents_do_not_answer_is_refused(bot):
     answer = bot.answer("And in 2023?", history=[UK_2022])
     assert answer.resolved == "What was the UK's trade balance in 2023?" and answer.refused
