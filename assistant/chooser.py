@@ -325,7 +325,33 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
             and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate)
-            and _country_named(query, candidate) and _position_met(query, candidate))
+            and _country_named(query, candidate) and _position_met(query, candidate) and _amount_met(query, candidate))
+
+
+# General English for money: what a sum is asked as, and how one is written.
+_ASKS_MONEY = re.compile(r"\b(?:cost(?:s|ing)?|price[sd]?|fees?|revenues?|income|turnover|budgets?|spend(?:s|ing)?|spent|"
+                         r"worth|money|pa(?:y|id|ys)|earn(?:s|ed|ings)?|profits?|salar(?:y|ies)|wages?|sales)\b", re.I)
+_STATES_MONEY = re.compile(r"[$£€]\s?\d|\b(?:USD|GBP|EUR)\s?\d|\d\s?(?:(?:million|billion|thousand|bn|m|k)\s)?"
+                           r"(?:pounds|dollars|euros)\b", re.I)
+_ASKS_WHAT_IS = re.compile(r"^\W*what(?:['’]s|\s+(?:is|was|are|were))\b", re.I)
+_CURRENCIES = {r"\b(?:pounds?|sterling|GBP)\b|£": r"£|\bpounds?\b|\bGBP\b",
+               r"\b(?:dollars?|USD)\b|\$": r"\$|\bdollars?\b|\bUSD\b",
+               r"\b(?:euros?|EUR)\b|€": r"€|\beuros?\b|\bEUR\b"}
+
+
+def _amount_met(query: Query, candidate: Candidate) -> bool:
+    """'How much does X cost?' or 'what is X's revenue?' is answered by a sum of money, and one asked in a currency
+    ('in pounds') by a sum in it: a count, a share or a dollar figure answers neither."""
+    asks_amount = query.wants_number or _ASKS_WHAT_IS.match(query.text)
+    if not asks_amount or query.kind in {"source", "summary"} or re.search(r"\bhow many\b", query.text, re.I):
+        return True
+    if not _ASKS_MONEY.search(query.text) or ASKS_SHARE_OF.search(query.text):
+        return True
+    stated = _stated(candidate.text).strip().split("\n")[0]  # the lead statement (a summary's first point)
+    if not _STATES_MONEY.search(stated):
+        return False
+    asked = [written for named, written in _CURRENCIES.items() if re.search(named, query.text, re.I)]
+    return all(re.search(written, stated, re.I) for written in asked)
 
 
 _WORLDWIDE = re.compile(r"\b(?:internationally|worldwide|globally|across the (?:world|globe)|around the world|"

@@ -94,6 +94,8 @@ def test_definition_from_glossary(bot):
     "What was Japan's M&E trade balance in 2015?",                         # no 2015 figures
     "How many patents did Aachen firms file in 2023?",                      # patents are never mentioned
     "How many people does IDEKO employ?",                                   # IDEKO has no headcount
+    "How much does it cost to attend the Aachen Machine Tool Colloquium?",  # no price is given
+    "How much were UK M&E exports worth in pounds sterling in 2022?",      # given in dollars only
 ])
 def test_refuses_instead_of_near_miss(bot, question):
     answer = bot.answer(question)
@@ -101,6 +103,13 @@ def test_refuses_instead_of_near_miss(bot, question):
     assert answer.text.startswith("The documents don't say")
     # A refusal cites only what it says the documents do give instead (another year of the same figure).
     assert answer.related and (not answer.citations or "they give" in answer.text), answer.text
+
+
+def test_a_sum_of_money_asked_is_answered_by_one_in_the_currency_asked(bot):
+    answer = bot.answer("How much money did AMPI get from the Strength in Places Fund?")
+    assert not answer.refused and "£22.6 million" in answer.text, answer.text
+    answer = bot.answer("How much were UK M&E exports worth in dollars in 2022?")
+    assert not answer.refused and "42" in answer.text, answer.text
 
 
 def test_a_year_the_tables_do_not_give_is_refused_with_the_years_they_do(bot):
