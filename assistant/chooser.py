@@ -25,6 +25,7 @@ from assistant.compose import NO_ANSWER, NOT_AVAILABLE, Citations
 from assistant.domain import active
 from assistant.evidence import (
     ASKS_SHARE_OF,
+    STATES_A_SHARE,
     counted_of,
     countries_in,
     country_of,
@@ -325,7 +326,46 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
             and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate)
-            and _country_named(query, candidate) and _position_met(query, candidate) and _amount_met(query, candidate))
+            and _country_named(query, candidate) and _position_met(query, candidate) and _amount_met(query, candidate)
+            and _date_met(query, candidate) and _period_met(query, candidate))
+
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?(?:date|dates|day|days)\b", re.I)
+_STATES_DATE = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|"
+                          r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _date_met(query: Query, candidate: Candidate) -> bool:
+    """'On what date …' is answered by a day ('12 March 2024'), not by a season or a year."""
+    if not _ASKS_DATE.search(query.text) or query.kind in {"source", "summary"}:
+        return True
+    return bool(_STATES_DATE.search(_stated(candidate.text)))
+
+
+_NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS |= {"fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100}
+_PERIOD = re.compile(r"\b(?:next|over|past|last|coming|within|following|previous)\s+(?:the\s+)?(\d+|[a-z]+)\s+"
+                     r"(years?|months?|decades?)\b", re.I)
+
+
+def _periods(text: str) -> set[tuple[int, str]]:
+    out = set()
+    for count, unit in _PERIOD.findall(text):
+        number = int(count) if count.isdigit() else _NUMBER_WORDS.get(count.lower())
+        if number is not None:
+            out.add((number, unit.lower().rstrip("s")))
+    return out
+
+
+def _period_met(query: Query, candidate: Candidate) -> bool:
+    """A forecast asked 'over the next twenty years' is not one the documents make 'over the next ten years'."""
+    asked = _periods(query.text)
+    if not asked:
+        return True
+    stated = _periods(_stated(candidate.text))
+    units = {unit for _, unit in asked}
+    return not any(unit in units for _, unit in stated) or bool(asked & stated)
 
 
 # General English for money: what a sum is asked as, and how one is written.
@@ -333,6 +373,7 @@ _ASKS_MONEY = re.compile(r"\b(?:cost(?:s|ing)?|price[sd]?|fees?|revenues?|income
                          r"worth|money|pa(?:y|id|ys)|earn(?:s|ed|ings)?|profits?|salar(?:y|ies)|wages?|sales)\b", re.I)
 _STATES_MONEY = re.compile(r"[$£€]\s?\d|\b(?:USD|GBP|EUR)\s?\d|\d\s?(?:(?:million|billion|thousand|bn|m|k)\s)?"
                            r"(?:pounds|dollars|euros)\b", re.I)
+_ASKS_RATE = re.compile(r"\brates?\b(?!\s+of\s+(?:change|growth))", re.I)
 _ASKS_WHAT_IS = re.compile(r"^\W*what(?:['’]s|\s+(?:is|was|are|were))\b", re.I)
 _CURRENCIES = {r"\b(?:pounds?|sterling|GBP)\b|£": r"£|\bpounds?\b|\bGBP\b",
                r"\b(?:dollars?|USD)\b|\$": r"\$|\bdollars?\b|\bUSD\b",
@@ -345,9 +386,11 @@ def _amount_met(query: Query, candidate: Candidate) -> bool:
     asks_amount = query.wants_number or _ASKS_WHAT_IS.match(query.text)
     if not asks_amount or query.kind in {"source", "summary"} or re.search(r"\bhow many\b", query.text, re.I):
         return True
+    stated = _stated(candidate.text).strip().split("\n")[0]  # the lead statement (a summary's first point)
+    if _ASKS_RATE.search(query.text) and not ASKS_SHARE_OF.search(query.text):
+        return bool(STATES_A_SHARE.search(stated))  # "what is the unemployment rate": a rate is a percentage
     if not _ASKS_MONEY.search(query.text) or ASKS_SHARE_OF.search(query.text):
         return True
-    stated = _stated(candidate.text).strip().split("\n")[0]  # the lead statement (a summary's first point)
     if not _STATES_MONEY.search(stated):
         return False
     asked = [written for named, written in _CURRENCIES.items() if re.search(named, query.text, re.I)]

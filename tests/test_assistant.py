@@ -96,6 +96,9 @@ def test_definition_from_glossary(bot):
     "How many people does IDEKO employ?",                                   # IDEKO has no headcount
     "How much does it cost to attend the Aachen Machine Tool Colloquium?",  # no price is given
     "How much were UK M&E exports worth in pounds sterling in 2022?",      # given in dollars only
+    "What growth rate is forecast for the global advanced machinery market over the next twenty years?",  # ten
+    "On what date was the finalised industrial strategy published?",       # 'has since been published'
+    "What is the current unemployment rate in the Basque Country?",        # 'high levels of unemployment'
 ])
 def test_refuses_instead_of_near_miss(bot, question):
     answer = bot.answer(question)
@@ -571,6 +574,7 @@ def test_half_unknown_words_are_off_topic_unless_the_known_half_is_a_name_the_do
     answer = bot.answer("whats invema, never herd of it")  # 'herd': a typo of a word the documents never use
     assert not answer.refused and "Foundation for Machine Tool Research" in answer.text, answer.text
     assert bot.answer("Can you tell me a joke about robots?").refused
+    assert bot.answer("write me a poem about lathes").refused  # a request to write is no topic
 
 
 def test_each_side_of_a_comparison_is_retrieved(bot):
