@@ -370,10 +370,12 @@ def _period_met(query: Query, candidate: Candidate) -> bool:
 
 # General English for money: what a sum is asked as, and how one is written.
 _ASKS_MONEY = re.compile(r"\b(?:cost(?:s|ing)?|price[sd]?|fees?|revenues?|income|turnover|budgets?|spend(?:s|ing)?|spent|"
-                         r"worth|money|pa(?:y|id|ys)|earn(?:s|ed|ings)?|profits?|salar(?:y|ies)|wages?|sales)\b", re.I)
+                         r"worth|money|pa(?:y|id|ys)|earn(?:s|ed|ings)?|profits?|salar(?:y|ies)|wages?|sales|fund(?:s|ed|ing)?|grants?|"
+                         r"invest(?:s|ed|ment)?|giv(?:e|es|en)(?!\s+(?:me|us)\b)|gets?(?!\s+(?:me|us)\b)|got|receiv(?:e|es|ed))\b", re.I)
 _STATES_MONEY = re.compile(r"[$£€]\s?\d|\b(?:USD|GBP|EUR)\s?\d|\d\s?(?:(?:million|billion|thousand|bn|m|k)\s)?"
                            r"(?:pounds|dollars|euros)\b", re.I)
 _ASKS_RATE = re.compile(r"\brates?\b(?!\s+of\s+(?:change|growth))", re.I)
+_SHARE_OF_IT = re.compile(r"\bhow much of\b", re.I)  # "how much of the funding went to X": a share
 _ASKS_WHAT_IS = re.compile(r"^\W*what(?:['’]s|\s+(?:is|was|are|were))\b", re.I)
 _CURRENCIES = {r"\b(?:pounds?|sterling|GBP)\b|£": r"£|\bpounds?\b|\bGBP\b",
                r"\b(?:dollars?|USD)\b|\$": r"\$|\bdollars?\b|\bUSD\b",
@@ -389,7 +391,7 @@ def _amount_met(query: Query, candidate: Candidate) -> bool:
     stated = _stated(candidate.text).strip().split("\n")[0]  # the lead statement (a summary's first point)
     if _ASKS_RATE.search(query.text) and not ASKS_SHARE_OF.search(query.text):
         return bool(STATES_A_SHARE.search(stated))  # "what is the unemployment rate": a rate is a percentage
-    if not _ASKS_MONEY.search(query.text) or ASKS_SHARE_OF.search(query.text):
+    if not _ASKS_MONEY.search(query.text) or ASKS_SHARE_OF.search(query.text) or _SHARE_OF_IT.search(query.text):
         return True
     if not _STATES_MONEY.search(stated):
         return False

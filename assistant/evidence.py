@@ -488,7 +488,12 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             refers_back = bool(i > 0 and (_REFERS_BACK.match(sentence) or (
                 (_DEFINITE.search(sentence) or DEMONSTRATIVE.search(sentence)) and not _opens_on_a_name(sentence))))
             # A sentence that refers back may name its subject in the sentence before or in the paragraph's first.
-            window = f"{sentences[0]} {sentences[i - 1]} {sentence}" if refers_back else sentence
+            # A figure's may be further back: its list item's first sentence ("Acme makes widgets. … It employs
+            # 200 people."), or the sentence before one that refers back too ("The project … It involves 85").
+            item = next((split_sentences(it)[0] for it in bullet_items(chunk.text) if sentence in it and it.strip()),
+                        None) if query.wants_number else None
+            earlier = sentences[i - 2] if query.wants_number and i > 1 and _REFERS_BACK.match(sentences[i - 1]) else ""
+            window = f"{item or sentences[0]} {earlier} {sentences[i - 1]} {sentence}" if refers_back else sentence
             lead = leads[i]
             if lead:  # an item of a list goes on from the sentence that introduces it ("… followed five stages:")
                 window = f"{lead} {window}"

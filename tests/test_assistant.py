@@ -594,3 +594,13 @@ def test_a_company_wide_headcount_is_no_answer_for_one_of_its_places(bot):
     # 4.7: "It has presence in over 200 countries/regions, including in Aachen, and employs roughly 311,000 people."
     assert bot.answer("How many people does Siemens employ in Aachen?").refused
     assert "311,000" in bot.answer("How many people does Siemens employ?").text
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("How many people does Fecken Kirfel employ?", "200"),  # 'It remains an SME, employing up to 200': its item names it
+    ("How many scientists are involved in the Internet of Production?", "85"),  # named two sentences back
+    ("For a briefing, give me the headline number of people in advanced machinery jobs across GB in 2023.", "135,000"),
+])
+def test_a_figure_whose_subject_is_named_further_back_is_found(bot, question, figure):
+    answer = bot.answer(question)
+    assert not answer.refused and figure in answer.text, answer.text
