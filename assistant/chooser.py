@@ -376,6 +376,7 @@ _STATES_MONEY = re.compile(r"[$£€]\s?\d|\b(?:USD|GBP|EUR)\s?\d|\d\s?(?:(?:mil
                            r"(?:pounds|dollars|euros)\b", re.I)
 _ASKS_RATE = re.compile(r"\brates?\b(?!\s+of\s+(?:change|growth))", re.I)
 _SHARE_OF_IT = re.compile(r"\bhow much of\b", re.I)  # "how much of the funding went to X": a share
+_ASKS_PERCENT = re.compile(r"\b(?:what|which)\s+(?:percentage|per ?cent)\b|\bwhat %|\bhow many per ?cent\b", re.I)
 _ASKS_WHAT_IS = re.compile(r"^\W*what(?:['’]s|\s+(?:is|was|are|were))\b", re.I)
 _CURRENCIES = {r"\b(?:pounds?|sterling|GBP)\b|£": r"£|\bpounds?\b|\bGBP\b",
                r"\b(?:dollars?|USD)\b|\$": r"\$|\bdollars?\b|\bUSD\b",
@@ -391,6 +392,11 @@ def _amount_met(query: Query, candidate: Candidate) -> bool:
     stated = _stated(candidate.text).strip().split("\n")[0]  # the lead statement (a summary's first point)
     if _ASKS_RATE.search(query.text) and not ASKS_SHARE_OF.search(query.text):
         return bool(STATES_A_SHARE.search(stated))  # "what is the unemployment rate": a rate is a percentage
+    if _ASKS_PERCENT.search(query.text):  # "by what percentage did X grow": a change in per cent, stated or worked out
+        # (beside what it is of: a summary's other points have others' percentages; a table's rows say whose)
+        names = [] if candidate.answerer in {"table", "table_operation", "arithmetic"} else names_in(query.text)
+        return any(STATES_A_SHARE.search(line) and all(name_present(n, line) for n in names)
+                   for line in _stated(candidate.text).split("\n"))
     if not _ASKS_MONEY.search(query.text) or ASKS_SHARE_OF.search(query.text) or _SHARE_OF_IT.search(query.text):
         return True
     if not _STATES_MONEY.search(stated):

@@ -12,6 +12,7 @@ from assistant.evidence import (
     DEMONSTRATIVE,
     Evidence,
     area_pattern,
+    dated,
     has_figure,
     is_citation,
     name_present,
@@ -89,6 +90,7 @@ def answer_from_sentences(query: Query, evidence: list[Evidence], cites: Citatio
         wanted = stem(asked_for.group(1))
         if wanted not in stems(quote) and wanted in stems(best.following):
             quote = f"{quote} {best.following}"  # "what training institute …": the next sentence names it
+    quote = dated(quote, best.hit.chunk)  # "Over the same period, …": which years
     listed = _list_pointed_at(best, cites.loaded)
     # "as demonstrated by the list above": the list is the answer, the sentence what it shows
     block = f"{listed[1]} {cites.cite(listed[0], listed[1])}\n\n" if listed is not None else ""

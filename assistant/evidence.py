@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from assistant.arithmetic import pointed_at, quantities
 from assistant.domain import UNIT_STEMS, active
-from assistant.figures import ALIASES, COMPARING, COUNTRY_SET, measures_met
+from assistant.figures import ALIASES, COMPARING, COUNTRY_SET, change_stems, measures_met
 from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query, aspect_words
 from assistant.ranker import sentence_score
 from assistant.retrieve import idf
@@ -191,7 +191,7 @@ def stated_of_others(text: str, asked: set[str]) -> bool:
 
 
 def context_text(chunk: Chunk) -> str:
-    return f"{chunk.doc_title} {chunk.section} {chunk.heading} {chunk.text}"
+    return f"{chunk.doc_title} {chunk.section} {chunk.heading} {chunk.continues} {chunk.text}"
 
 
 def support(query: Query, sentence: str, chunk: Chunk, frequency: dict[str, int], total: int, previous: str = "") -> float:
@@ -425,8 +425,8 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         return True  # a number about another body or place
     if counted_stem and not expand({counted_stem}) & expand(set(stems(window))):  # synonyms either way
         return True  # "how many robots": a count of something else
-    if _ASKS_SHARE.search(query.text) and not _STATES_SHARE.search(sentence):
-        return True  # "what percentage …": a sum of money is not a share
+    if _ASKS_SHARE.search(query.text) and not _STATES_SHARE.search(sentence) and not change_stems(query.text):
+        return True  # "what percentage …": a sum of money is not a share (a change in per cent is worked out from two)
     if (query.wants_number or query.kind == "compare") and opposite_measure(query, window):
         return True  # a share of exports is no answer about imports
     if (query.wants_number or query.kind == "compare") and topic and not expand(topic) & set(stems(f"{before} {window}")):
@@ -494,6 +494,8 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                         None) if query.wants_number else None
             earlier = sentences[i - 2] if query.wants_number and i > 1 and _REFERS_BACK.match(sentences[i - 1]) else ""
             window = f"{item or sentences[0]} {earlier} {sentences[i - 1]} {sentence}" if refers_back else sentence
+            if i == 0 and chunk.continues:  # "Over the same period, …": the period is the paragraph before's
+                window = f"{chunk.continues} {window}"
             lead = leads[i]
             if lead:  # an item of a list goes on from the sentence that introduces it ("… followed five stages:")
                 window = f"{lead} {window}"
@@ -629,20 +631,36 @@ def with_period(text: str, cited: list, chunks: list[Chunk]) -> str:
         if _SAME_PERIOD.search(sentence) and not YEAR.search(sentence):
             years = _years_before(sentence, passages, chunks)
             if years:
-                sentence = f"{sentence} ({' to '.join(years)})"
+                end = re.search(r"[.!?]?[”\"’]?(?:\s*\[\d+\])*\s*$", sentence).start()  # before its full stop
+                sentence = f"{sentence[:end]} ({' to '.join(years)}){sentence[end:]}"
         out.append(sentence)
     return " ".join(out)
 
 
+def dated(quote: str, chunk: Chunk) -> str:
+    """A quote opening a passage that continues a period ('Over the same period, …') with that period's years
+    written in ('… to £102,000 (2011 to 2021).'): shown alone, the quote would not say which years it means."""
+    if not chunk.continues or not _SAME_PERIOD.search(quote) or YEAR.search(quote):
+        return quote
+    years = YEAR.findall(chunk.continues)
+    if not years:
+        return quote
+    first, *rest = split_sentences(quote)
+    end = re.search(r"[.!?]?\s*$", first).start()
+    return " ".join([f"{first[:end]} ({years[0]} to {years[-1]}){first[end:]}", *rest])
+
+
 def _years_before(sentence: str, passages: list[int], chunks: list[Chunk]) -> list[str]:
-    key = sentence[:60]
+    key = sentence.split("“")[-1].lstrip("\"‘' ")[:60]  # (a quoted one: 'Worked out from: “Over the same period …”')
     for index in passages:
         chunk = chunks[index]
         at = chunk.text.find(key)
         if at < 0:
             continue
         before = chunk.text[:at]
-        if not YEAR.search(before) and index and chunks[index - 1].doc_id == chunk.doc_id:
+        if not YEAR.search(before) and chunk.continues:
+            before = chunk.continues  # the sentence the passage continues from (set at ingest)
+        elif not YEAR.search(before) and index and chunks[index - 1].doc_id == chunk.doc_id:
             before = chunks[index - 1].text
         dated = [s for s in split_sentences(before) if YEAR.search(s)]
         return YEAR.findall(dated[-1]) if dated else []

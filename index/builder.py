@@ -32,7 +32,7 @@ from ingest.sources import registry_from_manifest
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what chunks are made: the index is then rebuilt.
-CHUNKING_VERSION = "5"
+CHUNKING_VERSION = "7"
 
 
 class IngestReport(BaseModel):

@@ -203,7 +203,7 @@ def chunk_metadata(chunk: Chunk, role: str) -> dict[str, Any]:
     return {
         "doc_id": chunk.doc_id, "doc_title": chunk.doc_title, "doc_path": chunk.doc_path, "role": role,
         "kind": chunk.kind, "locator": chunk.locator, "page": chunk.page if chunk.page is not None else -1,
-        "section": chunk.section, "heading": chunk.heading, "order": chunk.order,
+        "section": chunk.section, "heading": chunk.heading, "order": chunk.order, "continues": chunk.continues,
         "footnotes": ",".join(str(n) for n in chunk.footnotes),
         "table_json": chunk.table.model_dump_json() if chunk.table else "",
     }
@@ -215,6 +215,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         id=chunk_id, doc_id=meta["doc_id"], doc_title=meta["doc_title"], doc_path=meta["doc_path"],
         kind=meta["kind"], locator=meta["locator"], page=None if meta.get("page", -1) < 0 else meta["page"],
         section=meta.get("section", ""), heading=meta.get("heading", ""), text=text, order=meta.get("order", 0),
+        continues=meta.get("continues", ""),
         footnotes=[int(n) for n in str(meta.get("footnotes", "")).split(",") if n],
         table=Table.model_validate_json(meta["table_json"]) if meta.get("table_json") else None,
     )

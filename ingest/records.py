@@ -86,10 +86,12 @@ class Chunk(BaseModel):
     footnotes: list[int] = Field(default_factory=list, description="Footnote numbers referenced by this chunk.")
     order: int = Field(0, description="Position of the chunk in its document.")
     table: Table | None = Field(None, description="Structured table, for table chunks.")
+    continues: str = Field("", description="The sentence an opening back-reference ('Over the same period, …') "
+                                           "points to: the previous paragraph's last.")
 
     def search_text(self) -> str:
         """Text given to the embedder and the keyword index: context first, then the passage."""
-        context = " > ".join(part for part in (self.section, self.heading) if part)
+        context = " > ".join(part for part in (self.section, self.heading, self.continues) if part)
         return f"{context}\n{self.text}" if context else self.text
 
 

@@ -271,6 +271,7 @@ def parse_report(markdown: str, doc_id: str, doc_title: str, doc_path: str) -> t
         chunks.append(Chunk(id=chunk_id, doc_id=doc_id, doc_title=doc_title or parsed.title, doc_path=doc_path,
                             kind=kind, locator=locator, section=section, heading=heading, text=text,
                             footnotes=refs, order=order, table=table))
+    link_continuations(chunks)
     for note in parsed.footnotes:
         order = len(chunks)
         chunks.append(Chunk(id=content_hash(doc_id, "footnote", str(note.number), note.text), doc_id=doc_id,
@@ -278,3 +279,20 @@ def parse_report(markdown: str, doc_id: str, doc_title: str, doc_path: str) -> t
                             locator=f"footnote {note.number}", text=note.text + (f" {note.url}" if note.url and note.url not in note.text else ""),
                             footnotes=[note.number], order=order))
     return parsed.title, chunks, parsed.footnotes
+
+
+# A paragraph that opens by pointing back at a time ("Over the same period, productivity grew …") states figures
+# for the period the paragraph before it names: without that sentence, its years are nowhere in it.
+_CONTINUES = re.compile(r"^(?:(?:Over|In|During|Across|For|Within)\s+(?:the\s+same|this|that|the\s+same\s+time)\s+"
+                        r"(?:period|time|timeframe|time\s+frame|years?|decade)|At\s+the\s+same\s+time)\b")
+
+
+def link_continuations(chunks: list[Chunk]) -> None:
+    """Give each paragraph that opens by pointing back at a period the sentence of the paragraph before it that
+    names one (its last with a year)."""
+    for previous, chunk in zip(chunks, chunks[1:], strict=False):
+        if (chunk.kind == "paragraph" and previous.kind == "paragraph" and previous.section == chunk.section
+                and _CONTINUES.match(chunk.text.lstrip("*- "))):
+            sentences = re.split(r"(?<=[.!?])[⁰¹²³⁴⁵⁶⁷⁸⁹]*\s+(?=[A-Z])", previous.text.strip())
+            dated = [s for s in sentences if re.search(r"\b(?:19|20)\d{2}\b", s)]
+            chunk.continues = (dated or sentences)[-1]  # the period is named by the latest sentence with a year

@@ -604,3 +604,10 @@ def test_a_company_wide_headcount_is_no_answer_for_one_of_its_places(bot):
 def test_a_figure_whose_subject_is_named_further_back_is_found(bot, question, figure):
     answer = bot.answer(question)
     assert not answer.refused and figure in answer.text, answer.text
+
+
+def test_a_paragraph_continuing_a_period_answers_for_that_period_with_its_years(bot):
+    answer = bot.answer("By roughly what percentage did M&E productivity grow between 2011 and 2021?")
+    assert not answer.refused and "+12%" in answer.text and "3.11" in _locators(answer), answer.text
+    answer = bot.answer("What was M&E sector productivity in 2011?")
+    assert not answer.refused and "£91,000" in answer.text and "(2011 to 2021)" in answer.text, answer.text

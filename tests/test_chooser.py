@@ -16,6 +16,7 @@ def test_stated_figures_are_read_with_currency_scale_and_percent():
     found = quantities("Productivity rose from £91,000 in 2011 to £102,000 in 2021, a rise of 12%.¹⁵")
     assert [(q.value, q.currency, q.percent) for q in found] == [(91000, "£", False), (102000, "£", False), (12, "", True)]
     assert [q.value for q in quantities("It allocated $26 million, against $292 million approved.")] == [26e6, 292e6]
+    assert quantities("Firms with 10 to 49 employees") == []  # the ends of a band are no figures
 
 
 @pytest.mark.parametrize("question, sentence, expected", [
@@ -25,6 +26,9 @@ def test_stated_figures_are_read_with_currency_scale_and_percent():
      ["$266 million more than $26 million", "11.2 times"]),
     ("How many graduates in total across the four disciplines?", "over 350 mechanical, 240 industrial, 190 electronics and 170",
      ["Together 950"]),
+    # "from A to B" is a change, not a range; "by what percentage did it grow" asks the change, not A's share of B
+    ("By what percentage did productivity grow?", "Over the same period, productivity grew from £91,000 to £102,000.",
+     ["a change of +12%"]),
 ])
 def test_arithmetic_on_figures_stated_in_prose(question, sentence, expected):
     worked = compute(question, quantities(sentence))

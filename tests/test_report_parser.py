@@ -391,3 +391,21 @@ def test_empty_markdown_gives_no_chunks():
 def test_report_file_is_the_bundled_one():
     # Guards the fixtures above against a renamed or moved report.
     assert REPORT.is_file() and Path(REPORT).stat().st_size > 50_000
+
+
+def test_a_paragraph_continuing_a_period_carries_the_sentence_that_names_it(chunks):
+    by_locator = {c.locator: c for c in chunks}
+    # 3.11 opens "Over the same period, M&E productivity grew from £91,000 to £102,000": the period is 3.10's.
+    assert "2011 to 2021" in by_locator["3.11"].continues
+    assert "2011 to 2021" in by_locator["3.11"].search_text()
+    assert not by_locator["3.10"].continues and not by_locator["2.7"].continues
+
+
+def test_a_continuation_needs_a_paragraph_before_it_in_the_same_section():
+    text = ("# Report\n\n## 1. Intro\n\n**1.1** Exports fell between 2011 and 2022. Imports rose.\n\n"
+            "**1.2** Over the same period, jobs rose from 10 to 12.\n\n## 2. Next\n\n"
+            "**2.1** Over this period, firms grew.\n")
+    _, made, _ = parse_report(text, "d", "Report", "r.md")
+    by_locator = {c.locator: c for c in made}
+    assert by_locator["1.2"].continues == "Exports fell between 2011 and 2022."
+    assert by_locator["2.1"].continues == ""
