@@ -327,7 +327,22 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
             and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate)
             and _country_named(query, candidate) and _position_met(query, candidate) and _amount_met(query, candidate)
-            and _date_met(query, candidate) and _period_met(query, candidate))
+            and _date_met(query, candidate) and _period_met(query, candidate) and _time_of_name(query, candidate))
+
+
+_STATES_TIME = re.compile(r"\b(?:1[6-9]|20)\d{2}s?\b|\b\d+\s+years?\s+ago\b", re.I)
+
+
+def _time_of_name(query: Query, candidate: Candidate) -> bool:
+    """'When was Acme founded?' is answered by a time stated of Acme (named in its sentence or the one before or
+    after), not by the founding year of another body in the same passage."""
+    names = names_in(query.text)
+    if not names or not _ASKS_TIME.search(query.text) or query.kind in {"source", "summary"}:
+        return True
+    sentences = split_sentences(_stated(candidate.text).replace("\n", " "))
+    return any(_STATES_TIME.search(sentence) and all(name_present(n, " ".join(sentences[max(0, i - 1):i + 2]))
+                                                     for n in names)
+               for i, sentence in enumerate(sentences))
 
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"

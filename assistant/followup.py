@@ -779,10 +779,14 @@ def _main_name(context: Context, names: Names) -> str | None:
     candidates = [n for n in found.names if n.key not in FURNITURE]
     if candidates:
         span = candidates[0]
-        owned = re.match(r"\s*([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*(?:\s+[a-z]+\b)?)", found.text[span.end:])
+        owned = re.match(r"\s*([A-Z][\w&-]*(?:\s+(?:(?:of|for|and)\s+)?[A-Z][\w&-]*)*(?:\s+[a-z]+\b)?)",
+                         found.text[span.end:])
         if span.possessive and owned and owned.group(1).split()[0] not in {o.core for o in found.names}:
-            # "Acme's Green Start programme": it is the programme, a name of its own
-            return f"{'the ' if span.article else ''}{span.core}{span.possessive} {owned.group(1).strip()}"
+            # "Acme's Green Start programme", "Acme's Centre of Excellence on …": it is what Acme owns, a name
+            named = owned.group(1).strip()
+            if named.split()[-1] in FUNCTION:
+                named = named.rsplit(" ", 1)[0]
+            return f"{'the ' if span.article else ''}{span.core}{span.possessive} {named}"
         if span.possessive:  # "Japan's GDP": it is Japan
             return f"{'the ' if span.article else ''}{span.core}"
         start, end = _noun_phrase(found, span)

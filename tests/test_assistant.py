@@ -99,6 +99,7 @@ def test_definition_from_glossary(bot):
     "What growth rate is forecast for the global advanced machinery market over the next twenty years?",  # ten
     "On what date was the finalised industrial strategy published?",       # 'has since been published'
     "What is the current unemployment rate in the Basque Country?",        # 'high levels of unemployment'
+    "When was the Aachen machinery firm AMBA started?",                    # only other bodies' founding years
 ])
 def test_refuses_instead_of_near_miss(bot, question):
     answer = bot.answer(question)
@@ -611,3 +612,8 @@ def test_a_paragraph_continuing_a_period_answers_for_that_period_with_its_years(
     assert not answer.refused and "+12%" in answer.text and "3.11" in _locators(answer), answer.text
     answer = bot.answer("What was M&E sector productivity in 2011?")
     assert not answer.refused and "£91,000" in answer.text and "(2011 to 2021)" in answer.text, answer.text
+
+
+def test_a_founding_year_is_answered_when_stated_of_the_body_asked_about(bot):
+    answer = bot.answer("When was Fecken Kirfel founded?")  # named in the sentence before 'founded in 1870'
+    assert not answer.refused and "1870" in answer.text, answer.text

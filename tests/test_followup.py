@@ -34,6 +34,9 @@ def bot(built_index) -> Assistant:
 
 # -- how follow-ups are read ---------------------------------------------------------------------
 READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone question it is read as)
+    # what a name owns is a name too, 'of' and all
+    (["What's the name of RWTH Aachen's Cluster of Excellence on digital production?"], "when did it start",
+     "When did RWTH Aachen's Cluster of Excellence start?"),
     ([UK_2022], "And in 2011?", "What was the UK's trade balance in 2011?"),  # a new year
     ([JAPAN], "What about Italy?", "What was Italy's M&E value added in 2021?"),  # a new name
     ([JAPAN], "and the US?", "What was the US's M&E value added in 2021?"),
