@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.figures import change_stems
 from assistant.text import STOPWORDS, YEAR, stems, strip_superscripts
 
 _QUANTITY = re.compile(r"(?<![\w,])(?<!\d\.)(?P<cur>[$£€])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s?(?P<scale>billion|million|thousand|bn\b|m\b|k\b))?"
@@ -22,9 +23,6 @@ TOTAL = re.compile(r"\b(total|in all|altogether|combined|together|sum|add(?:ed)?
 DIFFERENCE = re.compile(r"\b(difference|more|fewer|less|bigger|smaller|larger|higher|lower|gap|rise|rose|risen|increase\w*|"
                         r"grow|grew|grown|growth|fall|fell|fallen|drop\w*|decline\w*|change\w*|times|ratio|compare\w*|"
                         r"versus|vs|by how (?:many|much))\b", re.I)
-# "By what percentage did X grow": a change in per cent, not one figure's share of another.
-CHANGE = re.compile(r"\b(?:rise|rose|risen|increase[sd]?|grow|grew|grown|growth|fall|fell|fallen|drop(?:ped)?|"
-                    r"declined?|change[sd]?|go(?:ne|es)? (?:up|down)|went (?:up|down))\b", re.I)
 SHARE = re.compile(r"\b(what|which) (share|proportion|percentage|fraction|part)\b|\bhow much of\b|\bper ?cent of\b", re.I)
 YEARS_APART = re.compile(r"\bhow (many years|long)\b|\byears (?:separate|apart|between|after|before|later|earlier)\b", re.I)
 _RANGE_AFTER = re.compile(r"\s*(?:to|-|–)\s*[$£€]?(\d[\d,]*)")
@@ -79,9 +77,9 @@ _CHANGE_FROM = re.compile(r"\bfrom\s*[$£€]?(?:\s*\d[\d,.]*\s*(?:billion|milli
 
 def _in_range(text: str, start: int, end: int, is_year: bool) -> bool:
     """One end of a range ("10 to 49 employees", "50-249"): no quantity to add or compare. A year next to a
-    figure ("in 2011 to £102,000") makes no range with it, nor does a change "from" one value to another."""
+    figure ("in 2011 to £45,000") makes no range with it, nor does a change "from" one value to another."""
     if _CHANGE_FROM.search(text[max(0, start - 40):start]):
-        return False  # "grew from £91,000 to £102,000": a change from one value to another, not a range
+        return False  # "grew from £40,000 to £45,000": a change from one value to another, not a range
     after = _RANGE_AFTER.match(text, end)
     before = _RANGE_BEFORE.search(text[max(0, start - 20):start])
     return any(found and bool(YEAR.fullmatch(found.group(1))) == is_year for found in (after, before))
@@ -172,7 +170,8 @@ def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> st
     if TOTAL.search(question) and len(same) >= 2:
         total = sum(q.value for q in same)
         return f"Together {_format(total, same[0])} ({' + '.join(q.text for q in same)})"
-    if SHARE.search(question) and len(same) >= 2 and not kind[1] and not CHANGE.search(question):
+    # ("By what percentage did X grow": a change in per cent, not one figure's share of another.)
+    if SHARE.search(question) and len(same) >= 2 and not kind[1] and not change_stems(question):
         part, whole = sorted(_asked(question, same)[:2], key=lambda q: q.value)
         return f"{part.text} of {whole.text} is {part.value / whole.value * 100:.1f}%" if whole.value else None
     if not DIFFERENCE.search(question) or len(same) < 2:

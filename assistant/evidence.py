@@ -639,7 +639,7 @@ def with_period(text: str, cited: list, chunks: list[Chunk]) -> str:
 
 def dated(quote: str, chunk: Chunk) -> str:
     """A quote opening a passage that continues a period ('Over the same period, …') with that period's years
-    written in ('… to £102,000 (2011 to 2021).'): shown alone, the quote would not say which years it means."""
+    written in ('… to £45,000 (2011 to 2021).'): shown alone, the quote would not say which years it means."""
     if not chunk.continues or not _SAME_PERIOD.search(quote) or YEAR.search(quote):
         return quote
     years = YEAR.findall(chunk.continues)
