@@ -96,9 +96,9 @@ NOT_NAME_BEFORE_YEAR = {"in", "by", "since", "from", "to", "for", "until", "till
                          "autumn", "fall", "january", "february", "march", "april", "may", "june", "july", "august",
                          "september", "october", "november", "december", "fy", "q1", "q2", "q3", "q4", "year", "the"}
 # General English for asking a reason, and for a sentence that gives one.
-ASKS_REASON = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why\b|how come\b|what (?:\w+ )?(?:caused|causes|drove|drives|"
-                         r"explains?|is behind|was behind|are the reasons?|were the reasons?|is the reason|was the reason)\b)",
-                         re.I)
+ASKS_REASON = re.compile(r"^\W*(?:(?:and|so|but)\s+)?(?:why\b|how come\b|what(?:['’]s)? (?:\w+ ){0,2}?(?:caused|causes|causing|"
+                         r"drove|drives|driving|driven|prompted|triggered|explains?|is behind|was behind|are the reasons?|"
+                         r"were the reasons?|is the reason|was the reason)\b)", re.I)
 # A reason asked for anywhere in the question ("… - what's the reason?"), not only as its opening.
 MENTIONS_REASON = re.compile(r"\bwhy\b|\breasons?\b|\bhow come\b", re.I)
 STATES_CAUSE = re.compile(r"\b(because|due to|driven by|caused by|owing to|as a result|result(?:ed|s|ing)? from|"

@@ -617,3 +617,8 @@ def test_a_paragraph_continuing_a_period_answers_for_that_period_with_its_years(
 def test_a_founding_year_is_answered_when_stated_of_the_body_asked_about(bot):
     answer = bot.answer("When was Fecken Kirfel founded?")  # named in the sentence before 'founded in 1870'
     assert not answer.refused and "1870" in answer.text, answer.text
+
+
+def test_what_is_driving_asks_a_reason_not_the_figures(bot):
+    answer = bot.answer("What is driving the UK's M&E trade deficit between 2011 and 2022?")
+    assert not answer.refused and "driven by" in answer.text, answer.text
