@@ -72,6 +72,9 @@ COMPARE_HEADS = ("compared with", "compared to", "in comparison with", "in compa
 FIGURE_NOUNS = {"figure", "figures", "number", "numbers", "value", "values", "estimate", "estimates", "statistic",
                 "statistics", "data", "total", "share", "amount", "rate", "percentage", "ranking", "rank", "claim",
                 "finding", "statement", "answer", "result", "results", "fact", "point", "one", "information", "trend"}
+# "… how big was the gap?", "and the total?": the figure the previous question asked, when nothing follows it.
+THE_FIGURE = (FIGURE_NOUNS - {"one", "answer", "point", "fact", "information", "claim", "statement", "finding"}) | {
+    "gap", "difference", "change"}
 NEGATED = {"is": "isn't", "are": "aren't", "was": "wasn't", "were": "weren't", "does": "doesn't", "do": "don't",
            "did": "didn't", "has": "hasn't", "have": "haven't", "can": "can't", "will": "won't", "could": "couldn't",
            "would": "wouldn't", "should": "shouldn't", "might": "might not", "may": "may not"}
@@ -527,6 +530,10 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
             found.refs.append((t.start, end, "topic" if noun is None or noun.low in FIGURE_NOUNS else "noun",
                                noun.low if noun else t.low))
             taken |= {i} | ({i + 1} if noun else set())
+        elif (t.low == "the" and not found.names and i + 1 < len(toks) and toks[i + 1].low in THE_FIGURE
+              and (i + 2 >= len(toks) or not toks[i + 2].word
+                   or (toks[i + 2].low in {"in", "for", "by"} and i + 3 < len(toks) and _YEAR.match(toks[i + 3].text)))):
+            found.refs.append((t.start, toks[i + 1].end, "topic", toks[i + 1].low))  # "how big was the gap?": that one
         elif t.low == "same" and i > 0 and toks[i - 1].low == "the" and (
                 i + 1 >= len(toks) or not toks[i + 1].word or toks[i + 1].low in FUNCTION):  # not "the same board"
             found.refs.append((toks[i - 1].start, t.end, "topic", "the same"))
