@@ -72,6 +72,7 @@ COMPARE_HEADS = ("compared with", "compared to", "in comparison with", "in compa
 FIGURE_NOUNS = {"figure", "figures", "number", "numbers", "value", "values", "estimate", "estimates", "statistic",
                 "statistics", "data", "total", "share", "amount", "rate", "percentage", "ranking", "rank", "claim",
                 "finding", "statement", "answer", "result", "results", "fact", "point", "one", "information", "trend"}
+OF_THAT = {"on", "of", "for", "about", "behind", "from"}  # "the growth rate on that": of the previous figure
 # "… how big was the gap?", "and the total?": the figure the previous question asked, when nothing follows it.
 THE_FIGURE = (FIGURE_NOUNS - {"one", "answer", "point", "fact", "information", "claim", "statement", "finding"}) | {
     "gap", "difference", "change"}
@@ -501,7 +502,8 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         if (t.low in PERSONAL or t.low in POSSESSIVE) and not ordinal and (
                 named or words >= 2 or (found.names and content_words >= 3)):
             continue  # "how big were X's imports than its exports", "after its first years, … X …": said here
-        if t.low in DEMONSTRATIVE and words >= 3:
+        closes = i + 1 >= len(toks) or not toks[i + 1].word  # "… the annual growth rate on that?": the last word
+        if t.low in DEMONSTRATIVE and words >= 3 and not (closes and i and toks[i - 1].low in OF_THAT):
             continue  # "a new organisation like this, according to …": said of something in the question
         if t.low in PERSONAL and not (t.low == "it" and expletive):
             found.refs.append((t.start, t.end, "entity", t.low))
@@ -656,6 +658,7 @@ def topic(question: str, drop_times: bool = False) -> str:
         (r"^how many (\S+) (.+)$", r"the number of \1 that \2"),
         (r"^(?:what|who) (?:has |have )?happened to (.+)$", r"\1"),  # "what happened to the deficit": the deficit
         (r"^how much (?:do|does|did) (.+)$", r"the amount that \1"),  # "how much did X get from Y"
+        (r"^how much ([\w&'’-]+) (?:do|does|did) (.+)$", r"the amount of \1 that \2"),  # "how much oil did X buy"
         (r"^how (?:much|large|big) (?:is|are|was|were|has|have|will) (.+)$", r"\1"),  # "how big was X": X (its size)
         (r"^how (much|large|big) (?:do|does|did) (.+)$", r"how \1 \2"),
         # "what success factors were found for X": the success factors found for X

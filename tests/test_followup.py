@@ -34,6 +34,9 @@ def bot(built_index) -> Assistant:
 
 # -- how follow-ups are read ---------------------------------------------------------------------
 READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone question it is read as)
+    # "… on that" at the end points back, whatever comes before it
+    (["how much M&E did the UK import in 2022"], "whats the annual growth rate on that",
+     "What is the annual growth rate on the amount of M&E that the UK import in 2022?"),
     ([UK_2022], "how big was the gap in 2011", "How big was the UK's trade balance in 2011?"),  # the figure asked
     # what a name owns is a name too, 'of' and all
     (["What's the name of RWTH Aachen's Cluster of Excellence on digital production?"], "when did it start",
