@@ -45,7 +45,7 @@ from assistant.query import AREA_PATTERNS, ASKS_REASON, CLAUSE_OPENS, MENTIONS_R
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
 from assistant.table_ops import asks_position
-from assistant.text import STOPWORDS, YEAR, expand, numbers_in, split_sentences, stem, stems
+from assistant.text import STOPWORDS, WORD_NUMBERS, YEAR, expand, numbers_in, split_sentences, stem, stems
 from ingest.records import Answer, Hit
 from ingest.settings import Settings
 
@@ -358,8 +358,6 @@ def _date_met(query: Query, candidate: Candidate) -> bool:
     return bool(_STATES_DATE.search(_stated(candidate.text)))
 
 
-_NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
-_NUMBER_WORDS |= {"fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100}
 _PERIOD = re.compile(r"\b(?:next|over|past|last|coming|within|following|previous)\s+(?:the\s+)?(\d+|[a-z]+)\s+"
                      r"(years?|months?|decades?)\b", re.I)
 
@@ -367,7 +365,7 @@ _PERIOD = re.compile(r"\b(?:next|over|past|last|coming|within|following|previous
 def _periods(text: str) -> set[tuple[int, str]]:
     out = set()
     for count, unit in _PERIOD.findall(text):
-        number = int(count) if count.isdigit() else _NUMBER_WORDS.get(count.lower())
+        number = int(count) if count.isdigit() else WORD_NUMBERS.get(count.lower())
         if number is not None:
             out.add((number, unit.lower().rstrip("s")))
     return out

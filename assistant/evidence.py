@@ -631,10 +631,15 @@ def with_period(text: str, cited: list, chunks: list[Chunk]) -> str:
         if _SAME_PERIOD.search(sentence) and not YEAR.search(sentence):
             years = _years_before(sentence, passages, chunks)
             if years:
-                end = re.search(r"[.!?]?[”\"’]?(?:\s*\[\d+\])*\s*$", sentence).start()  # before its full stop
-                sentence = f"{sentence[:end]} ({' to '.join(years)}){sentence[end:]}"
+                sentence = _with_years(sentence, years)
         out.append(sentence)
     return " ".join(out)
+
+
+def _with_years(sentence: str, years: list[str]) -> str:
+    """The sentence with '(2011 to 2021)' written in before its full stop (and any closing quote or marker)."""
+    end = re.search(r"[.!?]?[”\"’]?(?:\s*\[\d+\])*\s*$", sentence).start()
+    return f"{sentence[:end]} ({' to '.join(years)}){sentence[end:]}"
 
 
 def dated(quote: str, chunk: Chunk) -> str:
@@ -646,8 +651,7 @@ def dated(quote: str, chunk: Chunk) -> str:
     if not years:
         return quote
     first, *rest = split_sentences(quote)
-    end = re.search(r"[.!?]?\s*$", first).start()
-    return " ".join([f"{first[:end]} ({years[0]} to {years[-1]}){first[end:]}", *rest])
+    return " ".join([_with_years(first, [years[0], years[-1]]), *rest])
 
 
 def _years_before(sentence: str, passages: list[int], chunks: list[Chunk]) -> list[str]:

@@ -21,6 +21,7 @@ from assistant.figures import (
 )
 from assistant.query import Query
 from assistant.table_ops import asks_filter, asks_total, top_n
+from assistant.text import SMALL_NUMBERS
 from ingest.records import Cell, FigureRow
 
 
@@ -43,7 +44,6 @@ def _amount(value: float, like: Cell) -> str:
     return format_value(Cell(header=like.header, text=plain_number(value), value=value, unit=like.unit))
 
 
-_SMALL_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 
 
 def _times(ratio: float) -> str:
@@ -51,7 +51,7 @@ def _times(ratio: float) -> str:
     whole = round(ratio)
     if ratio < 1.95:
         return f"about {ratio:.2f}x"
-    said = _SMALL_NUMBERS[whole] + " times" if whole < len(_SMALL_NUMBERS) else f"{whole} times"
+    said = SMALL_NUMBERS[whole] + " times" if whole < len(SMALL_NUMBERS) else f"{whole} times"
     return f"about {'twice' if whole == 2 else said} as large, {ratio:.2f}x"
 
 

@@ -128,6 +128,12 @@ def split_sentences(text: str) -> list[str]:
     return [p.lstrip("- ").strip() for p in parts if p and len(p.strip("- ")) > 1]
 
 
+# Number words by value, general English: 'about eight times as large', 'over the next twenty years'.
+SMALL_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+WORD_NUMBERS = {w: n for n, w in enumerate(SMALL_NUMBERS)} | {"fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+                                                              "fifty": 50, "hundred": 100}
+
+
 def bullet_items(text: str) -> list[str]:
     """The items of a passage's bulleted list ('- ' lines), without their bullets."""
     return [line.lstrip()[2:] for line in text.split("\n") if line.lstrip().startswith("- ")]
