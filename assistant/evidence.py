@@ -447,6 +447,15 @@ def _opens_on_a_name(sentence: str) -> bool:
     return bool(first) and first.group(0)[0].isupper() and stem(first.group(0).lower()) in active().names
 
 
+def _names_section_subject(sentence: str, chunk: Chunk) -> bool:
+    """Whether a sentence is about one of the names its section's own title (below the chapter) gives: names it,
+    and not as where its figure is ("480 people in Aachen" is a count for that place, not for the country)."""
+    titles = chunk.section.split(" > ")[1:]
+    names = {stem(w.lower()) for title in titles for w in re.findall(r"\b[A-Z][\w'’-]*", title)} & active().names
+    return any(stem(found.group(1).lower()) in names
+               for found in re.finditer(r"(?<!\bin )(?<!\bat )(?<!\bacross )(?<!\bwithin )\b([A-Z][\w'’-]*)", sentence))
+
+
 def _list_leads(text: str, sentences: list[str]) -> list[str | None]:
     """For each sentence, the sentence ending in a colon that introduces it when it sits in a bulleted item."""
     items = bullet_items(text)
@@ -503,7 +512,9 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             # enough: "employs 311,000 people" under "Lyon, France" is a multinational worldwide).
             # A sentence whose subject is "the cluster" or "the region" speaks about the one its section is named
             # after; "one of the company's centres" further in does not (that company may be anyone).
-            named_by_section = not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)
+            # So does one naming the body its section is about ("NGen will receive …" under "NGen, Canada").
+            named_by_section = (not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)
+                                or _names_section_subject(sentence, chunk))
             scope = f"{window} {chunk.section} {chunk.heading}" if named_by_section else window
             # A thing's acronym ('F&B') may be left to the passage, as 'the sector' is: not a body's name.
             # (Within its own list item, where the passage is a list: a summary's bullets speak of different things.)
