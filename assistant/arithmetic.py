@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from assistant.figures import change_stems
 from assistant.text import STOPWORDS, YEAR, stems, strip_superscripts
 
-_QUANTITY = re.compile(r"(?<![\w,])(?<!\d\.)(?P<cur>[$£€])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s?(?P<scale>billion|million|thousand|bn\b|m\b|k\b))?"
+# A figure as written ('£1.5 billion', '12%'); '9th' is a rank, not a quantity.
+_QUANTITY = re.compile(r"(?<![\w,])(?<!\d\.)(?P<cur>[$£€])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)(?!\d|st\b|nd\b|rd\b|th\b)"
+                       r"(?:\s?(?P<scale>billion|million|thousand|bn\b|m\b|k\b))?"
                        r"(?:\s?(?P<pct>%|per cent))?", re.I)
 _SCALES = {"billion": 1e9, "bn": 1e9, "million": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
 # General English for what is asked: add up, or set two figures against each other.

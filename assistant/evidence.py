@@ -381,7 +381,8 @@ def topic_stems(query: Query) -> set[str]:
 # Everyday verbs that carry little of what a question is about ("how many people work in making furniture"):
 # rare in a report's prose, so they must not be taken for its topic (general English).
 _LIGHT_VERBS = {stem(w) for w in "make makes made making do does did doing get gets got getting take takes took taking "
-                "give gives gave go goes went come comes came put puts keep keeps kept work works worked working".split()}
+                "give gives gave go goes went come comes came put puts keep keeps kept work works worked working "
+                "set add adds added adding count counts counted counting include includes included including".split()}
 
 
 _WORKING = re.compile(r"\b(work|works|working|employ|employs|employed|staff|on the payroll)\b", re.I)
