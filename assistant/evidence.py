@@ -478,7 +478,10 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
     found: list[Evidence] = []
     names = names_in(query.text)
     counted_stem = counted_of(query)
-    topic = rarest(topic_stems(query), frequency)
+    asked = topic_stems(query)
+    # Of the question's words, those its best passages use say what it is about; the rest may be phrasing.
+    seen = set().union(*(stems(context_text(h.chunk)) for h in hits[:limit])) if hits else set()
+    topic = rarest({t for t in asked if expand({t}) & seen} or asked, frequency)
     scores = sorted({h.score for h in hits[:limit]}, reverse=True)
     for hit in hits[:limit]:
         rank = scores.index(hit.score)  # a footnote ranks with the passage that cites it
