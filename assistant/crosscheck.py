@@ -1,5 +1,5 @@
 """Cross-check a table value against the document's own prose: the report sometimes states a figure
-in a paragraph that differs from its table (a paragraph gives Italy $42 billion, its table 48).
+in a paragraph that differs from its table (a paragraph gives Ruritania $42 billion, its table 48).
 
 A briefing must not carry one of them silently, so a figure answer names the other one too.
 """

@@ -91,7 +91,7 @@ def _names_in(question: str, acronyms: frozenset[str], capitalised: frozenset[st
 
 
 def name_present(name: str, text: str) -> bool:
-    """Every word of the name starts a word of the text ('Canadian' finds 'Canada', 'Italian' never 'digital')."""
+    """Every word of the name starts a word of the text ('Ruritanian' finds 'Ruritania'; a short name never the middle of a word)."""
     low = text.lower()
     if " " in name and _FORM_TO_PLACE.get(_place_key(name)):  # "United States" is found by "US"
         return any(_starts_a_word(form, low) for form in same_place(name))
@@ -117,7 +117,7 @@ def _prefix(word: str) -> str:
 
 
 # Country names, demonyms and everyday names (general knowledge, not one report's): "British" is found by
-# "UK" or "Great Britain", "German" by "Germany". Short codes keep their word boundary.
+# "UK" or "Great Britain", "Ruritanian" by "Ruritania". Short codes keep their word boundary.
 _PLACE_FORMS = {country: {country, *forms} for country, forms in ALIASES.items()}
 _PLACE_FORMS["uk"] |= {"britain", "british", "great britain", "gb"}
 _FORM_TO_PLACE = {form: country for country, forms in _PLACE_FORMS.items() for form in forms}
@@ -125,7 +125,7 @@ _FORM_TO_PLACE = {form: country for country, forms in _PLACE_FORMS.items() for f
 
 def _place_key(word: str) -> str:
     low = word.lower()
-    return low[:-2] if low.endswith(("'s", "’s")) else low.rstrip("'’")  # "Germany's", "the United States'"
+    return low[:-2] if low.endswith(("'s", "’s")) else low.rstrip("'’")  # "Ruritania's", "the United States'"
 
 
 def same_place(word: str) -> set[str]:
@@ -450,7 +450,7 @@ def _opens_on_a_name(sentence: str) -> bool:
 
 def _names_section_subject(sentence: str, chunk: Chunk) -> bool:
     """Whether a sentence is about one of the names its section's own title (below the chapter) gives: names it,
-    and not as where its figure is ("480 people in Aachen" is a count for that place, not for the country)."""
+    and not as where its figure is ("480 people in Acmeton" is a count for that town, not for its country)."""
     titles = chunk.section.split(" > ")[1:]
     names = {stem(w.lower()) for title in titles for w in re.findall(r"\b[A-Z][\w'’-]*", title)} & active().names
     return any(stem(found.group(1).lower()) in names
@@ -516,7 +516,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             # enough: "employs 311,000 people" under "Lyon, France" is a multinational worldwide).
             # A sentence whose subject is "the cluster" or "the region" speaks about the one its section is named
             # after; "one of the company's centres" further in does not (that company may be anyone).
-            # So does one naming the body its section is about ("NGen will receive …" under "NGen, Canada").
+            # So does one naming the body its section is about ("Acme will receive …" under "Acme, Ruritania").
             named_by_section = (not (query.wants_number or query.kind == "compare") or _SECTION_SUBJECT.match(sentence)
                                 or _names_section_subject(sentence, chunk))
             scope = f"{window} {chunk.section} {chunk.heading}" if named_by_section else window

@@ -1,6 +1,6 @@
 """Follow-up questions in a chat: each question read against the earlier questions of its conversation.
 
-Chat questions lean on what came before: "and in 2011?", "what about Italy?", "why?", "who runs it?",
+Chat questions lean on what came before: "and in 2011?", "what about Ruritania?", "why?", "who runs it?",
 "what's the source for that?". `read_conversation` decides whether the newest question stands on its own
 (it is then answered exactly as asked) and, when it does not, writes the standalone question it stands for:
 
@@ -549,7 +549,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
                 break
     for s, e, _, _ in found.refs:
         taken |= {i for i, t in enumerate(toks) if s <= t.start < e}
-    # A comparison target: "compared with Germany", "versus Italy".
+    # A comparison target: "compared with Ruritania", "versus Elbonia".
     for head in COMPARE_HEADS:
         m = re.search(rf"\b{head}\s+(.+?)\s*[?.!]*$", text, re.I)
         if m:
@@ -693,7 +693,7 @@ def _score(found: Slots, previous: Slots, names: Names, own: set[str]) -> float:
                                         or all(t.low in BARE or t.low in FUNCTION or t.low in INTENT for t in words)):
         score += 3  # nothing of its own but slots: "and in 2011?", "why?", "what's the source?"
     elif not found.frame and bool(found.names) != bool(own) and len(words) <= 6:
-        score += 2  # a fragment with a name or a measure but not both: "Italy?", "imports in 2011?"
+        score += 2  # a fragment with a name or a measure but not both: "Ruritania?", "imports in 2011?"
     place = any(r.prep in {"in", "across", "within", "at"} for r in found.runs[1:])  # "jobs in the north"
     if not found.frame and not found.connective and not found.refs and (found.names or place) and own:
         score -= 3  # a terse question of its own: "<place> jobs 2023"
@@ -979,7 +979,7 @@ def _closest_part(new: Span, old: Span, before: Slots, similar) -> Span:
 
 
 def _substitute(found: Slots, context: Context, names: Names, similar, how: list[str]) -> str:
-    """A fragment ("and in 2011?", "what about Italy?", "and imports?") put into the previous question."""
+    """A fragment ("and in 2011?", "what about Ruritania?", "and imports?") put into the previous question."""
     before = context.found
     text = before.text
     edits: list[tuple[int, int, str]] = []

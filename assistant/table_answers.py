@@ -56,7 +56,7 @@ def _times(ratio: float) -> str:
 
 
 def _compare_pair(a: FigureMatch, b: FigureMatch) -> str:
-    """'Spain 155 vs Chile 132: 23 more (about 1.17x)', from the report's own values."""
+    """'Ruritania 155 vs Elbonia 132: 23 more (about 1.17x)', from the report's own values."""
     va, vb = a.cell.value, b.cell.value
     name_a, name_b = a.row.entity, b.row.entity
     unit = a.cell.unit or ""

@@ -83,7 +83,7 @@ def correct(word: str, words: Counter) -> str:
     low = word.lower()
     if low not in words and low.endswith("s") and low[:-1] in words and (stem(low[:-1]) in active().names
                                                                          or _is_country(low[:-1])):
-        return word[:-1] + "'s"  # "germanys" typed for "Germany's" (a name of the documents', not "caveats")
+        return word[:-1] + "'s"  # "ruritanias" typed for "Ruritania's" (a name of the documents', not "caveats")
     if low in words or stem(low) in _stems(words):
         return word  # another form of a word the documents use ("compare" for "compared") is no typo
     # A short word can be a typo too ('wich'), when it is no English word: short English words have too many
