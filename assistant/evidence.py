@@ -385,7 +385,7 @@ _LIGHT_VERBS = {stem(w) for w in "make makes made making do does did doing get g
                 "set add adds added adding count counts counted counting include includes included including".split()}
 
 
-_WORKING = re.compile(r"\b(work|works|working|employ|employs|employed|staff|on the payroll)\b", re.I)
+_WORKING = re.compile(r"\b(work|works|worked|working|employ|employs|employed|staff|on the payroll)\b", re.I)
 _CITATION = re.compile(r"https?://|\b(?:19|20)\d{2}\)|\((?:19|20)\d{2}\)|^ibid", re.I)
 
 

@@ -313,6 +313,7 @@ def test_query_understanding():
     assert analyse("Jobs in the UK in US dollars").areas == ["UK"]
     assert analyse("See Table 2-2 and paragraph 3.4").locators == ["Table 2-2", "3.4"]
     assert analyse("how many people usually attend the fair").counted == "people"  # not the adverb after it
+    assert analyse("How many people worked in making widgets in 2023?").counted == "people"  # not the verb after it
     assert analyse("Who is the Acme Institute's chief executive?").subject == "executive"  # the role asked for
     assert analyse("what's the big picture of how many firms there are").subject is None  # a frame, not the subject
     assert analyse("where is the sales table from").kind == "source"
