@@ -133,6 +133,7 @@ class Query:
     subject: str | None = None  # the noun a "what is the X" question asks about
     stems: set[str] = field(default_factory=set)
     expanded: set[str] = field(default_factory=set)
+    set_aside: str = ""  # what the question leaves out ("excluding repair"): neither searched for nor its topic
 
     @property
     def empty(self) -> bool:
@@ -140,7 +141,7 @@ class Query:
 
     @property
     def search_text(self) -> str:
-        return self.text
+        return " ".join(self.text.replace(self.set_aside, " ").split()) if self.set_aside else self.text
 
 
 # Set beside another country by a comparison word, a lower-case "us" is the country ("us vs uk"), not the pronoun.
@@ -180,12 +181,23 @@ def _locators(text: str) -> list[str]:
     return out
 
 
+# Words that set part of a question aside (general English): "employment, excluding installation and repair",
+# "making machines, as opposed to fixing them", "manufacturing as a whole, not just machinery". What follows, up to
+# the clause's end, is not what the question is about, so it is not searched for nor asked of the evidence.
+_SET_ASIDE = re.compile(r"\b(?:excluding|excl\.|except(?:\s+for)?|apart from|other than|as opposed to|rather than|"
+                        r"not including|not counting|leaving (?:out|aside)|not just|not only)\s+"
+                        r"((?:(?!(?:in|for|across|by|during|within|between|since|from|at|how|what|which|who|when|where)\b)"
+                        r"[^\s,.;:?!()]+\s*){1,5})", re.I)
+
+
 def analyse(question: str) -> Query:
     """Classify a question and pull out what retrieval and answering need."""
     text = " ".join(question.split())[:2000]
     text = re.sub(r"\b(what|who|where|how)['’]s\b", r"\1 is", text, flags=re.I)  # "What's AMBA's turnover?"
     query = Query(text=text)
-    query.stems = set(stems(text))
+    aside = _SET_ASIDE.search(text)
+    query.set_aside = aside.group(0).strip() if aside else ""
+    query.stems = set(stems(query.search_text))
     query.expanded = expand(query.stems)
     named = {m.group(2) for m in _YEAR_IN_NAME.finditer(text) if m.group(1).lower() not in NOT_NAME_BEFORE_YEAR}
     query.years = [int(y) for y in YEAR.findall(text) if y not in named]

@@ -80,7 +80,7 @@ def retrieve(query: Query, vector: np.ndarray, loaded, store: ChromaStore, setti
     else:
         where = {"doc_id": {"$in": sorted(docs)}} if docs else None
         dense = store.search(loaded.name, vector, settings.candidate_k, where=where)
-    keyword = loaded.keyword.search(" ".join([query.text] + sorted(query.expanded - query.stems)))
+    keyword = loaded.keyword.search(" ".join([query.search_text] + sorted(query.expanded - query.stems)))
     fused: dict[str, float] = {}
     similarity: dict[str, float] = {}
     for rank, (chunk_id, score) in enumerate(dense):

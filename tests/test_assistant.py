@@ -315,6 +315,12 @@ def test_query_understanding():
     assert analyse("how many people usually attend the fair").counted == "people"  # not the adverb after it
     assert analyse("How many people worked in making widgets in 2023?").counted == "people"  # not the verb after it
     assert analyse("Who is the Acme Institute's chief executive?").subject == "executive"  # the role asked for
+    # What a question sets aside is neither searched for nor its topic; the rest of the question is kept.
+    aside = analyse("How many people make widgets, excluding repair and servicing, in Ruritania?")
+    assert aside.set_aside == "excluding repair and servicing"
+    assert "repair" not in aside.stems and {"widget", "ruritania"} <= aside.stems
+    assert "repair" not in aside.search_text and aside.text.endswith("in Ruritania?")
+    assert analyse("How many people repair widgets?").set_aside == ""
     assert analyse("what's the big picture of how many firms there are").subject is None  # a frame, not the subject
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
