@@ -387,7 +387,8 @@ FUNCTION = (WH | AUX | PREPS | ARTICLES | PERSONAL | POSSESSIVE | DEMONSTRATIVE 
                "how", "about", "there", "here", "same", "other", "else", "if", "whether", "please", "tell", "me",
                "give", "show", "us", "i", "we", "you", "ok", "okay", "now", "just", "only", "still", "yet",
                "again", "too", "very", "really", "come", "like", "ever", "one", "ones", "however",
-               "what's", "it's", "that's", "there's", "do", "get", "got", "go", "say", "says", "said", "know"})
+               "what's", "it's", "that's", "there's", "do", "get", "got", "go", "say", "says", "said", "know",
+               "think", "reckon", "suppose", "guess"})  # "why do you think?": a hedge names nothing
 _CACHE: dict[str, Names] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -493,6 +494,8 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         return named, words
 
     content_words = sum(1 for t in toks[body:] if t.word and t.low not in FUNCTION | INTENT and not _YEAR.match(t.text))
+    # A name a possessive owns ("its own R&D", "their exports") is what the pronoun's referent has, not the referent.
+    free_names = [n for n in found.names if not any(toks[k].low in POSSESSIVE for k in range(max(body, n.first - 2), n.first))]
 
     for i, t in enumerate(toks):
         if i < body or any(s <= t.start < e for s, e, _, _ in found.refs):
@@ -500,7 +503,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         named, words = said_before(i)
         ordinal = any(kind == "ordinal" and e <= t.start for _, e, kind, _ in found.refs)
         if (t.low in PERSONAL or t.low in POSSESSIVE) and not ordinal and (
-                named or words >= 2 or (found.names and content_words >= 3)):
+                named or words >= 2 or (free_names and content_words >= 3)):
             continue  # "how big were X's imports than its exports", "after its first years, … X …": said here
         closes = i + 1 >= len(toks) or not toks[i + 1].word  # "… the annual growth rate on that?": the last word
         if t.low in DEMONSTRATIVE and words >= 3 and not (closes and i and toks[i - 1].low in OF_THAT):

@@ -42,6 +42,11 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What's the name of RWTH Aachen's Cluster of Excellence on digital production?"], "when did it start",
      "When did RWTH Aachen's Cluster of Excellence start?"),
     ([UK_2022], "And in 2011?", "What was the UK's trade balance in 2011?"),  # a new year
+    # a name a possessive owns ("its own machines") is not what 'it' stands for
+    (["What is AMBA?"], "does it make its own machines?", "Does AMBA make AMBA's own machines?"),
+    # a hedge ("do you reckon") asks nothing of its own: why, of the question before
+    (["Which region has the most advanced machinery manufacturing jobs?"], "why, do you reckon?",
+     "Which region has the most advanced machinery manufacturing jobs — why?"),
     ([JAPAN], "What about Italy?", "What was Italy's M&E value added in 2021?"),  # a new name
     ([JAPAN], "and the US?", "What was the US's M&E value added in 2021?"),
     (["What was Germany's labour productivity in M&E manufacturing?"], "and Switzerland's?",
