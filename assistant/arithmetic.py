@@ -103,6 +103,15 @@ def _context(text: str, start: int, end: int, width: int = CONTEXT_WORDS) -> fro
     """Stems of the few words before and after a figure, not crossing a clause boundary."""
     before = _CLAUSE_END.split(text[max(0, start - 80):start])[-1]
     after = _CLAUSE_END.split(text[end:end + 80])[0]
+    opening = text.rfind("(", 0, start)
+    if (width == CONTEXT_WORDS and re.search(r"\brespectively\b", after) and opening >= 0
+            and not re.search(r"[A-Za-z]{4,}", text[opening + 1:start])):
+        # "X leads Y in employment (12,000 and 10,000 respectively)": the figures count what the clause before
+        # the bracket names, however many words it takes to name it; which figure is whose is left open (its
+        # names are left out), as the clause may name its places in any order.
+        clause = _CLAUSE_END.split(text[max(0, opening - 120):opening])[-1]
+        before = re.sub(r"\b[A-Z][\w&'’-]*", " ", clause)
+        width *= 2
     if width < CONTEXT_WORDS:  # the words right beside a figure stop at the next figure either side
         before, after = re.split(r"\d", before)[-1], re.split(r"\d", after)[0]
     words = stems(before)[-width:] + stems(after)[:width]

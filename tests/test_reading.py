@@ -94,6 +94,15 @@ def test_the_ends_of_a_range_are_no_quantities():
     assert [q.text for q in quantities("from £91,000 in 2011 to £102,000 in 2021")] == ["£91,000", "£102,000"]
 
 
+def test_figures_given_respectively_count_what_the_clause_before_names():
+    figures = quantities("Ruritania has the highest employment in widget making, ahead of Elbonia (1,200 and 900 respectively).")
+    assert [q.text for q in figures] == ["1,200", "900"]
+    assert all({"employ", "widget"} <= q.context for q in figures), [sorted(q.context) for q in figures]
+    assert not any({"ruritania", "elbonia"} & q.context for q in figures)  # which is whose is not for the context
+    alone = quantities("Exports grew (to 900), while the number of firms fell.")
+    assert "employ" not in alone[0].context
+
+
 def test_a_change_is_said_the_way_the_question_means_it(bot):
     assert premise("why did exports go up", -2.2) == "No: " and premise("why did exports fall", -2.2) == ""
     assert premise("how did exports change", -2.2) == ""
