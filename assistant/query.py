@@ -25,7 +25,7 @@ AREA_PATTERNS = {"UK": r"\bUK\b|United Kingdom", "GB": r"\bGB\b|Great Britain|\b
 GENERIC_COUNTS = {"people", "times", "years"}
 
 _FIGURE = re.compile(r"\b(how (many|much|large|big)|what (was|is|were|are) the (value|number|share|size|rate|level|total|figure|amount)|"
-                     r"what (share|proportion|percentage|rate|growth)|value added|productivity|employment|enterprises|"
+                     r"what (share|proportion|percentage|rate|growth)|value added|productivity|employment|enterprises|the number of|"
                      r"\blq\b|location quotient|worth|exports?|imports?|trade balance|turnover|cagr|per cent|percent|%|rank|"
                      r"grant|funding|budget|investment|receive)", re.I)
 _COMPARE = re.compile(r"\b(compare|compared|versus|vs\.?|larger|smaller|bigger|higher|lower|more than|less than|"

@@ -321,6 +321,7 @@ def test_query_understanding():
     assert "repair" not in aside.stems and {"widget", "ruritania"} <= aside.stems
     assert "repair" not in aside.search_text and aside.text.endswith("in Ruritania?")
     assert analyse("How many people repair widgets?").set_aside == ""
+    assert analyse("How does the number of widget makers in Ruritania compare with Elbonia?").kind == "compare"
     assert analyse("what's the big picture of how many firms there are").subject is None  # a frame, not the subject
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
