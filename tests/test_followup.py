@@ -438,3 +438,5 @@ def test_an_earlier_question_read_as_a_noun_phrase_keeps_its_words_in_order():
     assert topic("What success factors were found for the Lyon cluster?") == "the success factors found for the Lyon cluster"
     assert topic("Which firms are based in Lyon?") == "the firms based in Lyon"
     assert topic("What was Acme's turnover in 2021?") == "Acme's turnover in 2021"
+    assert topic("What annual core grant did Acme get in its first years?") == \
+        "the annual core grant that Acme get in its first years"
