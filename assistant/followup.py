@@ -743,6 +743,34 @@ def _answer_text(context: Context) -> str:
     return context.__dict__["_answer"]
 
 
+CLAIM_WORDS = 30  # a statement quoted in a reading is cut to this many words
+CLAIM_MIN_WORDS = 7  # shorter "sentences" of an answer are headings
+_NOT_A_CLAIM = re.compile(r"^(?:The documents don't|Please|No: |(?:Table|Figure) \d|- )")
+
+
+def _claim(context: Context) -> str | None:
+    """The statement the previous answer quoted from the text, in quotes: "which dataset is that based on?" asks
+    where that statement comes from, whatever the earlier question's wording. None when the answer quoted
+    none (a refusal, a table row or a list, which answer their source otherwise)."""
+    text = re.sub(r"\s*\[\d+\]|\*\*|[¹²³⁰⁴-⁹]+", "", _answer_text(context).split("\n\n")[0]).strip()
+    if not text or _NOT_A_CLAIM.match(text):
+        return None
+    # The statement is the sentence with a figure, else the first that says something (a heading shown above
+    # the answer, "Current activity in the cluster.", says nothing).
+    sentences = [x for x in split_sentences(text) if len(x.split()) >= CLAIM_MIN_WORDS]
+    sentence = next((x for x in sentences if re.search(r"\d", x)), sentences[0] if sentences else "")
+    if not sentence:
+        return None
+    words = sentence.rstrip(" .").split()
+    return "“" + " ".join(words[:CLAIM_WORDS]) + (" …”" if len(words) > CLAIM_WORDS else "”")
+
+
+def _about(context: Context, drop_times: bool = False) -> str:
+    """What a question about the source of the previous answer asks about: the statement it quoted, or else
+    the previous question as a noun phrase."""
+    return _claim(context) or topic(context.text, drop_times=drop_times)
+
+
 _ITEM = re.compile(r"^\s*[-•]\s+(.+)$", re.M)
 MAX_LABEL_WORDS = 8  # "Growth phase (1960 to 1974): …" is labelled by what comes before its colon
 
@@ -852,6 +880,10 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
                 edits.append((start, end, name))
                 how.append("pronoun")
                 continue
+        if kind == "entity" and source_of_figure and not (copula or changing):
+            edits.append((start, end, _about(context, drop_times=bool(found.times))))  # "where's it from?"
+            how.append("topic")
+            continue
         if kind == "entity" and (copula or changing or source_of_figure):
             # "what was it in 2011?", "where does it come from?": the earlier figure, not the earlier name
             edits.append((start, end, topic(context.text, drop_times=bool(found.times) or changing)))
@@ -914,6 +946,8 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             edits.append((start, after.end, f"the {after.text} of {phrase}"))
             how.append("topic")
             continue
+        if word in DEMONSTRATIVE | {"the same"} and SOURCE_WORDS.search(found.text):
+            phrase = _about(context, drop_times=bool(found.times))  # "which dataset is that based on?"
         edits.append((start, end, phrase))
         how.append("topic")
     years = sorted(set(YEAR.findall(context.text)))
@@ -1146,7 +1180,7 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
             against.question = question
             return against
     if WHERE_FROM.match(found.text) and not previous.query.wants_entity:
-        reading.resolved, reading.rewritten, reading.how = f"What is the source for {topic(previous.text)}?", True, ["topic"]
+        reading.resolved, reading.rewritten, reading.how = f"What is the source for {_about(previous)}?", True, ["topic"]
         return reading
     if TIME_ASKED.match(found.text.strip()):
         reading.resolved, reading.rewritten, reading.how = f"{previous.text.rstrip('?.! ')} — when?", True, ["topic"]
@@ -1176,7 +1210,7 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         how.append("why")
     elif asked.kind == "source" and not found.names:
         body = _tidy(found.text[found.toks[found.body].start:] if found.body < len(found.toks) else found.text)
-        resolved = f"{body.rstrip('?.! ')} for {topic(previous.text)}?"
+        resolved = f"{body.rstrip('?.! ')} for {_about(previous)}?"
         how.append("topic")
     elif found.frame and (found.names or found.times) and own and not (
             found.times and not found.names and own <= set(stems(previous.text))):

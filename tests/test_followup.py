@@ -67,7 +67,8 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What was Germany's M&E value added in 2021?"], "What's the source for that?",
      "What is the source for Germany's M&E value added in 2021?"),
     (["How many advanced machinery enterprises were there in Great Britain in 2023?"], "What's the source?",
-     "What is the source for the number of advanced machinery enterprises in Great Britain in 2023?"),
+     "What is the source for “In 2023, there were almost 11,500 advanced machinery enterprises in Great Britain, "
+     "around 10% higher than the 2015 figure”?"),
     ([UK_2022], "what was it in 2011?", "What was the UK's trade balance in 2011?"),
     (["How many people did the Basque machine tool sector employ in 2020?"], "and how many were there by the late 80s?",
      "How many people did the Basque machine tool sector employ in the late 1980s?"),  # a decade is a time
@@ -234,6 +235,14 @@ def test_a_region_typed_short_replaces_the_region_not_the_measure(bot):
 def test_who_says_so_asks_the_source_of_the_claim(bot):
     answer = bot.answer("who says so", history=["Is the Basque Country one of Spain's more prosperous regions?"])
     assert "Frick" in answer.text.split("Citations:")[0], answer.text  # the footnoted work, in the answer itself
+
+
+def test_which_dataset_is_that_from_asks_the_source_of_the_statement_the_answer_quoted(bot):
+    # The previous question's wording may not find its own sentence again; the statement the answer quoted does.
+    answer = bot.answer("which dataset is that from?",
+                        history=["How many advanced machinery enterprises were there in Great Britain in 2023?"])
+    assert answer.resolved.startswith("Which dataset is “In 2023, there were almost 11,500"), answer.resolved
+    assert "Business Counts" in answer.text.split("Citations:")[0], answer.text
 
 
 def test_a_follow_up_is_answered_as_its_reading(bot):
