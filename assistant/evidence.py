@@ -97,9 +97,24 @@ def name_present(name: str, text: str) -> bool:
         return any(_starts_a_word(form, low) for form in same_place(name))
     for word in name.split():
         forms = same_place(word) | active().spellings.get(word.lower(), frozenset())  # and the documents' other spelling
-        if not any(_starts_a_word(form, low) for form in forms) and not _spelled_out_in(word, low):
+        if not any(_starts_a_word(form, low) for form in forms) and not _spelled_out_in(word, low) \
+                and not _initials_in(word, text):
             return False
     return True
+
+
+_ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Za-z]{2,6}$")
+_SKIPPED = r"\s+(?:(?:of|for|and|the|on|in|de|&)\s+)?"  # "Department of Trade": DT as well as DoT
+
+
+def _initials_in(word: str, text: str) -> bool:
+    """True when an acronym the documents may never write ('IfM', 'DBT') is spelled out in the text by words with
+    its initials ('Institute for Manufacturing'): capitals by capitalised words, small letters by small words."""
+    if not _ACRONYM.match(word):
+        return False
+    parts = [rf"{c}[\w'’-]*" if c.isupper() else rf"{c}[a-z]*" for c in word]
+    pattern = parts[0] + "".join((_SKIPPED if c.isupper() else r"\s+") + part for c, part in zip(word[1:], parts[1:]))
+    return bool(re.search(rf"(?<![\w'’-]){pattern}(?![\w'’-])", text))
 
 
 def _starts_a_word(form: str, low: str) -> bool:

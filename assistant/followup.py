@@ -146,6 +146,10 @@ _SHORTHAND = re.compile(r"(?<![\w'’&])(?:" + "|".join(re.escape(k) for k in so
                                                        if k.isalpha() and k.islower()) + r")(?![\w'’&])")
 _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
 # A name put first, then a question about it by pronoun: "and Kent, how is it split?"
+# An attribution after a short question ("why, according to Acme?", "how come, in Elbonia's view?"): who says
+# it, not what is asked.
+_ATTRIBUTED = re.compile(r"^\s*((?:[\w'’-]+\s*){1,3}?)\s*,?\s+(?:according to|in the view of|in the words of)\s+"
+                         r"((?:[\w&'’.-]+\s*){1,6})\s*[?.!]*\s*$", re.I)
 _FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
                       r"(?=(?:what|which|who|where|when|why|how|is|are|was|were|do|does|did|can)\b)"
                       r"(?=(?:[\w'’-]+\s+){0,5}?(?:it|its|that|this|they|them|their)\b)(?:\S+\s*){1,7}$", re.I)
@@ -1161,6 +1165,14 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         reading = read(shifted, previous, names, similar)
         reading.question = question
         return reading
+    attributed = _ATTRIBUTED.match(_normalise(question))
+    if attributed:
+        # "why, according to Acme?": the question before the attribution, read as any other, then attributed
+        inner = read(attributed.group(1) + "?", previous, names, similar)
+        if inner.rewritten:
+            inner.question = question
+            inner.resolved = f"{inner.resolved.rstrip('?.! ')}, according to {attributed.group(2).rstrip('?.! ')}?"
+            return inner
     dislocated = _FRONTED.match(_normalise(question))
     fronted_words = dislocated.group(1).lower().split() if dislocated else []
     if fronted_words and not (WH | PREPS) & set(fronted_words) and not re.search(r"\d", dislocated.group(1)):

@@ -94,6 +94,13 @@ def test_the_ends_of_a_range_are_no_quantities():
     assert [q.text for q in quantities("from £91,000 in 2011 to £102,000 in 2021")] == ["£91,000", "£102,000"]
 
 
+def test_an_acronym_the_documents_never_write_is_found_by_its_words():
+    assert name_present("IfM", "The Institute for Manufacturing suggests that")
+    assert name_present("DBT", "the Department for Business and Trade (2024)")
+    assert not name_present("IfM", "The Institute of Mining suggests that")  # the small 'f' is a small word
+    assert not name_present("UK", "under kilograms")  # initials must be capitalised words
+
+
 def test_figures_given_respectively_count_what_the_clause_before_names():
     figures = quantities("Ruritania has the highest employment in widget making, ahead of Elbonia (1,200 and 900 respectively).")
     assert [q.text for q in figures] == ["1,200", "900"]
