@@ -113,7 +113,7 @@ def _initials_in(word: str, text: str) -> bool:
     if not _ACRONYM.match(word):
         return False
     parts = [rf"{c}[\w'’-]*" if c.isupper() else rf"{c}[a-z]*" for c in word]
-    pattern = parts[0] + "".join((_SKIPPED if c.isupper() else r"\s+") + part for c, part in zip(word[1:], parts[1:]))
+    pattern = parts[0] + "".join((_SKIPPED if c.isupper() else r"\s+") + part for c, part in zip(word[1:], parts[1:], strict=True))
     return bool(re.search(rf"(?<![\w'’-]){pattern}(?![\w'’-])", text))
 
 
