@@ -690,6 +690,10 @@ def topic(question: str, drop_times: bool = False) -> str:
 
 
 # -- the follow-up decision -------------------------------------------------------------------------------
+# A comparison that names neither side's other half ("how does the later period compare?", "how do they differ").
+_COMPARES_UNSAID = re.compile(r"\b(?:compare|compares|compared|differ|differs|stack up)\s*[?.!]*\s*$", re.I)
+
+
 def _score(found: Slots, previous: Slots, names: Names, own: set[str]) -> float:
     """How strongly a question leans on the previous one (>= FOLLOW_UP: read as a follow-up)."""
     score = 0.0
@@ -723,6 +727,8 @@ def _score(found: Slots, previous: Slots, names: Names, own: set[str]) -> float:
             score -= 2
     if found.frame and len(own) >= 3 and not found.refs:
         score -= 2
+    if _COMPARES_UNSAID.search(found.text) and not found.names and found.compare is None:
+        score += 3  # "how does the later period compare?": compared with what was asked before
     return score
 
 
@@ -1229,7 +1235,8 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         return reading  # a question of its own that happens to follow another (not the same one for a new time)
     elif found.frame and (bare or not (found.names or found.times)):
         body = _tidy(found.text[found.toks[found.body].start:])
-        resolved = f"{body.rstrip('?.! ')} ({topic(previous.text)})?" if not bare else \
+        resolved = f"{body.rstrip('?.! ')} with {topic(previous.text)}?" if _COMPARES_UNSAID.search(body) and not bare \
+            else f"{body.rstrip('?.! ')} ({topic(previous.text)})?" if not bare else \
             f"{previous.text.rstrip('?.! ')} — {body[0].lower() + body[1:]}"
         how.append("topic")
     else:
