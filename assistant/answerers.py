@@ -51,6 +51,7 @@ class Candidate:
     support: float = 0.0  # the answerer's own evidence strength (0 when it has none)
     names_work: bool = False  # it names the cited work a statement rests on (a footnote, a table's Source line)
     whole_section: bool = False  # it summarises a section the question names ("summarise section 2")
+    other_years: bool = False  # a refusal saying the tables give the figure only for other years than asked
 
 
 @dataclass
@@ -341,7 +342,7 @@ def propose_refusal(ctx: AnswerContext) -> Candidate:
     tables = [c for c in ctx.loaded.chunks if c.table is not None]
     given = years_given(query, tables, lambda chunk: cites.cite(chunk, "\n".join(r.text for r in chunk.table.rows[:3])))
     if given:  # a near miss by year: say what the documents do give
-        return Candidate("refusal", f"{NO_ANSWER} this; {given}", cites, refused=True)
+        return Candidate("refusal", f"{NO_ANSWER} this; {given}", cites, refused=True, other_years=True)
     evidence = ctx.evidence()
     if evidence and NOT_AVAILABLE.search(evidence[0].sentence) and not re.match(r"why\b", query.text, re.I):
         sentence, chunk = evidence[0].sentence, evidence[0].hit.chunk

@@ -254,6 +254,11 @@ def choose(ctx: AnswerContext, candidates: list[Candidate], model: Model | None)
     if ctx.query.kind == "source" and any(s and c.names_work for c, s in zip(candidates, scores, strict=True)):
         # A source question is answered by the work a statement rests on: a quote naming none is no answer.
         scores = [s if c.refused or c.names_work else 0.0 for c, s in zip(candidates, scores, strict=True)]
+    stated = [s for c, s in zip(candidates, scores, strict=True) if s and not c.refused and ctx.query.years
+              and all(str(y) in c.text.split("\n\n")[0] for y in ctx.query.years)]
+    if stated and any(c.other_years for c in candidates):
+        # "The tables give 2021, not 2011" is untrue when the text states the figure for 2011: that refusal goes.
+        scores = [0.0 if c.other_years else s for c, s in zip(candidates, scores, strict=True)]
     if ctx.query.kind == "summary" and any(c.whole_section for c in candidates):
         # "Summarise section 2": the section named is the answer's scope, and its own summary the answer.
         scores = [1.0 if c.whole_section else 0.0 for c in candidates]

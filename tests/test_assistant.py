@@ -630,3 +630,10 @@ def test_a_founding_year_is_answered_when_stated_of_the_body_asked_about(bot):
 def test_what_is_driving_asks_a_reason_not_the_figures(bot):
     answer = bot.answer("What is driving the UK's M&E trade deficit between 2011 and 2022?")
     assert not answer.refused and "driven by" in answer.text, answer.text
+
+
+def test_a_figure_the_text_gives_for_the_year_asked_is_no_near_miss(bot):
+    # The table gives productivity for 2021 only; the text gives it for 2011 too. "The documents give 2021,
+    # not 2011" would be untrue, so the sentence answers.
+    answer = bot.answer("What was labour productivity in the UK M&E sector in 2011?")
+    assert not answer.refused and "91,000" in answer.text, answer.text
