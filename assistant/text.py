@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 from ingest.markup import strip_superscripts
@@ -50,11 +51,18 @@ NUMBER = re.compile(r"(?<![\w])(?<!\d\.)[-−]?[$£€]?\s?\d[\d,]*(?:\.\d+)?\s?
 ABBREVIATIONS = ("c.", "e.g.", "i.e.", "vs.", "approx.", "no.", "St.")
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
+_per_thread = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _stemmer():
+    """The English stemmer of this thread: PyStemmer's objects are not thread-safe, and the web app and the API
+    answer questions in several threads at once."""
+    stemmer = getattr(_per_thread, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _per_thread.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=50000)
