@@ -958,6 +958,8 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             continue
         if word in DEMONSTRATIVE | {"the same"} and SOURCE_WORDS.search(found.text):
             phrase = _about(context, drop_times=bool(found.times))  # "which dataset is that based on?"
+        elif phrase.startswith("the number of ") and re.search(r"\bof\s*$", found.text[:start]):
+            phrase = "the " + phrase.removeprefix("the number of ")  # "how many of those …": of the things counted
         edits.append((start, end, phrase))
         how.append("topic")
     years = sorted(set(YEAR.findall(context.text)))

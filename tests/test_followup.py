@@ -44,6 +44,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     ([UK_2022], "And in 2011?", "What was the UK's trade balance in 2011?"),  # a new year
     # a name a possessive owns ("its own machines") is not what 'it' stands for
     (["What is AMBA?"], "does it make its own machines?", "Does AMBA make AMBA's own machines?"),
+    # "how many of those": of the things counted before, not "of the number of" them
+    (["How many Technology Leadership projects had NGen approved by March 2024?"], "how many of those were about robotics?",
+     "How many of the Technology Leadership projects that had NGen approved by March 2024 were about robotics?"),
     # a comparison with nothing to compare with compares with what was asked before
     (["What annual core grant did NGen get in its first five years?"], "how do the later years compare?",
      "How do the later years compare with the annual core grant that NGen get in its first five years?"),
