@@ -99,6 +99,14 @@ def _one_per_side(figures: list[Quantity], sides: list[str], question: str) -> d
     return out
 
 
+# A name in a clause: capitalised words, joined by "and the"/"of the"/"of" ("Yorkshire and the Humber").
+_NAME_SPAN = re.compile(r"\b[A-Z][\w&'’-]*(?:(?:\s+and the|\s+of the|\s+of)?\s+[A-Z][\w&'’-]*)*")
+_BARE_NUMBER = re.compile(r"\d[\d,.]*")
+# Words capitalised only because they open a sentence (general English).
+_OPENERS = frozenset("""however indeed overall moreover furthermore also conversely similarly together both each all
+some most while whilst although though yet still thus hence therefore meanwhile finally first second third""".split())
+
+
 def _context(text: str, start: int, end: int, width: int = CONTEXT_WORDS) -> frozenset[str]:
     """Stems of the few words before and after a figure, not crossing a clause boundary."""
     before = _CLAUSE_END.split(text[max(0, start - 80):start])[-1]
@@ -107,10 +115,18 @@ def _context(text: str, start: int, end: int, width: int = CONTEXT_WORDS) -> fro
     if (width == CONTEXT_WORDS and re.search(r"\brespectively\b", after) and opening >= 0
             and not re.search(r"[A-Za-z]{4,}", text[opening + 1:start])):
         # "X leads Y in employment (12,000 and 10,000 respectively)": the figures count what the clause before
-        # the bracket names, however many words it takes to name it; which figure is whose is left open (its
-        # names are left out), as the clause may name its places in any order.
-        clause = _CLAUSE_END.split(text[max(0, opening - 120):opening])[-1]
-        before = re.sub(r"\b[A-Z][\w&'’-]*", " ", clause)
+        # the bracket names, however many words it takes to name it, and each belongs to the name in its place
+        # (when the clause names as many as the bracket has figures; else to none of them).
+        clause = _CLAUSE_END.split(text[:opening])[-1]
+        names = [m for m in _NAME_SPAN.finditer(clause) if m.group(0).lower() not in STOPWORDS | _OPENERS]
+        close = text.find(")", end)
+        figures = _BARE_NUMBER.findall(text[opening + 1:close if close > 0 else len(text)])
+        place = len(_BARE_NUMBER.findall(text[opening + 1:start]))
+        own = names[place] if len(names) == len(figures) > place else None
+        before = clause
+        for name in reversed(names):
+            if name is not own:
+                before = f"{before[:name.start()]} {before[name.end():]}"
         width *= 2
     if width < CONTEXT_WORDS:  # the words right beside a figure stop at the next figure either side
         before, after = re.split(r"\d", before)[-1], re.split(r"\d", after)[0]

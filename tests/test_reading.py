@@ -105,7 +105,11 @@ def test_figures_given_respectively_count_what_the_clause_before_names():
     figures = quantities("Ruritania has the highest employment in widget making, ahead of Elbonia (1,200 and 900 respectively).")
     assert [q.text for q in figures] == ["1,200", "900"]
     assert all({"employ", "widget"} <= q.context for q in figures), [sorted(q.context) for q in figures]
-    assert not any({"ruritania", "elbonia"} & q.context for q in figures)  # which is whose is not for the context
+    assert "elbonia" not in figures[0].context and "ruritania" not in figures[1].context  # each its own place's
+    # As many names as figures, in order; with fewer or more, the figures belong to none of them.
+    first, second = quantities("However, widgets are made in the South West and Elbonia (LQs of 7.1 and 2.5 respectively).")
+    assert {"south", "west"} <= first.context and "elbonia" not in first.context and "elbonia" in second.context
+    assert not any({"ruritania", "elbonia"} & q.context for q in quantities("Ruritania and the Elbonia have (5 and 6 respectively)."))
     alone = quantities("Exports grew (to 900), while the number of firms fell.")
     assert "employ" not in alone[0].context
 
