@@ -229,13 +229,14 @@ def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
         return None
     used = [evidence[0]]
     figures = quantities(evidence[0].sentence, with_years)
-    both = next((e for e in evidence if len(sides) >= 2 and set(_sides_named(e, sides)) == set(sides)
-                 and len(quantities(e.sentence, with_years)) >= 2), None)
+    # Of the sentences giving every side a figure, the one whose figures the question's other words point at.
+    point = _pointing(ctx.query, sides, with_years)
+    both = max((e for e in evidence if len(sides) >= 2 and set(_sides_named(e, sides)) == set(sides)
+                and len(quantities(e.sentence, with_years)) >= 2), key=lambda e: point((e, sides)), default=None)
     if both is not None:  # one sentence gives every side's figure
         used, figures = [both], quantities(both.sentence, with_years)
     elif len(sides) >= 2 and query.kind == "compare":
         # Each side from its own sentence: the one whose figures the question's other words point at.
-        point = _pointing(ctx.query, sides, with_years)
         about = [(e, _sides_named(e, sides)) for e in evidence]
         first, first_sides = max(((e, named) for e, named in about if named), key=point, default=(None, []))
         others = [(e, named) for e, named in about if set(named) - set(first_sides) and e.sentence != first.sentence]

@@ -272,6 +272,17 @@ def test_britain_in_a_table_operation_is_the_uk_row(bot):
     assert "UK exports" in answer.text and "5.0%" in answer.text, answer.text
 
 
+def test_of_sentences_naming_both_sides_the_one_whose_figures_the_question_points_at_is_worked_with(bot):
+    from assistant.answerers import AnswerContext, propose_arithmetic
+
+    # Several sentences name Yorkshire and the West Midlands with figures; only one counts manufacturing jobs.
+    query = bot.understand("Which has more advanced machinery manufacturing employment, Yorkshire or the West Midlands?")
+    loaded, vector, hits = bot.search(query)
+    ctx = AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector, embed=bot.embed_texts)
+    candidate = propose_arithmetic(ctx)
+    assert candidate.text.startswith("Yorkshire (12,000) is 2,000 more than West Midlands (10,000)"), candidate.text
+
+
 def test_a_sentence_stating_another_measure_is_not_evidence_for_a_figure(bot):
     query = bot.understand("How much does the Basque machine tool sector export?")
     loaded, vector, hits = bot.search(query)
