@@ -40,7 +40,16 @@ from assistant.evidence import (
     unknown_reference,
     with_period,
 )
-from assistant.figures import change_stems, contradicted, denied_change, denies_asked, measures_met, reverses_change
+from assistant.figures import (
+    change_stems,
+    contradicted,
+    denied_change,
+    denies_asked,
+    generic,
+    measures_met,
+    reverses_change,
+    states_a_top_asked,
+)
 from assistant.query import AREA_PATTERNS, ASKS_REASON, CLAUSE_OPENS, MENTIONS_REASON, Query
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
@@ -644,6 +653,29 @@ def reversed_premise(ctx: AnswerContext) -> Candidate | None:
     return None
 
 
+def rival_top(ctx: AnswerContext) -> Candidate | None:
+    """A refusal quoting the sentence that gives the top a 'why' question grants to what it names to another:
+    'Why does Acmeton have the most widget jobs?' when the documents say Elbonia has the highest widget employment."""
+    query = ctx.query
+    if not (ASKS_REASON.match(query.text) or MENTIONS_REASON.search(query.text)):
+        return None
+    common = generic()
+    # The names asked, typed capitalised or not ("why does acmeton …"): words the documents write as names.
+    asked = names_in(query.text) or list(dict.fromkeys(
+        w for w in re.findall(r"[A-Za-z][\w'’-]*", query.text)
+        if stem(w.lower()) in ctx.loaded.domain.names and stem(w.lower()) not in common | STOPWORDS))
+    if len(asked) != 1:
+        return None
+    for evidence in ctx.evidence()[:PREMISE_SENTENCES]:
+        sentence = evidence.sentence
+        if (states_a_top_asked(query.text, sentence, common) and not name_present(asked[0], sentence)
+                and names_in(sentence)):  # the top is another's
+            cites = Citations(ctx.loaded)
+            return Candidate("refusal", f"{NO_PREMISE} {sentence} {cites.cite(evidence.hit.chunk, sentence)}", cites,
+                             refused=True)
+    return None
+
+
 def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: np.ndarray | None = None,
             embed=None, within: set[tuple[str, str]] | None = None) -> Answer:
     """The answer to a question: every answerer proposes, the fitted chooser picks one or refuses.
@@ -657,7 +689,7 @@ def compose(query: Query, hits: list[Hit], loaded, settings: Settings, vector: n
         candidates = [c for c in candidates if c.refused or all((i.doc, i.locator) in within for i in c.cites.items)]
     chosen = honest(query, choose(ctx, candidates, load_model())[0])
     if not chosen.refused:
-        chosen = reversed_premise(ctx) or chosen
+        chosen = reversed_premise(ctx) or rival_top(ctx) or chosen
     if chosen.refused:
         related = [h for h in hits[:3]]
 

@@ -220,6 +220,24 @@ def denies_asked(question: str, sentence: str) -> bool:
     return False
 
 
+_THE_MOST = re.compile(r"\bthe (?:most|largest|biggest|highest|greatest|top|leading)\b", re.I)
+
+
+def states_a_top_asked(question: str, sentence: str, common: set[str]) -> bool:
+    """Whether a sentence states the top a question speaks of ("why does X have the most widget jobs" beside
+    'Y has the highest widget employment'): a top of the same thing, a word beyond the documents' `common` ones
+    shared, not a second or third place."""
+    top, stated = _THE_MOST.search(question), _TOP.search(sentence)
+    if not top or not stated or _PLACED_LOWER.search(sentence):
+        return False
+    wanted = expand(_qualified(question, top.end()) - common)
+    # What the top is of: up to the clause's end ('the largest relative declines, with …'), past a list of
+    # superlatives ('the largest, most concentrated and fastest growing employment').
+    after = sentence[stated.end():]
+    clause = after if after.lstrip().startswith(",") else after.split(",")[0]
+    return bool(wanted & expand(_qualified(clause, 0, words=8)))
+
+
 def _qualified(text: str, at: int, words: int = 3) -> set[str]:
     """Stems of the words a superlative qualifies ('machine tool producer', 'producer of machine tools')."""
     following = re.findall(r"[A-Za-z][\w-]*", text[at:])[:words]

@@ -637,3 +637,10 @@ def test_a_figure_the_text_gives_for_the_year_asked_is_no_near_miss(bot):
     # not 2011" would be untrue, so the sentence answers.
     answer = bot.answer("What was labour productivity in the UK M&E sector in 2011?")
     assert not answer.refused and "91,000" in answer.text, answer.text
+
+
+def test_a_why_question_granting_the_top_to_another_is_refused_with_who_holds_it(bot):
+    answer = bot.answer("why does wales have the most machinery manufacturing jobs")
+    assert answer.refused and "premise" in answer.text and "Yorkshire" in answer.text, answer.text
+    held = bot.answer("Why does Yorkshire have the most advanced machinery manufacturing jobs?")  # true: answered
+    assert not held.refused and "Yorkshire" in held.text, held.text
