@@ -71,7 +71,15 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"(?:chart|figure|table|graph|map|estimate|ranking|analysis)\b.{0,120}\b(?:draws?|drew|drawn|rel(?:y|ies)) on|"
                      r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
-                     r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40}))", re.I)
+                     r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40})|"
+                     # "how does the report define X", "how is X defined", "what is meant by X", "the definition of X"
+                     r"\bhow (?:does|do) (?:the |this )?(?:report|document|study|paper|it|they) define "
+                     r"(?P<d>['‘\"]?[\w&\- ]{1,40}?['’\"]?)\s*\??$|"
+                     r"^how (?:is|are) (?P<e>['‘\"]?[\w&\- ]{1,40}?['’\"]?) defined\b|"
+                     r"\bwhat is meant by (?P<f>['‘\"]?[\w&\- ]{1,40}?['’\"]?)\s*\??$|"
+                     r"\b(?:what is|what's) the (?:definition|meaning) of (?P<g>['‘\"]?[\w&\- ]{1,40}?['’\"]?)\s*\??$|"
+                     r"^in (?:plain|simple) (?:english|terms|words),? what (?:is|are) (?:an? |the )?"
+                     r"(?P<h>['‘\"]?[\w&\- ]{1,40}?['’\"]?)\s*\??$)", re.I)
 # Where a question's own clause opens: at the start, or after a lead-in ("For a briefing table, which …").
 CLAUSE_OPENS = r"(?:^|[,:;.]\s)\W*"
 # A chat question typed as a short bare noun phrase ("japans share of global exports 2022"), no word of asking in
@@ -141,6 +149,8 @@ class Query:
 
     @property
     def search_text(self) -> str:
+        if self.kind == "definition" and self.term:
+            return f"What is {self.term}?"  # "how does the report define X" is not about defining in general
         return " ".join(self.text.replace(self.set_aside, " ").split()) if self.set_aside else self.text
 
 
@@ -230,7 +240,8 @@ def analyse(question: str) -> Query:
         query.wants_number = False  # "the source for the figures on …" asks for a source, not a figure
     elif define and not query.wants_number:
         query.kind = "definition"
-        query.term = next(g for g in define.groups() if g).strip(" ?")
+        query.term = re.sub(r"^(?:an?|the)\s+", "", next(g for g in define.groups() if g).strip(" ?'‘’\""), flags=re.I)
+        query.subject = query.term.split()[-1].lower()  # "what is meant by X": X is asked, not a thing called 'meant'
     elif (_SUMMARY.search(text) or (_TREND.search(text) and len(query.years) < 2)) and not query.wants_number:
         query.kind = "summary"
     elif _COMPARE.search(text) and (query.wants_number or _FIGURE.search(text) or " or " in text.lower()):

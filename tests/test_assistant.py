@@ -322,6 +322,12 @@ def test_query_understanding():
     assert "repair" not in aside.search_text and aside.text.endswith("in Ruritania?")
     assert analyse("How many people repair widgets?").set_aside == ""
     assert analyse("How does the number of widget makers in Ruritania compare with Elbonia?").kind == "compare"
+    # Definitions asked in other words: the term is what is asked (and what is searched for)
+    for asked in ("How does the report define 'widget making'?", "how is widget making defined",
+                  "What is meant by widget making?", "in plain English, what is widget making"):
+        read = analyse(asked)
+        assert read.kind == "definition" and read.term == "widget making", (asked, read.kind, read.term)
+        assert read.search_text == "What is widget making?" and read.subject == "making"
     assert analyse("what's the big picture of how many firms there are").subject is None  # a frame, not the subject
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
@@ -644,3 +650,10 @@ def test_a_why_question_granting_the_top_to_another_is_refused_with_who_holds_it
     assert answer.refused and "premise" in answer.text and "Yorkshire" in answer.text, answer.text
     held = bot.answer("Why does Yorkshire have the most advanced machinery manufacturing jobs?")  # true: answered
     assert not held.refused and "Yorkshire" in held.text, held.text
+
+
+def test_a_term_asked_in_other_words_is_answered_by_the_sentence_defining_it(bot):
+    answer = bot.answer("How does the report define 'advanced machinery'?")
+    assert not answer.refused and "technologically advanced equipment" in answer.text, answer.text
+    unknown = bot.answer("What is meant by quantum widgets?")  # a term the documents never use
+    assert unknown.refused and "widgets" in unknown.text, unknown.text
