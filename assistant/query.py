@@ -71,7 +71,9 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"(?:chart|figure|table|graph|map|estimate|ranking|analysis)\b.{0,120}\b(?:draws?|drew|drawn|rel(?:y|ies)) on|"
                      r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)
 _DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
-                     r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|^define (?P<c>[\w&\- ]{1,40})|"
+                     r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|"
+                     r"^what (?:is|are) (?:an? |the )?(?P<i>[A-Z][\w&]{1,9}) (?=(?:when (?:the|a|an|people|you|we|they)|exactly|"
+                     r"again|anyway|as (?:used|mentioned|given))\b)|^define (?P<c>[\w&\- ]{1,40})|"
                      # "how does the report define X", "how is X defined", "what is meant by X", "the definition of X"
                      r"\bhow (?:does|do) (?:the |this )?(?:report|document|study|paper|it|they) define "
                      r"(?P<d>['‘\"]?[\w&\- ]{1,40}?['’\"]?)\s*\??$|"
@@ -238,7 +240,7 @@ def analyse(question: str) -> Query:
     if _SOURCE.search(text):
         query.kind = "source"
         query.wants_number = False  # "the source for the figures on …" asks for a source, not a figure
-    elif define and not query.wants_number:
+    elif define and (not query.wants_number or define.group("b") or define.group("i")):  # "what is an LQ?": a term
         query.kind = "definition"
         query.term = re.sub(r"^(?:an?|the)\s+", "", next(g for g in define.groups() if g).strip(" ?'‘’\""), flags=re.I)
         query.subject = query.term.split()[-1].lower()  # "what is meant by X": X is asked, not a thing called 'meant'

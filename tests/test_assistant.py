@@ -328,6 +328,10 @@ def test_query_understanding():
         read = analyse(asked)
         assert read.kind == "definition" and read.term == "widget making", (asked, read.kind, read.term)
         assert read.search_text == "What is widget making?" and read.subject == "making"
+    # An acronym asked about with more words after it is still a term to define, not a figure to look up
+    assert analyse("What's an ABC when the report talks about jobs?").term == "ABC"
+    assert analyse("what is ABC exactly?").kind == "definition"
+    assert analyse("What is the UK when it comes to trade?").kind != "definition"
     assert analyse("what's the big picture of how many firms there are").subject is None  # a frame, not the subject
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
