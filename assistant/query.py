@@ -49,7 +49,7 @@ _SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|c
 _TREND = re.compile(r"^(?=.*\bhow\b)(?=.*\b(?:chang|evolv|develop|shift|spread|distribut|var(?:y|ies|ied))\w*\b)"
                     r"(?=.*\b(?:across|over time|over the (?:years|decades)|in each|by region)\b)", re.I)
 _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references for|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
-                     r"which (report|evaluation|study|dataset|survey|analysis)|"
+                     r"which (?:\w+ )?(report|evaluation|review|study|dataset|survey|analysis|publication)|"
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"
                      r"where (?:does|do|did) the (?:[\w&'’%.,$£€-]+ ){0,3}(?:claim|statement|definition|figure|estimate|finding|"
                      r"data|number|statistic|ranking|assertion)s?\b.{0,160}\b(?:come|comes|came) from|"
@@ -60,6 +60,8 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"where (?:does|did|do) (?:the (?:report|study|document|paper|author)s?|they|it) (?:get|take|obtain)s?\b|"
                      # "who says so?", "according to whom?": whoever made the claim is its source
                      r"who (?:says|said|claims?|claimed|states?|stated) (?:so|that|this|it)\b|according to whom|says who|"
+                     # "who said proximity isn't needed …", "who argues that …": whoever made the claim
+                     r"^who (?:says|said|claims?|claimed|states?|stated|argues?|argued|suggests?|suggested|concluded)\b|"
                      r"^whose (?:data|figures?|numbers?|statistics|estimates?|research|analysis)\b|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated|evaluated|assessed)\b|"

@@ -332,6 +332,8 @@ def test_query_understanding():
     assert analyse("What's an ABC when the report talks about jobs?").term == "ABC"
     assert analyse("what is ABC exactly?").kind == "definition"
     assert analyse("What is the UK when it comes to trade?").kind != "definition"
+    assert analyse("who said widgets don't need to be made close together").kind == "source"  # whoever made the claim
+    assert analyse("which official review is the report drawing on?").kind == "source"
     assert analyse("what's the big picture of how many firms there are").subject is None  # a frame, not the subject
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
