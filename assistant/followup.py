@@ -1219,7 +1219,11 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
     bare = all(t.low in BARE or t.low in FUNCTION for t in words) and not found.names and not found.times
     if found.refs:
         resolved = _resolve_references(found, previous, names, how)
-        if found.connective and not found.frame:  # "and its labour productivity?": a fragment after all
+        ranked = _ranking_of_figure(found, previous)
+        if found.connective and not found.frame and ranked:  # "and its global rank?" after a figure
+            resolved = ranked
+            how.append("topic")
+        elif found.connective and not found.frame:  # "and its labour productivity?": a fragment after all
             resolved = _substitute(found, previous, names, similar, how)
         elif found.times and not own - _RELATIONAL and all(kind == "entity" for _, _, kind, _ in found.refs):
             # "and in 2011 where did it sit?": the same question for another year ('sit' asks what 'rank' did)
@@ -1248,6 +1252,22 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         return reading
     reading.resolved, reading.rewritten, reading.how = resolved, True, how
     return reading
+
+
+_RANKING_NOUNS = {stem(w) for w in "rank ranking position place standing".split()}
+
+
+def _ranking_of_figure(found: Slots, previous: Context) -> str | None:
+    """'And its global rank?' after a figure asks the rank of that figure ('the global rank of Ruritania's widget
+    exports in 2022'), not for a rank in place of it."""
+    if found.names or found.times or len(found.runs) != 1 or any(kind != "possessive" for _, _, kind, _ in found.refs):
+        return None
+    if not (previous.query.wants_number or previous.query.kind in {"figure", "compare"}):
+        return None
+    run = found.runs[0]
+    if stem(run.core.split()[-1].lower()) not in _RANKING_NOUNS:
+        return None
+    return f"What is the {run.core} of {topic(previous.text)}?"
 
 
 def _has_content(question: str, names: Names) -> bool:
