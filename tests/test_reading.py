@@ -236,13 +236,18 @@ def test_the_words_right_beside_a_figure_stop_at_the_next_figure():
     assert compute("Which employs more people, A or B?", [turnover, staff], []) is None  # one figure of each kind
 
 
-def test_two_names_are_compared_from_a_sentence_about_each(bot):
-    from assistant.answerers import AnswerContext, propose_arithmetic
+def _worked_out(bot, question: str):
+    """What the arithmetic answerer proposes for a question, whatever the chooser then picks."""
+    from assistant.answerers import propose_arithmetic
 
-    query = bot.understand("Which employs more people worldwide, TRUMPF or Siemens?")
+    query = bot.understand(question)
     loaded, vector, hits = bot.search(query)
-    ctx = AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector, embed=bot.embed_texts)
-    candidate = propose_arithmetic(ctx)
+    return propose_arithmetic(AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector,
+                                            embed=bot.embed_texts))
+
+
+def test_two_names_are_compared_from_a_sentence_about_each(bot):
+    candidate = _worked_out(bot, "Which employs more people worldwide, TRUMPF or Siemens?")
     # Each side's figure comes from the sentence about it (its staff, not its turnover or its countries).
     assert candidate.text.startswith("Siemens (311,000) is 292,000 more than TRUMPF (19,000)"), candidate.text
     assert "311,000 people" in candidate.text and "19,000 employees" in candidate.text
@@ -273,13 +278,8 @@ def test_britain_in_a_table_operation_is_the_uk_row(bot):
 
 
 def test_of_sentences_naming_both_sides_the_one_whose_figures_the_question_points_at_is_worked_with(bot):
-    from assistant.answerers import AnswerContext, propose_arithmetic
-
     # Several sentences name Yorkshire and the West Midlands with figures; only one counts manufacturing jobs.
-    query = bot.understand("Which has more advanced machinery manufacturing employment, Yorkshire or the West Midlands?")
-    loaded, vector, hits = bot.search(query)
-    ctx = AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector, embed=bot.embed_texts)
-    candidate = propose_arithmetic(ctx)
+    candidate = _worked_out(bot, "Which has more advanced machinery manufacturing employment, Yorkshire or the West Midlands?")
     assert candidate.text.startswith("Yorkshire (12,000) is 2,000 more than West Midlands (10,000)"), candidate.text
 
 
