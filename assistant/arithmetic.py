@@ -99,7 +99,7 @@ def _one_per_side(figures: list[Quantity], sides: list[str], question: str) -> d
     return out
 
 
-# A name in a clause: capitalised words, joined by "and the"/"of the"/"of" ("Yorkshire and the Humber").
+# A name in a clause: capitalised words, joined by "and the"/"of the"/"of" ("Acmeton and the Riverlands").
 _NAME_SPAN = re.compile(r"\b[A-Z][\w&'’-]*(?:(?:\s+and the|\s+of the|\s+of)?\s+[A-Z][\w&'’-]*)*")
 _BARE_NUMBER = re.compile(r"\d[\d,.]*")
 # Words capitalised only because they open a sentence (general English).

@@ -108,8 +108,8 @@ _SKIPPED = r"\s+(?:(?:of|for|and|the|on|in|de|&)\s+)?"  # "Department of Trade":
 
 
 def _initials_in(word: str, text: str) -> bool:
-    """True when an acronym the documents may never write ('IfM', 'DBT') is spelled out in the text by words with
-    its initials ('Institute for Manufacturing'): capitals by capitalised words, small letters by small words."""
+    """True when an acronym the documents may never write ('IfW', 'RWA') is spelled out in the text by words with
+    its initials ('Institute for Widgets'): capitals by capitalised words, small letters by small words."""
     if not _ACRONYM.match(word):
         return False
     parts = [rf"{c}[\w'’-]*" if c.isupper() else rf"{c}[a-z]*" for c in word]

@@ -674,7 +674,7 @@ def topic(question: str, drop_times: bool = False) -> str:
         (r"^(?:what|which) (?:is|are|was|were|will be) (.+)$", r"\1"),
         (r"^(what|who|where|when|how) (?:do|does|did) (.+)$", r"\1 \2"),
         (r"^(?:what|which) (\S+) (?:is|are|was|were|do|does|did) (.+)$", r"the \1 \2"),
-        # "what annual core grant did X get …": the annual core grant that X get …
+        # "what annual budget share did X get …": the annual budget share that X get …
         (r"^(?:what|which) ((?:[\w&'’-]+ ){1,3}[\w&'’-]+) (?:do|does|did) (.+)$", r"the \1 that \2"),
         (r"^(?:what|which|who) (\S+) (.+)$", r"the \1 that \2"),
         (r"^(?:who|what) (.+)$", r"who or what \1"),

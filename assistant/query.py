@@ -195,8 +195,8 @@ def _locators(text: str) -> list[str]:
     return out
 
 
-# Words that set part of a question aside (general English): "employment, excluding installation and repair",
-# "making machines, as opposed to fixing them", "manufacturing as a whole, not just machinery". What follows, up to
+# Words that set part of a question aside (general English): "employment, excluding repair and servicing",
+# "making widgets, as opposed to fixing them", "manufacturing as a whole, not just widgets". What follows, up to
 # the clause's end, is not what the question is about, so it is not searched for nor asked of the evidence.
 _SET_ASIDE = re.compile(r"\b(?:excluding|excl\.|except(?:\s+for)?|apart from|other than|as opposed to|rather than|"
                         r"not including|not counting|leaving (?:out|aside)|not just|not only)\s+"
@@ -242,7 +242,7 @@ def analyse(question: str) -> Query:
     if _SOURCE.search(text):
         query.kind = "source"
         query.wants_number = False  # "the source for the figures on …" asks for a source, not a figure
-    elif define and (not query.wants_number or define.group("b") or define.group("i")):  # "what is an LQ?": a term
+    elif define and (not query.wants_number or define.group("b") or define.group("i")):  # "what is an ABC?": a term
         query.kind = "definition"
         query.term = re.sub(r"^(?:an?|the)\s+", "", next(g for g in define.groups() if g).strip(" ?'‘’\""), flags=re.I)
         query.subject = query.term.split()[-1].lower()  # "what is meant by X": X is asked, not a thing called 'meant'
