@@ -530,7 +530,8 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
                                       or (after.text[:1].isupper() and after.word)):
                 continue  # "… that the UK …": a conjunction
             noun = None
-            if after is not None and after.word and after.low not in FUNCTION and after.low not in _PREDICATES:
+            participle = after is not None and len(after.low) > 4 and after.low.endswith("ed")  # "those involved"
+            if after is not None and after.word and after.low not in FUNCTION | _PREDICATES and not participle:
                 later = toks[i + 2] if i + 2 < len(toks) else None
                 verb_next = before in AUX and (later is None or not later.word or later.low in PREPS)
                 if not verb_next:
@@ -950,6 +951,7 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             phrase = f"the {word} for {phrase}"
         after = next((t for t in found.toks if t.start >= end), None)
         if (word in DEMONSTRATIVE and after is not None and after.word and after.low not in FUNCTION | INTENT | _PREDICATES
+                and not (len(after.low) > 4 and after.low.endswith("ed"))  # "those involved …": a verb, not a noun
                 and stem(after.low) not in set(stems(context.text)) | _VERBS_OF_A_FIGURE and not after.text[:1].isupper()
                 and not _CHANGE_AFTER.match(found.text[end:])):
             # "who did that evaluation?": the evaluation of what was asked, not a word stuck on its end

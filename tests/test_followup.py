@@ -50,6 +50,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     # "its rank" after a figure: the rank of that figure, not a rank in its place
     (["What were UK M&E imports worth in 2011?"], "and its position?",
      "What is the position of UK M&E imports worth in 2011?"),
+    # "those involved …": a verb after the demonstrative, not a noun it names
+    (["How many Technology Leadership projects had NGen approved by March 2024?"], "how many of those involved SMEs?",
+     "How many of the Technology Leadership projects that had NGen approved by March 2024 involved SMEs?"),
     # a comparison with nothing to compare with compares with what was asked before
     (["What annual core grant did NGen get in its first five years?"], "how do the later years compare?",
      "How do the later years compare with the annual core grant that NGen get in its first five years?"),
