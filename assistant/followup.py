@@ -101,6 +101,10 @@ ORDINAL_REF = re.compile(r"\bthe\s+(first|second|third|fourth|fifth|sixth|sevent
                          r"(?:\s+(?:one|ones|item|of\s+(?:them|those|these))\b|(?=\s*[?.!,]?\s*$))", re.I)
 
 ORDINAL_WORDS = set(ORDINALS) | {"last", "latter", "former"}
+# "a typical one", "the biggest one", "which one": one of the things the previous question asked about.
+_ONE_REF = re.compile(r"\b(?:a|an|the|each|every|which|this|that)\s+(?:(?!(?:first|second|third|fourth|fifth|sixth|"
+                      r"seventh|eighth|ninth|tenth|last|latter|former|no|any|other|same)\b)[a-z]+\s+)?(one)\b(?!\s+of\b)",
+                      re.I)
 FOLLOW_UP = 3.0  # score at which a question is read as a follow-up (see `_score`)
 
 _TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z]+)*\.?(?<!\.)|['’](?:s|re|ve|ll|d|m|t)?\b|[^\sA-Za-z0-9]")
@@ -555,6 +559,10 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
                     i + 2 >= len(toks) or not toks[i + 2].text[:1].isupper()):
                 found.refs.append((t.start, toks[i + 1].end, "noun", toks[i + 1].low))
                 break
+    if not found.names:
+        for m in _ONE_REF.finditer(text):  # "how big is a typical one?": one of the things asked about before
+            if not any(s <= m.start(1) < e for s, e, _, _ in found.refs):
+                found.refs.append((m.start(1), m.end(1), "one", "one"))
     for s, e, _, _ in found.refs:
         taken |= {i for i, t in enumerate(toks) if s <= t.start < e}
     # A comparison target: "compared with Ruritania", "versus Elbonia".
@@ -856,6 +864,19 @@ def _first_key(context: Context) -> str:
     return next((n.key for n in context.found.names if n.key not in FURNITURE), "")
 
 
+def _head_noun(context: Context) -> str | None:
+    """The thing the previous question asked about, in the singular ("Acme's widget projects" → "widget
+    project"): its last plural run of content words, with the name right before it."""
+    found = context.found
+    for run in reversed(found.runs):
+        last = run.core.split()[-1]
+        if len(last) > 3 and last.lower().endswith("s") and not last.lower().endswith("ss"):
+            name = next((n for n in found.names if n.last + 1 == run.first), None)
+            phrase = f"{name.core} {run.core}" if name else run.core
+            return re.sub(r"ies$", "y", phrase) if phrase.endswith("ies") else phrase[:-1]
+    return None
+
+
 def _possessive(text: str) -> str:
     return text + ("'" if text.endswith("s") and not text.split()[-1].isupper() else "'s")
 
@@ -871,6 +892,12 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
                 edits.append((start, end, items[position - 1]))
                 how.append("ordinal")
                 picked = items[position - 1]
+            continue
+        if kind == "one":
+            thing = _head_noun(context)
+            if thing:
+                edits.append((start, end, thing))
+                how.append("pronoun")
             continue
         if picked and kind in ("entity", "possessive"):  # "the fourth one - what was its figure?": the fourth's
             edits.append((start, end, _possessive(picked) if kind == "possessive" else picked))

@@ -53,6 +53,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     # "those involved …": a verb after the demonstrative, not a noun it names
     (["How many Technology Leadership projects had NGen approved by March 2024?"], "how many of those involved SMEs?",
      "How many of the Technology Leadership projects that had NGen approved by March 2024 involved SMEs?"),
+    # "a typical one": one of the things the previous question asked about
+    (["How does NGen fund Technology Leadership projects?"], "how long does a typical one last?",
+     "How long does a typical Technology Leadership project last?"),
     # a comparison with nothing to compare with compares with what was asked before
     (["What annual core grant did NGen get in its first five years?"], "how do the later years compare?",
      "How do the later years compare with the annual core grant that NGen get in its first five years?"),
