@@ -104,7 +104,7 @@ def name_present(name: str, text: str) -> bool:
 
 
 _ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Za-z]{2,6}$")
-_SKIPPED = r"\s+(?:(?:of|for|and|the|on|in|de|&)\s+)?"  # "Department of Trade": DT as well as DoT
+_SKIPPED = r"\s+(?:(?:of|for|and|the|on|in|de|&)\s+)?"  # "Office of Widgets": OW as well as OoW
 
 
 def _initials_in(word: str, text: str) -> bool:

@@ -149,11 +149,11 @@ DOING_THAT = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?why\s+(?:did|do|do
 _SHORTHAND = re.compile(r"(?<![\w'’&])(?:" + "|".join(re.escape(k) for k in sorted(CHAT, key=len, reverse=True)
                                                        if k.isalpha() and k.islower()) + r")(?![\w'’&])")
 _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
-# A name put first, then a question about it by pronoun: "and Kent, how is it split?"
 # An attribution after a short question ("why, according to Acme?", "how come, in Elbonia's view?"): who says
 # it, not what is asked.
 _ATTRIBUTED = re.compile(r"^\s*((?:[\w'’-]+\s*){1,3}?)\s*,?\s+(?:according to|in the view of|in the words of)\s+"
                          r"((?:[\w&'’.-]+\s*){1,6})\s*[?.!]*\s*$", re.I)
+# A name put first, then a question about it by pronoun: "and Kent, how is it split?"
 _FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
                       r"(?=(?:what|which|who|where|when|why|how|is|are|was|were|do|does|did|can)\b)"
                       r"(?=(?:[\w'’-]+\s+){0,5}?(?:it|its|that|this|they|them|their)\b)(?:\S+\s*){1,7}$", re.I)
@@ -172,6 +172,11 @@ class Token:
     @property
     def word(self) -> bool:
         return self.text[:1].isalnum()
+
+
+def _participle(token: Token) -> bool:
+    """A word in -ed after a demonstrative is a verb ("how many of those involved SMEs?"), not the noun it names."""
+    return len(token.low) > 4 and token.low.endswith("ed")
 
 
 def tokens(text: str) -> list[Token]:
@@ -502,7 +507,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         return named, words
 
     content_words = sum(1 for t in toks[body:] if t.word and t.low not in FUNCTION | INTENT and not _YEAR.match(t.text))
-    # A name a possessive owns ("its own R&D", "their exports") is what the pronoun's referent has, not the referent.
+    # A name a possessive owns ("its own research", "their exports") is what the pronoun's referent has, not the referent.
     free_names = [n for n in found.names if not any(toks[k].low in POSSESSIVE for k in range(max(body, n.first - 2), n.first))]
 
     for i, t in enumerate(toks):
@@ -534,8 +539,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
                                       or (after.text[:1].isupper() and after.word)):
                 continue  # "… that the UK …": a conjunction
             noun = None
-            participle = after is not None and len(after.low) > 4 and after.low.endswith("ed")  # "those involved"
-            if after is not None and after.word and after.low not in FUNCTION | _PREDICATES and not participle:
+            if after is not None and after.word and after.low not in FUNCTION | _PREDICATES and not _participle(after):
                 later = toks[i + 2] if i + 2 < len(toks) else None
                 verb_next = before in AUX and (later is None or not later.word or later.low in PREPS)
                 if not verb_next:
@@ -978,7 +982,7 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             phrase = f"the {word} for {phrase}"
         after = next((t for t in found.toks if t.start >= end), None)
         if (word in DEMONSTRATIVE and after is not None and after.word and after.low not in FUNCTION | INTENT | _PREDICATES
-                and not (len(after.low) > 4 and after.low.endswith("ed"))  # "those involved …": a verb, not a noun
+                and not _participle(after)
                 and stem(after.low) not in set(stems(context.text)) | _VERBS_OF_A_FIGURE and not after.text[:1].isupper()
                 and not _CHANGE_AFTER.match(found.text[end:])):
             # "who did that evaluation?": the evaluation of what was asked, not a word stuck on its end
