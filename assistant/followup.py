@@ -35,6 +35,7 @@ from assistant.figures import COUNTRY_SET, denied_change, denies_asked
 from assistant.query import Query, analyse
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from assistant.wording import CHAT, english_words
+from ingest.records import Answer
 
 # The answerer's own word lists where it has them (general English and country aliases).
 AREA_ALIASES: dict[str, str] = getattr(_query, "AREA_ALIASES", {})
@@ -753,29 +754,38 @@ class Context:
     text: str
     found: Slots
     query: Query
-    answer: Callable[[], str] | None = None
+    answer: Callable[[], Answer | None] | None = None
+
+
+def _previous_answer(context: Context) -> Answer | None:
+    """The previous answer, worked out once for all the readings that need it (None when there is none)."""
+    if "_answer" not in context.__dict__:
+        try:
+            context.__dict__["_answer"] = context.answer() if context.answer else None
+        except Exception:  # an answer that fails to come back only costs the reference
+            context.__dict__["_answer"] = None
+    return context.__dict__["_answer"]
 
 
 def _answer_text(context: Context) -> str:
-    """The previous answer's text, worked out once for all the readings that need it ('' when there is none)."""
-    if "_answer" not in context.__dict__:
-        try:
-            context.__dict__["_answer"] = (context.answer() or "") if context.answer else ""
-        except Exception:  # an answer that fails to come back only costs the reference
-            context.__dict__["_answer"] = ""
-    return context.__dict__["_answer"]
+    """The previous answer's text ('' when there is none)."""
+    answer = _previous_answer(context)
+    return answer.text if answer is not None else ""
 
 
 CLAIM_WORDS = 30  # a statement quoted in a reading is cut to this many words
 CLAIM_MIN_WORDS = 7  # shorter "sentences" of an answer are headings
-_NOT_A_CLAIM = re.compile(r"^(?:The documents don't|Please|No: |(?:Table|Figure) \d|- )")
+_NOT_A_CLAIM = re.compile(r"^(?:Please|No: |(?:Table|Figure) \d|- )")
 
 
 def _claim(context: Context) -> str | None:
     """The statement the previous answer quoted from the text, in quotes: "which dataset is that based on?" asks
     where that statement comes from, whatever the earlier question's wording. None when the answer quoted
     none (a refusal, a table row or a list, which answer their source otherwise)."""
-    text = re.sub(r"\s*\[\d+\]|\*\*|[¹²³⁰⁴-⁹]+", "", _answer_text(context).split("\n\n")[0]).strip()
+    answer = _previous_answer(context)
+    if answer is None or answer.refused:
+        return None
+    text = re.sub(r"\s*\[\d+\]|\*\*|[¹²³⁰⁴-⁹]+", "", answer.text.split("\n\n")[0]).strip()
     if not text or _NOT_A_CLAIM.match(text):
         return None
     # The statement is the sentence with a figure, else the first that says something (a heading shown above
@@ -1308,11 +1318,11 @@ def _has_content(question: str, names: Names) -> bool:
     return bool(found.names or found.times or found.runs)
 
 
-def read_conversation(questions: Sequence[str], names: Names, answer_of: Callable[[str], str] | None = None,
+def read_conversation(questions: Sequence[str], names: Names, answer_of: Callable[[str], Answer] | None = None,
                       similar: Callable[[str, str], float] | None = None) -> list[Reading]:
     """Each question of a conversation (oldest first) read against the turn before it.
 
-    `answer_of(resolved)` gives the text of the answer to an earlier resolved question (asked only when a
+    `answer_of(resolved)` gives the answer to an earlier resolved question (asked only when a
     question points at what an answer named: "which country…?" then "what was its balance?").
     `similar(a, b)` (0..1) tells how alike two phrases are in meaning; it helps choose which earlier
     measure a new one replaces.

@@ -72,7 +72,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._answering = threading.local()  # the generation the answer under way in this thread reads
         self._text_vectors: dict[str, np.ndarray] = {}
-        self._recent: OrderedDict[tuple, str] = OrderedDict()  # recent answers' texts, for chat follow-ups about them
+        self._recent: OrderedDict[tuple, Answer] = OrderedDict()  # recent answers, for chat follow-ups about them
         self._full_glossary: tuple[str, list[GlossaryEntry]] | None = None
 
     @property
@@ -177,7 +177,7 @@ class Assistant:
         result.resolved = asked if asked is not question else None
         result.retrieved = hits[: self.settings.top_k]
         result.latency_ms = (time.perf_counter() - started) * 1000
-        self._remember((asked, doc, section, user), result.text)
+        self._remember((asked, doc, section, user), result)
         return result
 
     def understand(self, question: str):
@@ -222,7 +222,7 @@ class Assistant:
         # reader knows), so "Read as" keeps the asker's wording and shows how each word was read.
         asked = [spell_out(q, loaded.words) for q in earlier[-HISTORY_TURNS:] + [" ".join(question.split())[:2000]]]
 
-        def answer_of(resolved: str) -> str:  # what an earlier answer named ("which country…?" then "its …")
+        def answer_of(resolved: str) -> Answer:  # what an earlier answer named ("which country…?" then "its …")
             return self._recall((resolved, doc, section, user))
 
         reading = read_conversation(asked, names_for(loaded), answer_of, self.similarity)[-1]
@@ -234,18 +234,18 @@ class Assistant:
         first, second = self.embed_texts([a, b])
         return cosine(first, second)
 
-    def _remember(self, key: tuple, text: str) -> None:
+    def _remember(self, key: tuple, answer: Answer) -> None:
         with self._lock:
-            self._recent[key] = text
+            self._recent[key] = answer
             self._recent.move_to_end(key)
             while len(self._recent) > RECENT_ANSWERS:
                 self._recent.popitem(last=False)
 
-    def _recall(self, key: tuple) -> str:
-        """The text of the answer to an earlier resolved question of a chat: remembered, or asked again."""
+    def _recall(self, key: tuple) -> Answer:
+        """The answer to an earlier resolved question of a chat: remembered, or asked again."""
         with self._lock:
             known = self._recent.get(key)
-        return known if known is not None else self.answer(key[0], doc=key[1], section=key[2], user=key[3]).text
+        return known if known is not None else self.answer(key[0], doc=key[1], section=key[2], user=key[3])
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """Vectors of answer texts, remembered: the same passages come back for many questions."""

@@ -263,6 +263,19 @@ def test_which_dataset_is_that_from_asks_the_source_of_the_statement_the_answer_
     assert "Business Counts" in answer.text.split("Citations:")[0], answer.text
 
 
+def test_a_source_follow_up_after_a_refusal_quotes_nothing_from_it(bot):
+    # A refused answer quotes passages only to show what the documents do say: it makes no claim to source.
+    from assistant.followup import read_conversation
+    from ingest.records import Answer
+
+    asked = ["How many advanced machinery enterprises were there in Great Britain in 2023?", "which dataset is that from?"]
+    said = "In 2023, there were almost 11,500 advanced machinery enterprises in Great Britain."
+    for refused in (False, True):
+        reading = read_conversation(asked, names_for(bot.index()),
+                                    lambda q, r=refused: Answer(question=q, text=said, refused=r))[-1]
+        assert ("“In 2023, there were almost 11,500" in reading.resolved) is not refused, reading.resolved
+
+
 def test_a_follow_up_is_answered_as_its_reading(bot):
     answer = bot.answer("And in 2011?", history=[UK_2022])
     assert answer.question == "And in 2011?" and answer.resolved == "What was the UK's trade balance in 2011?"
