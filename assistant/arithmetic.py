@@ -26,6 +26,7 @@ DIFFERENCE = re.compile(r"\b(difference|more|fewer|less|bigger|smaller|larger|hi
                         r"grow|grew|grown|growth|fall|fell|fallen|drop\w*|decline\w*|change\w*|times|ratio|compare\w*|"
                         r"versus|vs|by how (?:many|much))\b", re.I)
 SHARE = re.compile(r"\b(what|which) (share|proportion|percentage|fraction|part)\b|\bhow much of\b|\bper ?cent of\b", re.I)
+RATIO = re.compile(r"\bhow many times\b|\btimes (?:as|larger|bigger|greater|higher|smaller|more)\b|\bratio\b", re.I)
 YEARS_APART = re.compile(r"\bhow (many years|long)\b|\byears (?:separate|apart|between|after|before|later|earlier)\b", re.I)
 _RANGE_AFTER = re.compile(r"\s*(?:to|-|–)\s*[$£€]?(\d[\d,]*)")
 _RANGE_BEFORE = re.compile(r"(?<![\d,.])(\d[\d,]*)\s*(?:to|-|–)\s*[$£€]?$")
@@ -45,6 +46,7 @@ class Quantity:
     percent: bool
     context: frozenset[str] = frozenset()  # stems of the words around it, within its clause
     close: frozenset[str] = frozenset()  # stems of the words right beside it ('19,000 employees')
+    unit: frozenset[str] = frozenset()  # the one word either side of it: what it counts ('3,500 jobs', 'LQs of 2.2')
     year: bool = False  # a year ("founded in 1891"), counted only when the question asks how many years
 
     def kind(self) -> tuple[str, bool]:
@@ -69,7 +71,8 @@ def quantities(sentence: str, with_years: bool = False) -> list[Quantity]:
         scale = (m.group("scale") or "").lower()
         out.append(Quantity(value=value * _SCALES.get(scale, 1.0), text=m.group(0).strip().rstrip(","), currency=m.group("cur") or "",
                             scale=scale, percent=bool(m.group("pct")), context=_context(text, m.start(), m.end()),
-                            close=_context(text, m.start(), m.end(), CLOSE_WORDS), year=is_year))
+                            close=_context(text, m.start(), m.end(), CLOSE_WORDS),
+                            unit=_context(text, m.start(), m.end(), 1), year=is_year))
     return out
 
 
@@ -195,6 +198,12 @@ def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> st
     kind = _asked(question, figures)[0].kind()
     same = [q for q in figures if q.kind() == kind]
     if TOTAL.search(question) and len(same) >= 2:
+        # Only figures of the thing asked add up: "3,500 jobs and LQs of 2.2 and 2.3" holds one count of jobs.
+        asked = {w for w in stems(question) if not w[0].isdigit()}
+        if any(pointed_at(q.unit, asked) for q in same):
+            same = [q for q in same if pointed_at(q.unit, asked)]
+        if len(same) < 2:
+            return None
         total = sum(q.value for q in same)
         return f"Together {_format(total, same[0])} ({' + '.join(q.text for q in same)})"
     # ("By what percentage did X grow": a change in per cent, not one figure's share of another.)
@@ -211,7 +220,7 @@ def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> st
                  f"{owner[smaller]} ({smaller.text})"]
     else:
         parts = [f"{larger.text} is {_format(difference, larger)} more than {smaller.text}"]
-    if smaller.value and not larger.percent:
+    if smaller.value and (not larger.percent or RATIO.search(question)):  # shares set against each other: when asked
         parts.append(f"{larger.value / smaller.value:.1f} times as much")
     if smaller.value and not larger.percent and not owner:  # a change runs from one time to another, not between names
         parts.append(f"a change of {(second.value - first.value) / first.value * 100:+.0f}% from {first.text} to {second.text}"

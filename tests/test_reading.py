@@ -89,6 +89,22 @@ def test_figures_in_prose_are_read_with_the_words_around_them():
     assert compute("How many years separate the two foundings?", years) == "89 years (from 1891 to 1980)"
 
 
+def test_a_total_adds_only_figures_of_the_thing_asked():
+    # "LQs of 2.2 and 2.3" are no jobs: a total of jobs is not 3,500 + 2.2 + 2.3 (and one count of jobs is no total).
+    both = quantities("A third of widget employment is in Acmeton and Elbonia (both with 3,500 jobs and LQs of 2.2 and "
+                      "2.3 respectively).")
+    assert compute("Together, how many widget jobs are there in Acmeton and Elbonia?", both) is None
+    apart = quantities("Acmeton has 3,500 widget jobs and Elbonia has 2,000 jobs, with LQs of 2.2 and 2.3.")
+    assert compute("Together, how many widget jobs are there in Acmeton and Elbonia?", apart) == "Together 5,500 (3,500 + 2,000)"
+
+
+def test_shares_are_set_against_each_other_as_a_ratio_only_when_asked():
+    shares = quantities("Elbonia has 18.6% of widget exports and Ruritania has 2.6% of widget exports.")
+    sides = ["Elbonia", "Ruritania"]
+    assert compute("How many times bigger is Elbonia's share than Ruritania's?", shares, sides).endswith("7.2 times as much")
+    assert "times" not in compute("How much bigger is Elbonia's share than Ruritania's?", shares, sides)
+
+
 def test_the_ends_of_a_range_are_no_quantities():
     assert [q.text for q in quantities("firms with 10 to 49 employees, or 50-249, made up 35% of all")] == ["35%"]
     assert [q.text for q in quantities("from £91,000 in 2011 to £102,000 in 2021")] == ["£91,000", "£102,000"]
