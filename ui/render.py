@@ -286,10 +286,3 @@ def glossary_html(entries: list[GlossaryEntry]) -> str:
     return ("<div class='ampi-glossary'><table class='ampi-table'><thead><tr><th scope='col'>Term</th>"
             f"<th scope='col'>Meaning</th><th scope='col'>Where</th></tr></thead><tbody>{rows}</tbody></table></div>")
 
-
-def glossary_frame(entries: list[GlossaryEntry]) -> pd.DataFrame:
-    """Abbreviations with their meaning and the passage that spells them out (or first uses them)."""
-    rows = [[g.term, g.meaning if g.defined else NOT_SPELLED_OUT,
-             brief.describe_locator(g.locator) if g.defined else f"first used in {brief.describe_locator(g.locator)}"]
-            for g in entries]
-    return pd.DataFrame(rows, columns=["Term", "Meaning", "Where"])
