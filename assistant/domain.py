@@ -57,6 +57,8 @@ class Domain:
     # filled as questions bring them; and those with no term close enough.
     bridges: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
     unbridged: set[str] = field(default_factory=set, compare=False)
+    # Checks worked out with this vocabulary, remembered (evidence.name_present reads each sentence several times).
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def measure_words(self) -> frozenset[str]:

@@ -90,8 +90,22 @@ def _names_in(question: str, acronyms: frozenset[str], capitalised: frozenset[st
     return tuple(out)
 
 
+MEMO_SIZE = 100_000  # remembered name checks per vocabulary (each a pair of strings and a flag)
+
+
 def name_present(name: str, text: str) -> bool:
     """Every word of the name starts a word of the text ('Ruritanian' finds 'Ruritania'; a short name never the middle of a word)."""
+    memo = active().memo
+    key = ("name_present", name, text)
+    found = memo.get(key)
+    if found is None:
+        if len(memo) > MEMO_SIZE:
+            memo.clear()
+        found = memo[key] = _name_present(name, text)
+    return found
+
+
+def _name_present(name: str, text: str) -> bool:
     low = text.lower()
     if " " in name and _FORM_TO_PLACE.get(_place_key(name)):  # "United States" is found by "US"
         return any(_starts_a_word(form, low) for form in same_place(name))
