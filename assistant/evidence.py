@@ -351,6 +351,7 @@ _COUNT_WORDS = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|elev
                           r"hundreds?|thousands?|dozens?)\b", re.I)
 
 
+@lru_cache(maxsize=16384)  # the same sentences are read for every answerer's pass and question after question
 def has_figure(sentence: str) -> bool:
     """True when a sentence states a number (digits or words like 'fifth') other than a year or a footnote."""
     plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
@@ -592,8 +593,13 @@ def area_pattern(area: str) -> str | None:
 
 def area_mentions(query: Query, text: str) -> tuple[list[str], list[str]]:
     """Areas of the question the text names, and other areas it names instead."""
-    named = [a for a, pattern in AREA_PATTERNS.items() if re.search(pattern, text)]
+    named = _areas_named(text)
     return [a for a in named if a in query.areas], [a for a in named if a not in query.areas]
+
+
+@lru_cache(maxsize=16384)
+def _areas_named(text: str) -> tuple[str, ...]:
+    return tuple(a for a, pattern in AREA_PATTERNS.items() if re.search(pattern, text))
 
 
 def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:

@@ -129,11 +129,16 @@ def _domain():
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and bullet items of a passage (abbreviations like 'c.' do not end a sentence)."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=16384)  # remembered: every answerer reads the same passages, question after question
+def _sentences(text: str) -> tuple[str, ...]:
     protected = text
     for abbr in ABBREVIATIONS:
         protected = protected.replace(abbr + " ", abbr.replace(".", "\u2024") + " ")
     parts = [p.strip().replace("\u2024", ".") for p in _SENTENCE_END.split(protected)]
-    return [p.lstrip("- ").strip() for p in parts if p and len(p.strip("- ")) > 1]
+    return tuple(p.lstrip("- ").strip() for p in parts if p and len(p.strip("- ")) > 1)
 
 
 # Number words by value, general English: 'about eight times as large', 'over the next twenty years'.
