@@ -602,7 +602,22 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
         else:
             close()
     close()
+    found.runs = [_whole_quote(run, text, toks) for run in found.runs]
     return found
+
+
+# A term in quotes ("'other general purpose machinery'") is one name, its function words included.
+_QUOTED = re.compile(r"(?:(?<=\s)|^)['‘\"“]([^'’\"”]{3,}?)['’\"”](?![A-Za-z])")
+
+
+def _whole_quote(run: Span, text: str, toks: list) -> Span:
+    """The run widened to the quotes around it, when it is the content of a quoted term."""
+    for quoted in _QUOTED.finditer(text):
+        start, end = quoted.span(1)
+        if start <= run.start and run.end <= end and (run.start, run.end) != (start, end):
+            inside = [i for i, t in enumerate(toks) if start <= t.start < end]
+            return dataclasses.replace(run, start=start, end=end, core=text[start:end], first=inside[0], last=inside[-1])
+    return run
 
 
 def _stems_of(span: Span) -> set[str]:

@@ -38,6 +38,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["how much M&E did the UK import in 2022"], "whats the annual growth rate on that",
      "What is the annual growth rate on the amount of M&E that the UK import in 2022?"),
     ([UK_2022], "how big was the gap in 2011", "How big was the UK's trade balance in 2011?"),  # the figure asked
+    # a term in quotes is replaced whole, its 'other' included
+    (["How many 'other general purpose machinery' jobs are there in Yorkshire?"], "and lifting and handling equipment there?",
+     "How many 'lifting and handling equipment' jobs are there in Yorkshire?"),
     # what a name owns is a name too, 'of' and all
     (["What's the name of RWTH Aachen's Cluster of Excellence on digital production?"], "when did it start",
      "When did RWTH Aachen's Cluster of Excellence start?"),
