@@ -46,7 +46,7 @@ class Quantity:
     percent: bool
     context: frozenset[str] = frozenset()  # stems of the words around it, within its clause
     close: frozenset[str] = frozenset()  # stems of the words right beside it ('19,000 employees')
-    unit: frozenset[str] = frozenset()  # the one word either side of it: what it counts ('3,500 jobs', 'LQs of 2.2')
+    unit: frozenset[str] = frozenset()  # the one word either side of it: what it counts ('3,500 jobs', 'scores of 2.2')
     year: bool = False  # a year ("founded in 1891"), counted only when the question asks how many years
 
     def kind(self) -> tuple[str, bool]:
@@ -198,7 +198,7 @@ def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> st
     kind = _asked(question, figures)[0].kind()
     same = [q for q in figures if q.kind() == kind]
     if TOTAL.search(question) and len(same) >= 2:
-        # Only figures of the thing asked add up: "3,500 jobs and LQs of 2.2 and 2.3" holds one count of jobs.
+        # Only figures of the thing asked add up: "3,500 jobs and scores of 2.2 and 2.3" holds one count of jobs.
         asked = {w for w in stems(question) if not w[0].isdigit()}
         if any(pointed_at(q.unit, asked) for q in same):
             same = [q for q in same if pointed_at(q.unit, asked)]

@@ -90,7 +90,7 @@ def _names_in(question: str, acronyms: frozenset[str], capitalised: frozenset[st
     return tuple(out)
 
 
-MEMO_SIZE = 100_000  # remembered name checks per vocabulary (each a pair of strings and a flag)
+MEMO_SIZE = 20_000  # remembered name checks per vocabulary (a name, a passage's text, a flag: a few MB)
 
 
 def name_present(name: str, text: str) -> bool:

@@ -606,7 +606,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
     return found
 
 
-# A term in quotes ("'other general purpose machinery'") is one name, its function words included.
+# A term in quotes ("'other general purpose widgets'") is one name, its function words included.
 _QUOTED = re.compile(r"(?:(?<=\s)|^)['‘\"“]([^'’\"”]{3,}?)['’\"”](?![A-Za-z])")
 
 

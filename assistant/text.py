@@ -132,7 +132,7 @@ def split_sentences(text: str) -> list[str]:
     return list(_sentences(text))
 
 
-@lru_cache(maxsize=16384)  # remembered: every answerer reads the same passages, question after question
+@lru_cache(maxsize=4096)  # remembered: every answerer reads the same passages, question after question
 def _sentences(text: str) -> tuple[str, ...]:
     protected = text
     for abbr in ABBREVIATIONS:
