@@ -10,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run serve ingest test eval train bench bench-embed loadtest browser clean
+.PHONY: install run serve ingest test eval train cv bench bench-embed loadtest browser clean
 
 install: $(STAMP)
 
@@ -67,6 +67,10 @@ eval: ingest  # regression sets (tuned on), the rewording check, then the held-o
 # Refit the answer chooser on the pool's train split (writes assistant/weights.json; scikit-learn needed).
 train: ingest
 	$(PY) -m assistant.train
+
+# Cross-validated chooser accuracy over every labelled question (fits nothing, writes nothing).
+cv: ingest
+	$(PY) -m assistant.train --cv --also fresh_unseen unseen_more unseen_s17 unseen_s18 unseen_s19 unseen_s20
 
 bench: ingest
 	$(PY) bench/bench_ingest.py

@@ -2,6 +2,7 @@
 
     python -m assistant.train            # fit on the train split, print validation, write weights.json
     python -m assistant.train --check    # print the same table for the weights as they are, write nothing
+    python -m assistant.train --cv --also unseen_s17 unseen_s18   # cross-validated accuracy, write nothing
 
 Questions about one passage stay on one side: the split is by each question's `group` (the
 paragraph or table it is about), hashed, so a new question about a validated paragraph stays in
@@ -55,10 +56,10 @@ def split_of(item: dict) -> str:
     return "validation" if int(hashlib.sha1(group.encode()).hexdigest(), 16) % VALIDATION_SHARE == 0 else "train"
 
 
-def labelled_items() -> list[dict]:
-    """The pool (split by group) and the tuned sets (train only)."""
+def labelled_items(also: list[str] = ()) -> list[dict]:
+    """The pool and the sets named in `also` (each split by group), and the tuned sets (train only)."""
     items = []
-    for path in POOL:
+    for path in POOL + [EVAL_DIR / f"{name}.jsonl" for name in also]:
         items += [{**item, "split": split_of(item)} for item in load_items(path)]
     for path in TUNED:
         if path.exists():
@@ -198,13 +199,41 @@ def report(rows: list[dict], model: Model | None, title: str) -> dict:
     return {"accuracy": round(accuracy, 3), "n": total, "false_refusals": false_refusals}
 
 
+def cross_validate(rows: list[dict], c: float, folds: int = 5) -> None:
+    """Accuracy by type of the chooser fitted on the other folds, over every labelled question (folds by group).
+
+    Four times the questions of the validation split: a feature or model change that is noise there shows here."""
+    from sklearn.model_selection import GroupKFold
+
+    by_type: dict[str, list[bool]] = defaultdict(list)
+    false_refusals = 0
+    for fit_at, held in GroupKFold(n_splits=folds).split(rows, groups=[r["item"]["group"] for r in rows]):
+        train = [rows[i] for i in fit_at]
+        intent_model, intents = fit_intents(train)
+        fitted = _model(*intent_arrays(intent_model), fit_chooser(train, intents, c=c))
+        for i in held:
+            chosen, _ = choose(rows[i]["ctx"], rows[i]["candidates"], fitted)
+            by_type[rows[i]["item"]["type"]].append(rows[i]["right"][rows[i]["candidates"].index(chosen)])
+            false_refusals += chosen.refused and rows[i]["item"]["type"] != "unanswerable"
+    total = sum(len(v) for v in by_type.values())
+    types = " ".join(f"{t}={sum(v)}/{len(v)}" for t, v in sorted(by_type.items()))
+    print(f"cross-validated ({folds} folds by group): accuracy={sum(sum(v) for v in by_type.values()) / max(1, total):.3f} "
+          f"n={total} false_refusals={false_refusals} | {types}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report the current weights; fit nothing")
     parser.add_argument("--c", type=float, default=0.5, help="inverse regularisation of the chooser")
+    parser.add_argument("--cv", action="store_true", help="cross-validate over every labelled question; fit nothing")
+    parser.add_argument("--also", nargs="*", default=[], metavar="SET",
+                        help="eval sets (tests/eval/SET.jsonl) to add to the pool, split by group like it")
     args = parser.parse_args()
     settings = Settings()
-    rows = gather(labelled_items(), settings)
+    rows = gather(labelled_items(args.also), settings)
+    if args.cv:
+        cross_validate(rows, c=args.c)
+        return
     train = [r for r in rows if r["item"]["split"] == "train"]
     validation = [r for r in rows if r["item"]["split"] == "validation"]
     report(validation, None, "validation, legacy order")

@@ -53,6 +53,17 @@ def test_split_keeps_each_passage_on_one_side_and_spreads_off_topic_questions():
     assert 0.15 < validation / len(items) < 0.35
 
 
+def test_sets_added_to_the_pool_keep_each_passage_on_the_side_the_pool_puts_it():
+    items = labelled_items(also=["unseen_s17"])
+    added = [i for i in items if i["id"].startswith("s17u")]
+    assert added and {i["split"] for i in added} == {"train", "validation"}
+    sides: dict[str, set[str]] = {}
+    for item in items:
+        if item.get("group", "none") != "none" and not item["group"].startswith(("dev:", "probe")):
+            sides.setdefault(item["group"], set()).add(item["split"])
+    assert all(len(s) == 1 for s in sides.values())  # a paragraph asked about in both sets is on one side
+
+
 def test_shipped_weights_fit_this_feature_layout_and_every_answerer():
     data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     assert data["chooser"]["question_features"] == QUESTION_FEATURES
