@@ -15,6 +15,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from assistant.arithmetic import RATIO
 from assistant.figures import (
     MAX_WORDS,
     MIN_WORDS,
@@ -51,7 +52,6 @@ _THAN_ROW = re.compile(r"\b(bigger|larger|greater|higher|more|smaller|lower|less
 _SUM = re.compile(r"\b(combined|in total|sum|altogether|together|add(?:ed)? up|total (?:of|for))\b", re.I)
 _ASKS_ENTITY = re.compile(r"^\W*(?:which|what|who)\b", re.I)  # asks for a row, not about the one it names
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
-_RATIO = re.compile(r"\b(how many times|times (?:as|larger|bigger|greater|higher|smaller|more)|ratio)\b", re.I)
 _PERCENT_CHANGE = re.compile(r"\b(by what (?:percentage|per ?cent|%)|what percentage (?:change|increase|decrease|rise|fall)|"
                              r"percentage (?:change|increase|decrease|rise|fall|terms)|per ?cent(?:age)? (?:change|terms)|"
                              r"in (?:% |percent(?:age)? )terms|% change|in \$ and %|and %|growth rate)(?!\w)", re.I)
@@ -128,7 +128,7 @@ def asks_rows(text: str) -> bool:
     if threshold and YEAR.fullmatch(threshold.group(2)) and not _THAN_ROW.search(text):
         return False  # "over 2011-2022" is a period, not a value to be above
     return (asks_filter(text) or bool(_SAME.search(text))) and bool(
-        _ASKS_ENTITY_IN.search(text) or (_COUNT.search(text) and not _RATIO.search(text)))
+        _ASKS_ENTITY_IN.search(text) or (_COUNT.search(text) and not RATIO.search(text)))
 
 
 _ASKS_ENTITY_IN = re.compile(CLAUSE_OPENS + r"(?:which|what|who)\b", re.I)  # also after a lead-in
@@ -266,7 +266,7 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                         figures(a, [ra]) + figures(b, [rb]))
 
     pair = named(column)
-    if _RATIO.search(text) and len(pair) >= 2:
+    if RATIO.search(text) and len(pair) >= 2:
         high, low = sorted(pair[:2], key=lambda r: -abs(column.value(r)))
         if column.value(low):
             ratio = abs(column.value(high)) / abs(column.value(low))
