@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
 
 from ingest.markup import strip_superscripts
+from ingest.stemming import english_stemmer
 
 STOPWORDS = set("""
 a an the of and or to in on for by with at from as is are was were be been being it its this that these those
@@ -51,24 +51,10 @@ NUMBER = re.compile(r"(?<![\w])(?<!\d\.)[-−]?[$£€]?\s?\d[\d,]*(?:\.\d+)?\s?
 ABBREVIATIONS = ("c.", "e.g.", "i.e.", "vs.", "approx.", "no.", "St.")
 
 
-_per_thread = threading.local()
-
-
-def _stemmer():
-    """The English stemmer of this thread: PyStemmer's objects are not thread-safe, and the web app and the API
-    answer questions in several threads at once."""
-    stemmer = getattr(_per_thread, "stemmer", None)
-    if stemmer is None:
-        import Stemmer
-
-        stemmer = _per_thread.stemmer = Stemmer.Stemmer("english")
-    return stemmer
-
-
 @lru_cache(maxsize=50000)
 def stem(word: str) -> str:
     word = word.lower().strip("'’-")
-    return _stemmer().stemWord(word)
+    return english_stemmer().stemWord(word)
 
 
 def words(text: str) -> list[str]:

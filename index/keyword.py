@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import threading
 from pathlib import Path
 
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk
+from ingest.stemming import english_stemmer
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +24,6 @@ def _bm25s():
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 RETRIEVER_FILE = "retriever.json"  # llama-index's BM25Retriever wrote one: older index folders have it
 CORPUS_FILE = "corpus.jsonl"
-
-
-_per_thread = threading.local()
-
-
-def _stemmer():
-    """The English stemmer of this thread (PyStemmer's objects are not thread-safe; the UI answers in threads)."""
-    stemmer = getattr(_per_thread, "stemmer", None)
-    if stemmer is None:
-        import Stemmer
-
-        stemmer = _per_thread.stemmer = Stemmer.Stemmer("english")
-    return stemmer
 
 
 class KeywordIndex:
@@ -60,7 +47,7 @@ class KeywordIndex:
             raise ValueError("No nodes added to the retriever kindly add more data.")  # as BM25Retriever said
         # Index side as in BM25Retriever: stop words "en", English stemmer, scikit-learn's token pattern.
         tokens = bm25s.tokenize([strip_superscripts(c.search_text()) for c in chunks], stopwords="en",
-                                stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
+                                stemmer=english_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
         bm25 = bm25s.BM25()
         bm25.index(tokens, show_progress=False)
         return cls(bm25, [c.id for c in chunks], top_k)
@@ -109,6 +96,6 @@ class KeywordIndex:
         bm25s = _bm25s()
 
         # Query side as in BM25Retriever: bm25s' default (English) stop words, the same stemmer and pattern.
-        tokens = bm25s.tokenize(query, stemmer=_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
+        tokens = bm25s.tokenize(query, stemmer=english_stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False)
         rows, scores = self.bm25.retrieve(tokens, k=min(self.top_k, len(self.ids)), show_progress=False)
         return [(self.ids[int(row)], float(score)) for row, score in zip(rows[0], scores[0], strict=True)]
