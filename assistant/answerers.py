@@ -29,7 +29,7 @@ from assistant.compose import (
     with_footnotes,
 )
 from assistant.evidence import Evidence, best_sentences, name_present, names_in, unknown_counted, unknown_reference
-from assistant.figures import measures_met
+from assistant.figures import generic, measures_met
 from assistant.query import ASKS_REASON, Query
 from assistant.summary import answer_summary, reading_order, section_overview, summarise_overview
 from assistant.table_answers import answer_from_tables
@@ -211,6 +211,19 @@ def _pointing(query: Query, sides: list[str], with_years: bool):
     return key
 
 
+def _paired(query: Query, evidence: list[Evidence]) -> Evidence | None:
+    """When the best sentence states fewer than two figures of the measure asked, a close one that states two
+    ("grew from £91,000 to £102,000") rather than one figure from each of two sentences about different things."""
+    def asked_figures(sentence: str) -> list:
+        return [q for q in quantities(sentence) if measures_met(query, " ".join(q.context))]
+
+    if YEARS_APART.search(query.text) or len(asked_figures(evidence[0].sentence)) >= 2 or not DIFFERENCE.search(query.text):
+        return None
+    asked = {w for w in query.stems if not w[0].isdigit()} - generic()  # (the subject words stand beside everything)
+    return next((e for e in evidence[1:4] if len(found := asked_figures(e.sentence)) >= 2
+                 and all(pointed_at(q.context, asked) for q in found)), None)
+
+
 def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
     """A total, share, gap in years, difference or change computed from figures the best sentences state, shown with them.
 
@@ -245,6 +258,8 @@ def propose_arithmetic(ctx: AnswerContext) -> Candidate | None:
         other, other_sides = max(others, key=point)
         used = [first, other]
         figures = (_labelled(first, sides, with_years, other_sides) + _labelled(other, sides, with_years, first_sides))
+    elif (paired := _paired(ctx.query, evidence)) is not None:
+        used, figures = [paired], quantities(paired.sentence)
     elif len(figures) < 2 or with_years:  # one figure per sentence (or a year each): the next may give the other side
         other = next((e for e in evidence[1:] if e.sentence != evidence[0].sentence), None)
         if other is None:

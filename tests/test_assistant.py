@@ -663,3 +663,10 @@ def test_a_term_asked_in_other_words_is_answered_by_the_sentence_defining_it(bot
     assert not answer.refused and "technologically advanced equipment" in answer.text, answer.text
     unknown = bot.answer("What is meant by quantum widgets?")  # a term the documents never use
     assert unknown.refused and "widgets" in unknown.text, unknown.text
+
+
+def test_a_change_is_worked_out_from_the_sentence_stating_both_ends(bot):
+    # The best sentence gives 2021's figure alone; the one after gives both ends of the change.
+    answer = bot.answer("by how much did value added per employee in the wider M&E sector rise up to 2021")
+    assert "£11,000" in answer.text and "+12%" in answer.text, answer.text
+    assert answer.citations[0].locator == "3.11", answer.citations
