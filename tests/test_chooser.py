@@ -137,3 +137,18 @@ def test_a_change_the_sentence_reverses_or_denies_is_recognised():
     assert not reverses_change("Why did the share increase?", "The share did not fall.")
     assert not reverses_change("What is Ruritania's share?", "Its share decreased.")  # no change taken for granted
     assert change_stems("Why did spending double and jobs fall?") == {"doubl", "fall"}
+
+
+def test_a_figure_without_a_year_takes_the_one_year_its_passage_states():
+    from assistant.chooser import _dated_by_passage
+    from assistant.query import Query
+    from ingest.records import Citation
+
+    passage = Citation(doc="d", locator="1.2", text="Acme employs 3,500 people. This is 6% of all jobs in 2023.")
+    mixed = Citation(doc="d", locator="1.3", text="Acme employs 3,500 people, up from 3,000 in 2015. Jobs grew by 2023.")
+    asked = Query(text="How many people did Acme employ in 2023?", kind="figure", years=[2023], wants_number=True)
+    assert _dated_by_passage(asked, "Acme employs 3,500 people.", [passage])
+    assert not _dated_by_passage(asked, "Acme employs 3,500 people.", [mixed])  # two years: which one is unknown
+    assert not _dated_by_passage(asked, "Acme had 3,000 in 2015.", [passage])  # a year stated is read as stated
+    other = Query(text="How many people did Acme employ in 2015?", kind="figure", years=[2015], wants_number=True)
+    assert not _dated_by_passage(other, "Acme employs 3,500 people.", [passage])
