@@ -1087,6 +1087,21 @@ def _closest_part(new: Span, old: Span, before: Slots, similar) -> Span:
     return best if best.last - best.first == old.last - old.first or value + 0.2 * (old.last - best.last + best.first - old.first) >= 0.5 else old
 
 
+def _aligned_part(new: Span, old: Span, before: Slots) -> Span:
+    """The words of an earlier run that a new one sharing some of them stands in for, lined up on the shared
+    words: "plastics widgets" for "mining widgets employment" replaces "mining widgets", not the whole run."""
+    new_stems = [set(stems(t.text)) for t in tokens(new.core) if t.word]
+    shared_new = [i for i, s in enumerate(new_stems) if s & _stems_of(old)]
+    shared_old = [j for j in range(old.first, old.last + 1) if set(stems(before.toks[j].text)) & _stems_of(new)]
+    if not shared_new or not shared_old:
+        return old
+    first = max(old.first, shared_old[0] - shared_new[0])
+    last = min(old.last, shared_old[-1] + len(new_stems) - 1 - shared_new[-1])
+    toks = before.toks
+    return Span(start=toks[first].start, end=toks[last].end, core=before.text[toks[first].start:toks[last].end],
+                first=first, last=last)
+
+
 def _substitute(found: Slots, context: Context, names: Names, similar, how: list[str]) -> str:
     """A fragment ("and in 2011?", "what about Ruritania?", "and imports?") put into the previous question."""
     before = context.found
@@ -1179,7 +1194,7 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
             tail.append(run.core)
         else:
             taken_runs.add(before.runs.index(old))
-            part = _closest_part(run, old, before, similar) if not words & _stems_of(old) else old
+            part = _aligned_part(run, old, before) if words & _stems_of(old) else _closest_part(run, old, before, similar)
             edits.append((part.start, part.end, run.core))
         how.append("measure")
     if found.compare is not None:

@@ -45,6 +45,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What's the name of RWTH Aachen's Cluster of Excellence on digital production?"], "when did it start",
      "When did RWTH Aachen's Cluster of Excellence start?"),
     ([UK_2022], "And in 2011?", "What was the UK's trade balance in 2011?"),  # a new year
+    # a measure sharing a word with the earlier one replaces the words lined up with it, not the whole run
+    (["How many jobs does paper machinery manufacturing support in the East?"], "and metallurgy machinery",
+     "How many jobs does metallurgy machinery manufacturing support in the East?"),
     # a name a possessive owns ("its own machines") is not what 'it' stands for
     (["What is AMBA?"], "does it make its own machines?", "Does AMBA make AMBA's own machines?"),
     # "how many of those": of the things counted before, not "of the number of" them
