@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import query as _query
-from assistant.figures import COUNTRY_SET, denied_change, denies_asked
+from assistant.figures import COUNTRY_SET, MAX_WORDS, MIN_WORDS, denied_change, denies_asked
 from assistant.query import Query, analyse
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from assistant.wording import CHAT, english_words
@@ -1236,6 +1236,11 @@ def _shift_time(question: str, previous: str) -> str:
     return f"{question[:found.start()]}in {year}{question[found.end():]}"
 
 
+def _asked_extreme(query: Query) -> bool:
+    """A question asking which one is first, last or at a rank ("which country tops X?")."""
+    return query.wants_entity and bool(query.ordinal or MAX_WORDS.search(query.text) or MIN_WORDS.search(query.text))
+
+
 def read(question: str, previous: Context | None, names: Names, similar=None) -> Reading:
     """Read one question against the previous turn (None: the first question of a conversation)."""
     reading = Reading(question=question, resolved=question)
@@ -1272,6 +1277,13 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
         if against.rewritten:
             against.question = question
             return against
+    if (not found.frame and len(new_names) == 1 and len(found.names) == 1 and not said and not found.times
+            and not found.refs and _asked_extreme(previous.query)):
+        # "which country tops X?" then "what about Ruritania?": Ruritania against the one that tops X
+        reading = Reading(question=question, resolved=_tidy(
+            f"How does {_phrase(new_names[0], names)} compare with {topic(previous.text)}?"), rewritten=True,
+            how=["compare"])
+        return reading
     if WHERE_FROM.match(found.text) and not previous.query.wants_entity:
         reading.resolved, reading.rewritten, reading.how = f"What is the source for {_about(previous)}?", True, ["topic"]
         return reading

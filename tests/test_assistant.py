@@ -670,3 +670,8 @@ def test_a_change_is_worked_out_from_the_sentence_stating_both_ends(bot):
     answer = bot.answer("by how much did value added per employee in the wider M&E sector rise up to 2021")
     assert "£11,000" in answer.text and "+12%" in answer.text, answer.text
     assert answer.citations[0].locator == "3.11", answer.citations
+
+
+def test_which_one_topped_a_ranking_is_its_first_row(bot):
+    answer = bot.answer("Which country topped the M&E trade balance ranking in 2022?")
+    assert answer.text.startswith("China") and "167.5" in answer.text, answer.text

@@ -45,6 +45,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What's the name of RWTH Aachen's Cluster of Excellence on digital production?"], "when did it start",
      "When did RWTH Aachen's Cluster of Excellence start?"),
     ([UK_2022], "And in 2011?", "What was the UK's trade balance in 2011?"),  # a new year
+    # a new name after "which one tops X": the new one set against the one at the top
+    (["Which country topped the M&E trade balance ranking in 2022?"], "and Germany?",
+     "How does Germany compare with the country that topped the M&E trade balance ranking in 2022?"),
     # a measure sharing a word with the earlier one replaces the words lined up with it, not the whole run
     (["How many jobs does paper machinery manufacturing support in the East?"], "and metallurgy machinery",
      "How many jobs does metallurgy machinery manufacturing support in the East?"),
