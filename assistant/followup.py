@@ -51,6 +51,8 @@ PREPS = {"in", "of", "for", "on", "at", "by", "from", "to", "with", "across", "w
          "over", "under", "than", "into", "about", "per", "since", "during", "versus", "vs", "against", "behind",
          "ahead", "outside", "inside", "through", "via", "like", "as"}
 ARTICLES = {"the", "a", "an"}
+# After a modal a demonstrative is the subject and the next word its verb ("why might that overstate it").
+MODALS = {"might", "could", "would", "should", "can", "will", "may", "must"}
 PERSONAL = {"it", "they", "them", "he", "she", "him", "itself", "themselves"}
 POSSESSIVE = {"its", "their", "his", "her", "theirs"}
 DEMONSTRATIVE = {"that", "this", "those", "these"}
@@ -134,7 +136,8 @@ TIME_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:for|in|from|
 _SINCE_THEN = re.compile(r"\bsince then\b", re.I)
 # "What prompted that?", "what was behind it", "how come": the cause of what was just asked (general English).
 CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)\s+(?:\w+\s+)?(?:prompted|caused|causes|drove|"
-                         r"drives|triggered|led to|leads to|explains?|(?:is|was|lies|lay|are|were) behind|(?:is|was|were|are) "
+                         r"drives|triggered|led to|leads to|explains?|(?:is|was|lies|lay|are|were) behind|"
+                         r"(?:is|was|are|were) (?:driving|causing|prompting|explaining)|(?:is|was|were|are) "
                          r"the (?:reasons?|cause|causes|drivers?) (?:for|of|behind))\s+(?:that|this|it|those|these|them)"
                          r"(?:\s+to\s+(?:do|happen)(?:\s+(?:that|this|so|it))?)?"
                          r"|how come)\s*[?.!]*$", re.I)
@@ -542,7 +545,7 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
             noun = None
             if after is not None and after.word and after.low not in FUNCTION | _PREDICATES and not _participle(after):
                 later = toks[i + 2] if i + 2 < len(toks) else None
-                verb_next = before in AUX and (later is None or not later.word or later.low in PREPS)
+                verb_next = before in MODALS or (before in AUX and (later is None or not later.word or later.low in PREPS))
                 if not verb_next:
                     noun = after
             end = noun.end if noun else t.end
@@ -701,6 +704,8 @@ def topic(question: str, drop_times: bool = False) -> str:
         (r"^(?:what|which) (.+?) (?:is|are|was|were|has been|have been) ((?!there\b)\w+ (?:for|in|by|at|from|to|on|with|of)\b.*)$",
          r"the \1 \2"),
         (r"^(?:what|which) (?:is|are|was|were|will be) (.+)$", r"\1"),
+        (r"^where (?:do|does|did) (.+?) rank\b\s*(.*)$", r"\1's rank \2"),  # "where does X rank": X's rank
+        (r"^where (?:do|does|did) (.+?) (?:stand|sit|come)\b\s*(.*)$", r"\1's position \2"),
         (r"^(what|who|where|when|how) (?:do|does|did) (.+)$", r"\1 \2"),
         (r"^(?:what|which) (\S+) (?:is|are|was|were|do|does|did) (.+)$", r"the \1 \2"),
         # "what annual budget share did X get …": the annual budget share that X get …
@@ -1006,7 +1011,8 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
         if word in FIGURE_NOUNS - {"one", "answer", "point", "fact", "trend"}:  # "that figure": the figure for …
             phrase = f"the {word} for {phrase}"
         after = next((t for t in found.toks if t.start >= end), None)
-        if (word in DEMONSTRATIVE and after is not None and after.word and after.low not in FUNCTION | INTENT | _PREDICATES
+        ahead = next((t for t in reversed(found.toks) if t.end <= start), None)  # (after a modal "that" is a subject)
+        if (word in DEMONSTRATIVE and after is not None and not (ahead is not None and ahead.low in MODALS) and after.word and after.low not in FUNCTION | INTENT | _PREDICATES
                 and not _participle(after)
                 and stem(after.low) not in set(stems(context.text)) | _VERBS_OF_A_FIGURE and not after.text[:1].isupper()
                 and not _CHANGE_AFTER.match(found.text[end:])):
@@ -1055,6 +1061,9 @@ def _why(previous: str, negated: bool) -> str:
     if first.lower() in AUX:
         aux = NEGATED.get(first.lower(), first.lower()) if negated else first.lower()
         return f"Why {aux} {rest}?"
+    changed = re.match(r"^what\s+(?:has\s+|have\s+)?happened\s+to\s+(.+)$", text, re.I)
+    if changed:  # "What happened to X?": why X changed as it did
+        return f"Why did {changed.group(1)} {'not ' if negated else ''}change?"
     m = re.match(r"^(?:how|when|where)\s+(is|are|was|were|do|does|did|has|have|had|can|will)\s+(.+)$", text, re.I)
     if m:
         aux = NEGATED.get(m.group(1).lower(), m.group(1).lower()) if negated else m.group(1).lower()

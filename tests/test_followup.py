@@ -45,6 +45,13 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What's the name of RWTH Aachen's Cluster of Excellence on digital production?"], "when did it start",
      "When did RWTH Aachen's Cluster of Excellence start?"),
     ([UK_2022], "And in 2011?", "What was the UK's trade balance in 2011?"),  # a new year
+    # a cause asked of a yes/no question or of "what happened": why, of the same thing
+    (["Did UK M&E exports fall between 2011 and 2022?"], "what was causing that",
+     "Why did UK M&E exports fall between 2011 and 2022?"),
+    (["What happened to UK M&E imports between 2011 and 2022?"], "why", "Why did UK M&E imports between 2011 and 2022 change?"),
+    # after a modal "that" is the subject (the rank asked about), and the word after it its verb
+    (["Where does Italy stand on M&E value added?"], "why could that exaggerate it",
+     "Why could Italy's position on M&E value added exaggerate Italy?"),
     # a new name after "which one tops X": the new one set against the one at the top
     (["Which country topped the M&E trade balance ranking in 2022?"], "and Germany?",
      "How does Germany compare with the country that topped the M&E trade balance ranking in 2022?"),
