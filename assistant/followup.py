@@ -31,7 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import query as _query
-from assistant.figures import COUNTRY_SET, MAX_WORDS, MIN_WORDS, denied_change, denies_asked
+from assistant.arithmetic import pointed_at, quantities
+from assistant.figures import COUNTRY_SET, MAX_WORDS, MIN_WORDS, denied_change, denies_asked, generic
 from assistant.query import Query, analyse
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from assistant.wording import CHAT, english_words
@@ -810,8 +811,13 @@ def _claim(context: Context) -> str | None:
         return None
     # The statement is the sentence with a figure, else the first that says something (a heading shown above
     # the answer, "Current activity in the cluster.", says nothing).
+    # Of several with figures, the one whose figure the earlier question's words stand beside ("how many
+    # companies": "… by the 128 companies", not the sentence before it about turnover and staff).
     sentences = [x for x in split_sentences(text) if len(x.split()) >= CLAIM_MIN_WORDS]
-    sentence = next((x for x in sentences if re.search(r"\d", x)), sentences[0] if sentences else "")
+    asked = set(stems(context.text)) - generic()  # (the documents' subject words stand beside every figure)
+    figured = [x for x in sentences if re.search(r"\d", x)]
+    sentence = max(figured, key=lambda x: max((pointed_at(q.close, asked) for q in quantities(x)), default=0),
+                   default=sentences[0] if sentences else "")
     if not sentence:
         return None
     words = sentence.rstrip(" .").split()

@@ -63,6 +63,9 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      # "who said proximity isn't needed …", "who argues that …": whoever made the claim
                      r"^who (?:says|said|claims?|claimed|states?|stated|argues?|argued|suggests?|suggested|concluded)\b|"
                      r"^whose (?:data|figures?|numbers?|statistics|estimates?|research|analysis)\b|"
+                     # "who's behind those numbers?": whoever made the figures
+                     r"^who (?:is|are|was|were) behind (?:the|those|these|that|this) (?:[\w&'’-]+ )?(?:data|figures?|numbers?|"
+                     r"statistics|stats|estimates?|research|analysis)\b|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated|evaluated|assessed)\b|"
                      r"^who (?:did|carried out|conducted|ran) (?:the|that|this) (?:evaluation|review|study|analysis|survey)\b|"

@@ -279,6 +279,14 @@ def test_which_dataset_is_that_from_asks_the_source_of_the_statement_the_answer_
     assert "Business Counts" in answer.text.split("Citations:")[0], answer.text
 
 
+def test_the_statement_quoted_is_the_one_whose_figure_was_asked_and_who_is_behind_figures_asks_their_source(bot):
+    history = ["How many machine tool companies does the Basque Country have?"]
+    answer = bot.answer("which source is that?", history=history)
+    assert "128 companies" in answer.resolved and "4,000" not in answer.resolved, answer.resolved  # not the turnover
+    behind = bot.answer("who is behind these figures", history=["What was Japan's M&E value added in 2021?"])
+    assert "Institute for Manufacturing" in behind.text.split("Citations:")[0], behind.text
+
+
 def test_a_source_follow_up_after_a_refusal_quotes_nothing_from_it(bot):
     # A refused answer quotes passages only to show what the documents do say: it makes no claim to source.
     from assistant.followup import read_conversation
