@@ -48,6 +48,7 @@ _SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|c
 # many values, not one comparison ("… changed since 2015" alone may be one figure's change: the compare rule's).
 _TREND = re.compile(r"^(?=.*\bhow\b)(?=.*\b(?:chang|evolv|develop|shift|spread|distribut|var(?:y|ies|ied))\w*\b)"
                     r"(?=.*\b(?:across|over time|over the (?:years|decades)|in each|by region)\b)", re.I)
+_NUMBERED_ORDINAL = re.compile(r"\b(\d{1,4})(?:st|nd|rd|th)\b", re.I)
 _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references for|backs|backed|back(?:s|ed)? up|rel(y|ies|ied) on|evidence for|where can .* (found|find)|"
                      r"which (?:\w+ )?(report|evaluation|review|study|dataset|survey|analysis|publication)|"
                      r"(figures?|data|numbers?|statistics|estimates?|values?) (come|comes|came) from|"
@@ -222,6 +223,8 @@ def analyse(question: str) -> Query:
     query.areas = _areas(text)
     words = re.findall(r"[a-z0-9]+", text.lower())
     query.ordinal = next((ORDINALS[w] for w in words if w in ORDINALS), None)
+    if query.ordinal is None and (numbered := _NUMBERED_ORDINAL.search(text)):  # "ranked 187th"
+        query.ordinal = int(numbered.group(1))
     query.wants_number = bool(_WANTS_NUMBER.search(text) or (not _ASKING.search(text) and len(text.split()) <= 10
                                                              and _MEASURE_NOUN.search(text)))
     query.wants_entity = bool(_WHICH_ENTITY.search(text)) or text.lower().startswith(("which", "who"))

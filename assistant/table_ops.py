@@ -127,8 +127,14 @@ def asks_rows(text: str) -> bool:
     threshold = _ABOVE.search(text) or _BELOW.search(text)
     if threshold and YEAR.fullmatch(threshold.group(2)) and not _THAN_ROW.search(text):
         return False  # "over 2011-2022" is a period, not a value to be above
-    return (asks_filter(text) or bool(_SAME.search(text))) and bool(
+    return asks_membership(text) or (asks_filter(text) or bool(_SAME.search(text))) and bool(
         _ASKS_ENTITY_IN.search(text) or (_COUNT.search(text) and not RATIO.search(text)))
+
+
+def asks_membership(text: str) -> bool:
+    """Whether the question asks which rows left, entered or stayed in a top n between two years."""
+    moved = _LEFT.search(text) or _ENTERED.search(text) or _BUT_NOT.search(text) or _BOTH.search(text)
+    return bool(moved and top_n(text) and len(set(YEAR.findall(text))) >= 2)
 
 
 _ASKS_ENTITY_IN = re.compile(CLAUSE_OPENS + r"(?:which|what|who)\b", re.I)  # also after a lead-in

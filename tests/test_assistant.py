@@ -675,3 +675,13 @@ def test_a_change_is_worked_out_from_the_sentence_stating_both_ends(bot):
 def test_which_one_topped_a_ranking_is_its_first_row(bot):
     answer = bot.answer("Which country topped the M&E trade balance ranking in 2022?")
     assert answer.text.startswith("China") and "167.5" in answer.text, answer.text
+
+
+def test_a_rank_written_in_figures_is_looked_up_in_the_rank_column(bot):
+    answer = bot.answer("Which country ranked 187th for M&E trade balance in 2022?")
+    assert answer.text.startswith("Canada") and "30.8" in answer.text, answer.text
+
+
+def test_who_left_a_top_n_between_two_years_is_not_answered_by_one_rows_lookup(bot):
+    answer = bot.answer("Which country fell out of the top five by trade balance between 2011 and 2022?")
+    assert "Switzerland" in answer.text.split("\n")[0], answer.text
