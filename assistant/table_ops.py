@@ -59,6 +59,7 @@ _LEFT = re.compile(r"\b(dropp\w* out|fell out|left|leave|exit\w*|no longer|lost 
 # "in the top five in 2011 but not in 2022": who left (or, with the later year first, who entered).
 _BUT_NOT = re.compile(r"\b((?:19|20)\d{2})\b.{0,20}?\bbut not\b(?:\s+in)?\s+((?:19|20)\d{2})\b", re.I)
 _ENTERED = re.compile(r"\b(enter\w*|join\w*|new (?:to|in|entr\w*)|came in|broke into|newcomers?)\b", re.I)
+_STATED = re.compile(r"(?<![\w.,])(\d[\d,]*(?:\.\d+)?)(?![\d,]*(?:st|nd|rd|th)\b)(?!\d)")  # a number the question gives
 _BOTH = re.compile(r"\b(both|each of|every one of|in all)\b", re.I)
 _RANK = re.compile(r"\b(rank\w*|position\w*|place[ds]?|standing)\b", re.I)
 
@@ -301,6 +302,15 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                 f"{reference.entity}" if same else f"None of the other {column.rows_are} listed has the same "
                 f"{column.header} as {reference.entity}")
         return f"{lead} in {column.where}: {listed}. {cite(column.chunk)}", figures(column, [reference, *same])
+
+    stated = [float(x.replace(",", "")) for x in _STATED.findall(text) if not YEAR.fullmatch(x)]
+    if _SAME.search(text) and not pair and len(stated) == 1:  # "which two are tied on $13 billion?"
+        equal = [r for r in column.rows if column.value(r) == stated[0]]
+        if equal:
+            listed = "; ".join(describe(column, r) for r in equal)
+            return (f"{len(equal)} of the {len(column.rows)} {column.rows_are} listed in {column.where} "
+                    f"{'has' if len(equal) == 1 else 'have'} {column.header} of {format_value(column.cell(equal[0]))}: "
+                    f"{listed}. {cite(column.chunk)}", figures(column, equal))
 
     threshold = _ABOVE.search(text) or _BELOW.search(text)
     than = _THAN_ROW.search(text)

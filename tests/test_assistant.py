@@ -685,3 +685,9 @@ def test_a_rank_written_in_figures_is_looked_up_in_the_rank_column(bot):
 def test_who_left_a_top_n_between_two_years_is_not_answered_by_one_rows_lookup(bot):
     answer = bot.answer("Which country fell out of the top five by trade balance between 2011 and 2022?")
     assert "Switzerland" in answer.text.split("\n")[0], answer.text
+
+
+def test_which_rows_share_a_value_the_question_gives(bot):
+    answer = bot.answer("which countries have the same value added, 22 billion")
+    first = answer.text.split("\n")[0]
+    assert first.startswith("2 of the 10 countries") and "UK" in first and "Netherlands" in first, answer.text
