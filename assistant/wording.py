@@ -53,6 +53,11 @@ PERSONA_CLAUSE = re.compile(r"^\s*as an?\s+(?!(?:share|proportion|percent(?:age)
 FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide|deck|presentation|memo|email|note|"
                           r"question|q)(?:\s+[A-Za-z'’]+){0,3}\s*[:–—]\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
                           r"are|was|were|do|does|did|can|could|has|have|had)\b)", re.I)
+# Asking for lines of a briefing on a subject ("Give me two lines for a briefing on X"): the subject is X.
+BRIEFING_ON = re.compile(r"^\s*(?:please\s+)?(?:give|draft|write|prepare|send)(?: me| us)?\s+(?:(?:a|an|one|two|three|four|five|"
+                         r"a few|a couple of|some|\d+)\s+)?(?:(?:short|quick|brief|key)\s+)?(?:lines?|sentences?|bullets?|"
+                         r"bullet points?|points?|paragraphs?)\s+(?:for|in)\s+(?:a|an|my|the|our)\s+(?:[\w-]+\s+)?(?:briefing|brief|"
+                         r"board paper|slide|deck|memo)(?:\s+note)?\s+(?:on|about|covering|regarding)\s+(?=\S+\s+\S)", re.I)
 # Asking to be told ("I'd like to know how many …", "can you tell me what …"): the question is what follows.
 WANTS_TO_KNOW = re.compile(r"^\s*(?:(?:i'?d|i would) (?:like|love) to (?:know|find out)|i (?:want|need|wanted) to (?:know|find out)|"
                            r"i(?:'?m| am| was) wondering|i wonder|(?:can|could|would) you (?:please )?(?:tell|show) me|"
@@ -187,6 +192,7 @@ def normalise(question: str, words: Counter | None = None) -> str:
     """The question as asked: who asks and for what output left out, everyday ranking words plain, chat
     shorthand spelt out, typos corrected (towards `words`, when given) and measures named as the documents do."""
     text = WANTS_TO_KNOW.sub("", FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA_CLAUSE.sub("", PERSONA.sub("", question)))))
+    text = BRIEFING_ON.sub("", text)
     for pattern, plain in EVERYDAY:
         text = pattern.sub(plain, text)
     text = spell_out(PLAIN_WORDS.sub(" ", text), words)

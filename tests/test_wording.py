@@ -23,6 +23,9 @@ def test_everyday_ranking_words_and_output_lead_ins_are_plain_english():
     # A lead-in naming the output, not the subject, is dropped; one naming the subject stays.
     assert normalise("Briefing line needed: how did exports move?") == "how did exports move?"
     assert normalise("Exports: how did they move?") == "Exports: how did they move?"
+    # Lines asked for a briefing on a subject: the subject is what is asked.
+    assert normalise("Give me two lines for a briefing on which firm is largest.") == "which firm is largest."
+    assert normalise("Draft a short paragraph for my board briefing about widget exports") == "widget exports"
     # People who go or turn up to an event attend it.
     assert normalise("how many people turn up to the fair") == "how many people attend the fair"
     assert normalise("how many went to it") == "how many attend it"
