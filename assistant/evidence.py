@@ -30,7 +30,9 @@ _SHARE = re.compile(r"\b(shares?|proportions?|percentages?|per\s*cent|percent|ra
 GENERIC_SUBJECTS = {"value", "number", "figure", "total", "amount", "size", "level", "share", "proportion", "percentage",
                     "rate", "rank", "ranking", "position", "estimate", "count", "cost", "price", "sum", "average",
                     # what is done with two figures, not what they measure ("the gap in output")
-                    "gap", "difference", "change", "ratio", "increase", "decrease", "rise", "fall", "drop", "growth"}
+                    "gap", "difference", "change", "ratio", "increase", "decrease", "rise", "fall", "drop", "growth",
+                    # what is wanted of a subject, not the subject ("the gist of the policies")
+                    "gist", "rundown", "lowdown", "recap", "overview", "summary", "outline"}
 _NAME = re.compile(r"\b([A-Z][a-zA-Z&]+(?:\s+[A-Z][a-zA-Z&]+)*)\b")
 _LOCATOR_WORDS = re.compile(r"\b(?:Table|Figure|Fig|Section|Chapter|Paragraph|Para|Footnote|Annex|Page)\.?\s+(?=\d)")
 _NOT_NAMES = {"What", "Which", "Who", "How", "When", "Where", "Why", "Does", "Did", "Is", "Are", "Was", "Were", "The",

@@ -45,7 +45,7 @@ _REFERRING = re.compile(r"^(This|These|That|Those|It|Its|They|Their|Such)\b")
 _CUES = {stem(w) for w in """summary summarise summarize overview outline key main trends drivers factors lessons
     implications challenges obstacles barriers difficulties hurdles problems issues risks success successful succeed
     stages themes points findings find explain explains briefing kinds types sorts forms make made consist comprise
-    relevant relevance important role why come comes came write compose translate""".split()}
+    relevant relevance important role why come comes came write compose translate gist rundown lowdown recap""".split()}
 
 
 @dataclass

@@ -236,3 +236,8 @@ def test_the_main_lessons_are_read_from_the_implications_section(bot):
     # 'lessons' never occurs in the documents; it is the aspect asked for, not an unknown thing
     answer = bot.answer("What are the main lessons from the overseas examples for AMPI?")
     assert not answer.refused and "Implications for AMPI" in answer.citations[0].section, answer.text
+
+
+def test_the_gist_of_a_subject_is_a_summary_of_it_not_an_unknown_word(bot):
+    answer = bot.answer("what's the gist of the national innovation policy documents the report summarises?")
+    assert not answer.refused and "Innovation Strategy" in answer.text, answer.text
