@@ -159,7 +159,7 @@ _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
 _ATTRIBUTED = re.compile(r"^\s*((?:[\w'’-]+\s*){1,3}?)\s*,?\s+(?:according to|in the view of|in the words of)\s+"
                          r"((?:[\w&'’.-]+\s*){1,6})\s*[?.!]*\s*$", re.I)
 # A name put first, then a question about it by pronoun: "and Kent, how is it split?"
-_FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
+_FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?(?:(?:what|how)\s+about\s+)?((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
                       r"(?=(?:what|which|who|where|when|why|how|is|are|was|were|do|does|did|can)\b)"
                       r"(?=(?:[\w'’-]+\s+){0,5}?(?:it|its|that|this|they|them|their)\b)(?:\S+\s*){1,7}$", re.I)
 

@@ -52,6 +52,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     # after a modal "that" is the subject (the rank asked about), and the word after it its verb
     (["Where does Italy stand on M&E value added?"], "why could that exaggerate it",
      "Why could Italy's position on M&E value added exaggerate Italy?"),
+    # "how about X, what's its …": X put first after "how about" is what changes
+    (["What share of Kent's advanced machinery employment is in installation and repair?"], "how about Scotland, whats its share",
+     "What share of Scotland's advanced machinery employment is in installation and repair?"),
     # a new name after "which one tops X": the new one set against the one at the top
     (["Which country topped the M&E trade balance ranking in 2022?"], "and Germany?",
      "How does Germany compare with the country that topped the M&E trade balance ranking in 2022?"),
