@@ -228,7 +228,9 @@ def analyse(question: str) -> Query:
         query.ordinal = int(numbered.group(1))
     query.wants_number = bool(_WANTS_NUMBER.search(text) or (not _ASKING.search(text) and len(text.split()) <= 10
                                                              and _MEASURE_NOUN.search(text)))
-    query.wants_entity = bool(_WHICH_ENTITY.search(text)) or text.lower().startswith(("which", "who"))
+    # ("Ranking countries by X, who came third?": the question's own clause may follow a lead-in)
+    query.wants_entity = bool(_WHICH_ENTITY.search(text) or text.lower().startswith(("which", "who"))
+                              or re.search(r"[,:;]\s*(?:which|who)\b", text, re.I))
     counted = _COUNTED.search(text)
     # "how many times bigger" asks for a ratio; "the largest number of X" for a ranking: neither counts X.
     ranking = counted and re.search(r"\b(largest|highest|most|smallest|lowest|greatest|biggest)\s+(total\s+)?$",

@@ -66,6 +66,11 @@ WANTS_TO_KNOW = re.compile(r"^\s*(?:(?:i'?d|i would) (?:like|love) to (?:know|fi
 # Everyday English for the top of a ranking and for the ranking itself.
 EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "top"),
             (re.compile(r"\bleague table(s?)\b", re.I), r"ranking\1"),
+            # exports less imports is the trade balance (general economics, true of any report)
+            (re.compile(r"\bexports\s+(?:minus|less|net of)\s+(?:its\s+|their\s+)?imports\b|\bnet exports\b", re.I),
+             "trade balance"),
+            # a "slice" or "portion" of a whole is a share of it
+            (re.compile(r"\b(?:slice|portion)(s?)(?=\s+of\b)", re.I), r"share\1"),
             # people who "go to" or "turn up to" an event attend it
             (re.compile(r"\b(?:turn(?:s|ed)? up|show(?:s|ed)? up|go(?:es)?|went) to (?=(?:the|it|this|that|an?)\b)", re.I),
              "attend "))

@@ -691,3 +691,8 @@ def test_which_rows_share_a_value_the_question_gives(bot):
     answer = bot.answer("which countries have the same value added, 22 billion")
     first = answer.text.split("\n")[0]
     assert first.startswith("2 of the 10 countries") and "UK" in first and "Netherlands" in first, answer.text
+
+
+def test_which_or_who_after_a_lead_in_clause_asks_for_a_row(bot):
+    answer = bot.answer("Going by the 2011 trade balance ranking, who came third?")
+    assert answer.text.startswith("Italy") and "61.6" in answer.text, answer.text

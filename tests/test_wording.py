@@ -23,6 +23,9 @@ def test_everyday_ranking_words_and_output_lead_ins_are_plain_english():
     # A lead-in naming the output, not the subject, is dropped; one naming the subject stays.
     assert normalise("Briefing line needed: how did exports move?") == "how did exports move?"
     assert normalise("Exports: how did they move?") == "Exports: how did they move?"
+    # A slice of a whole is a share of it; exports less imports are the trade balance (general economics).
+    assert normalise("what slice of world exports") == "what share of world exports"
+    assert normalise("widget exports minus imports by country") == "widget trade balance by country"
     # Lines asked for a briefing on a subject: the subject is what is asked.
     assert normalise("Give me two lines for a briefing on which firm is largest.") == "which firm is largest."
     assert normalise("Draft a short paragraph for my board briefing about widget exports") == "widget exports"
