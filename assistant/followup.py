@@ -111,7 +111,7 @@ _ONE_REF = re.compile(r"\b(?:a|an|the|each|every|which|this|that)\s+(?:(?!(?:fir
                       re.I)
 FOLLOW_UP = 3.0  # score at which a question is read as a follow-up (see `_score`)
 
-_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z]+)*\.?(?<!\.)|['’](?:s|re|ve|ll|d|m|t)?\b|[^\sA-Za-z0-9]")
+_TOKEN = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?%?|[A-Za-z][A-Za-z0-9&\-]*(?:\.[A-Za-z]+)*\.?(?<!\.)|['’](?:s|re|ve|ll|d|m|t)?\b|[^\sA-Za-z0-9]")
 # A pronoun followed by a change ("it got worse", "has it grown"): the earlier figure is what changed.
 _CHANGE_AFTER = re.compile(r"\s+(?:(?:has|have|had|did|does|do|is|was)\s+)?(?:got|gotten|become|been|really\s+)?\s*"
                            r"(?:worse|better|bigger|smaller|larger|grow\w*|grew|rise\w*|rose|fall\w*|fell|chang\w*|"
@@ -1325,9 +1325,12 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
             how.append("topic")
         elif found.connective and not found.frame:  # "and its labour productivity?": a fragment after all
             resolved = _substitute(found, previous, names, similar, how)
-        elif found.times and not own - _RELATIONAL and all(kind == "entity" for _, _, kind, _ in found.refs):
-            # "and in 2011 where did it sit?": the same question for another year ('sit' asks what 'rank' did)
-            plain = dataclasses.replace(found, runs=[r for r in found.runs if _stems_of(r) - _RELATIONAL])
+        elif found.times and not own - _RELATIONAL - _VERBS_OF_A_FIGURE and all(
+                kind == "entity" or (kind == "noun" and stem(word) in set(stems(previous.text)))
+                for _, _, kind, word in found.refs):
+            # "and in 2011 where did it sit?": the same question for another year ('sit' asks what 'rank' did);
+            # so is "how did that split look in 2015?" after a question asking how X was split
+            plain = dataclasses.replace(found, runs=[r for r in found.runs if _stems_of(r) - _RELATIONAL - _VERBS_OF_A_FIGURE])
             resolved = _substitute(plain, previous, names, similar, how)
     elif bare and words and words[0].low == "why":
         resolved = _why(previous.text, negated=any(t.low == "not" for t in words) or _answered_no(previous))

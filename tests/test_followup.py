@@ -52,6 +52,11 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     # after a modal "that" is the subject (the rank asked about), and the word after it its verb
     (["Where does Italy stand on M&E value added?"], "why could that exaggerate it",
      "Why could Italy's position on M&E value added exaggerate Italy?"),
+    # "that split" of a question asking how things were split, for a new year: the same question for that year
+    # (a year followed by a comma is still a year)
+    (["How many widget enterprises were there in GB in 2023, and how were they split between making and repair?"],
+     "how did that split look in 2015",
+     "How many widget enterprises were there in GB in 2015, and how were they split between making and repair?"),
     # "how about X, what's its …": X put first after "how about" is what changes
     (["What share of Kent's advanced machinery employment is in installation and repair?"], "how about Scotland, whats its share",
      "What share of Scotland's advanced machinery employment is in installation and repair?"),
