@@ -69,6 +69,9 @@ EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "
             # exports less imports is the trade balance (general economics, true of any report)
             (re.compile(r"\bexports\s+(?:minus|less|net of)\s+(?:its\s+|their\s+)?imports\b|\bnet exports\b", re.I),
              "trade balance"),
+            # a body that "was set up" was established
+            # ("when was Acme set up": the subject may stand between)
+            (re.compile(r"\b(was|were|is|are|been|be|being)((?:\s+(?!to\b)[\w&'’-]+){0,6}?)\s+set\s+up\b", re.I), r"\1\2 established"),
             # a "slice" or "portion" of a whole is a share of it
             (re.compile(r"\b(?:slice|portion)(s?)(?=\s+of\b)", re.I), r"share\1"),
             # people who "go to" or "turn up to" an event attend it

@@ -26,6 +26,9 @@ def test_everyday_ranking_words_and_output_lead_ins_are_plain_english():
     # A slice of a whole is a share of it; exports less imports are the trade balance (general economics).
     assert normalise("what slice of world exports") == "what share of world exports"
     assert normalise("widget exports minus imports by country") == "widget trade balance by country"
+    # A body that was set up was established; setting something up yourself is not a date asked.
+    assert normalise("When was the Acme fund set up?") == "When was the Acme fund established?"
+    assert normalise("is it easy to set up") == "is it easy to set up"
     # Lines asked for a briefing on a subject: the subject is what is asked.
     assert normalise("Give me two lines for a briefing on which firm is largest.") == "which firm is largest."
     assert normalise("Draft a short paragraph for my board briefing about widget exports") == "widget exports"
