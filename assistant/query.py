@@ -122,7 +122,9 @@ STATES_CAUSE = re.compile(r"\b(because|due to|driven by|caused by|owing to|as a 
                           r"led to|leads to|contribut\w* to|thanks to|the reasons?|factors?)\b", re.I)
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?[a-z][a-z&'’-]*)"
                       r"(?=\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|can|could|in|across|of|at|for|by|"
-                      r"on|from|within|there|work|works|worked|working|turn|attend|employed|live|took|take|between)\b|\s*[?,.]|\s*$)", re.I)
+                      r"on|from|within|there|work|works|worked|working|turn|attend|employed|live|took|take|between|"
+                      r"make|makes|made|exist|exists|existed|operate|operates|operated|form|forms|formed|belong|belonged|"
+                      r"got|get|gets|received|receive|receives)\b|\s*[?,.]|\s*$)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
 # "Who is the X's chief executive?" → "executive": the role asked for, which the documents may never name.
 _SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,8}?[a-z&-]+)"

@@ -314,6 +314,8 @@ def test_query_understanding():
     assert analyse("See Table 2-2 and paragraph 3.4").locators == ["Table 2-2", "3.4"]
     assert analyse("how many people usually attend the fair").counted == "people"  # not the adverb after it
     assert analyse("How many people worked in making widgets in 2023?").counted == "people"  # not the verb after it
+    assert analyse("How many firms make up the widget sector?").counted == "firms"
+    assert analyse("how many people make widgets in Acmeton").counted == "people"
     assert analyse("Who is the Acme Institute's chief executive?").subject == "executive"  # the role asked for
     # What a question sets aside is neither searched for nor its topic; the rest of the question is kept.
     aside = analyse("How many people make widgets, excluding repair and servicing, in Ruritania?")
