@@ -217,7 +217,8 @@ def _paired(query: Query, evidence: list[Evidence]) -> Evidence | None:
     def asked_figures(sentence: str) -> list:
         return [q for q in quantities(sentence) if measures_met(query, " ".join(q.context))]
 
-    if YEARS_APART.search(query.text) or len(asked_figures(evidence[0].sentence)) >= 2 or not DIFFERENCE.search(query.text):
+    if (YEARS_APART.search(query.text) or not DIFFERENCE.search(query.text)
+            or len(asked_figures(evidence[0].sentence)) >= 2):
         return None
     asked = {w for w in query.stems if not w[0].isdigit()} - generic()  # (the subject words stand beside everything)
     return next((e for e in evidence[1:4] if len(found := asked_figures(e.sentence)) >= 2

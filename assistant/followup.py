@@ -159,7 +159,8 @@ _YEAR = re.compile(r"^(1[89]\d{2}|20\d{2})$")
 _ATTRIBUTED = re.compile(r"^\s*((?:[\w'’-]+\s*){1,3}?)\s*,?\s+(?:according to|in the view of|in the words of)\s+"
                          r"((?:[\w&'’.-]+\s*){1,6})\s*[?.!]*\s*$", re.I)
 # A name put first, then a question about it by pronoun: "and Kent, how is it split?"
-_FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?(?:(?:what|how)\s+about\s+)?((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
+_FRONTED = re.compile(r"^\s*(?:(?:and|so|but|ok|okay|now)\s+)?(?:(?:what|how)\s+about\s+)?"
+                      r"((?:[\w&'’-]+\s+){0,3}[\w&'’-]+)\s*,\s*"
                       r"(?=(?:what|which|who|where|when|why|how|is|are|was|were|do|does|did|can)\b)"
                       r"(?=(?:[\w'’-]+\s+){0,5}?(?:it|its|that|this|they|them|their)\b)(?:\S+\s*){1,7}$", re.I)
 
@@ -546,7 +547,8 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
             noun = None
             if after is not None and after.word and after.low not in FUNCTION | _PREDICATES and not _participle(after):
                 later = toks[i + 2] if i + 2 < len(toks) else None
-                verb_next = before in MODALS or (before in AUX and (later is None or not later.word or later.low in PREPS))
+                verb_next = before in MODALS or (
+                    before in AUX and (later is None or not later.word or later.low in PREPS))
                 if not verb_next:
                     noun = after
             end = noun.end if noun else t.end
@@ -1018,7 +1020,8 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             phrase = f"the {word} for {phrase}"
         after = next((t for t in found.toks if t.start >= end), None)
         ahead = next((t for t in reversed(found.toks) if t.end <= start), None)  # (after a modal "that" is a subject)
-        if (word in DEMONSTRATIVE and after is not None and not (ahead is not None and ahead.low in MODALS) and after.word and after.low not in FUNCTION | INTENT | _PREDICATES
+        if (word in DEMONSTRATIVE and after is not None and not (ahead is not None and ahead.low in MODALS)
+                and after.word and after.low not in FUNCTION | INTENT | _PREDICATES
                 and not _participle(after)
                 and stem(after.low) not in set(stems(context.text)) | _VERBS_OF_A_FIGURE and not after.text[:1].isupper()
                 and not _CHANGE_AFTER.match(found.text[end:])):
@@ -1209,7 +1212,8 @@ def _substitute(found: Slots, context: Context, names: Names, similar, how: list
             tail.append(run.core)
         else:
             taken_runs.add(before.runs.index(old))
-            part = _aligned_part(run, old, before) if words & _stems_of(old) else _closest_part(run, old, before, similar)
+            part = (_aligned_part(run, old, before) if words & _stems_of(old)
+                    else _closest_part(run, old, before, similar))
             edits.append((part.start, part.end, run.core))
         how.append("measure")
     if found.compare is not None:
@@ -1330,7 +1334,8 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
                 for _, _, kind, word in found.refs):
             # "and in 2011 where did it sit?": the same question for another year ('sit' asks what 'rank' did);
             # so is "how did that split look in 2015?" after a question asking how X was split
-            plain = dataclasses.replace(found, runs=[r for r in found.runs if _stems_of(r) - _RELATIONAL - _VERBS_OF_A_FIGURE])
+            plain = dataclasses.replace(found, runs=[r for r in found.runs
+                                                     if _stems_of(r) - _RELATIONAL - _VERBS_OF_A_FIGURE])
             resolved = _substitute(plain, previous, names, similar, how)
     elif bare and words and words[0].low == "why":
         resolved = _why(previous.text, negated=any(t.low == "not" for t in words) or _answered_no(previous))

@@ -66,8 +66,8 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      r"^who (?:says|said|claims?|claimed|states?|stated|argues?|argued|suggests?|suggested|concluded)\b|"
                      r"^whose (?:data|figures?|numbers?|statistics|estimates?|research|analysis)\b|"
                      # "who's behind those numbers?": whoever made the figures
-                     r"^who (?:is|are|was|were) behind (?:the|those|these|that|this) (?:[\w&'’-]+ )?(?:data|figures?|numbers?|"
-                     r"statistics|stats|estimates?|research|analysis)\b|"
+                     r"^who (?:is|are|was|were) behind (?:the|those|these|that|this) (?:[\w&'’-]+ )?"
+                     r"(?:data|figures?|numbers?|statistics|stats|estimates?|research|analysis)\b|"
                      # "who reported the forecast …": whoever reported or published a statement is its source
                      r"^who (?:reported|published|produced|compiled|authored|wrote|estimated|calculated|evaluated|assessed)\b|"
                      r"^who (?:did|carried out|conducted|ran) (?:the|that|this) (?:evaluation|review|study|analysis|survey)\b|"
@@ -123,8 +123,8 @@ STATES_CAUSE = re.compile(r"\b(because|due to|driven by|caused by|owing to|as a 
 _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?[a-z][a-z&'’-]*)"
                       r"(?=\s+(?:are|were|is|was|do|does|did|have|has|had|will|would|can|could|in|across|of|at|for|by|"
                       r"on|from|within|there|work|works|worked|working|turn|attend|employed|live|took|take|between|"
-                      r"make|makes|made|exist|exists|existed|operate|operates|operated|form|forms|formed|belong|belonged|"
-                      r"got|get|gets|received|receive|receives)\b|\s*[?,.]|\s*$)", re.I)
+                      r"make|makes|made|exist|exists|existed|operate|operates|operated|form|forms|formed|belong|"
+                      r"belonged|got|get|gets|received|receive|receives)\b|\s*[?,.]|\s*$)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
 # "Who is the X's chief executive?" → "executive": the role asked for, which the documents may never name.
 _SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,8}?[a-z&-]+)"

@@ -54,10 +54,12 @@ FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide
                           r"question|q)(?:\s+[A-Za-z'’]+){0,3}\s*[:–—]\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
                           r"are|was|were|do|does|did|can|could|has|have|had)\b)", re.I)
 # Asking for lines of a briefing on a subject ("Give me two lines for a briefing on X"): the subject is X.
-BRIEFING_ON = re.compile(r"^\s*(?:please\s+)?(?:give|draft|write|prepare|send)(?: me| us)?\s+(?:(?:a|an|one|two|three|four|five|"
-                         r"a few|a couple of|some|\d+)\s+)?(?:(?:short|quick|brief|key)\s+)?(?:lines?|sentences?|bullets?|"
-                         r"bullet points?|points?|paragraphs?)\s+(?:for|in)\s+(?:a|an|my|the|our)\s+(?:[\w-]+\s+)?(?:briefing|brief|"
-                         r"board paper|slide|deck|memo)(?:\s+note)?\s+(?:on|about|covering|regarding)\s+(?=\S+\s+\S)", re.I)
+BRIEFING_ON = re.compile(r"^\s*(?:please\s+)?(?:give|draft|write|prepare|send)(?: me| us)?\s+"
+                         r"(?:(?:a|an|one|two|three|four|five|a few|a couple of|some|\d+)\s+)?"
+                         r"(?:(?:short|quick|brief|key)\s+)?(?:lines?|sentences?|bullets?|bullet points?|points?|"
+                         r"paragraphs?)\s+(?:for|in)\s+(?:a|an|my|the|our)\s+(?:[\w-]+\s+)?"
+                         r"(?:briefing|brief|board paper|slide|deck|memo)(?:\s+note)?"
+                         r"\s+(?:on|about|covering|regarding)\s+(?=\S+\s+\S)", re.I)
 # Asking to be told ("I'd like to know how many …", "can you tell me what …"): the question is what follows.
 WANTS_TO_KNOW = re.compile(r"^\s*(?:(?:i'?d|i would) (?:like|love) to (?:know|find out)|i (?:want|need|wanted) to (?:know|find out)|"
                            r"i(?:'?m| am| was) wondering|i wonder|(?:can|could|would) you (?:please )?(?:tell|show) me|"
@@ -71,7 +73,8 @@ EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "
              "trade balance"),
             # a body that "was set up" was established
             # ("when was Acme set up": the subject may stand between)
-            (re.compile(r"\b(was|were|is|are|been|be|being)((?:\s+(?!to\b)[\w&'’-]+){0,6}?)\s+set\s+up\b", re.I), r"\1\2 established"),
+            (re.compile(r"\b(was|were|is|are|been|be|being)((?:\s+(?!to\b)[\w&'’-]+){0,6}?)\s+set\s+up\b", re.I),
+             r"\1\2 established"),
             # a "slice" or "portion" of a whole is a share of it
             (re.compile(r"\b(?:slice|portion)(s?)(?=\s+of\b)", re.I), r"share\1"),
             # people who "go to" or "turn up to" an event attend it
