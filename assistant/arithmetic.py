@@ -25,7 +25,8 @@ TOTAL = re.compile(r"\b(total|in all|altogether|combined|together|sum|add(?:ed)?
 DIFFERENCE = re.compile(r"\b(difference|more|fewer|less|bigger|smaller|larger|higher|lower|gap|rise|rose|risen|increase\w*|"
                         r"grow|grew|grown|growth|fall|fell|fallen|drop\w*|decline\w*|change\w*|times|ratio|compare\w*|"
                         r"versus|vs|by how (?:many|much))\b", re.I)
-SHARE = re.compile(r"\b(what|which) (share|proportion|percentage|fraction|part)\b|\bhow much of\b|\bper ?cent of\b", re.I)
+# ("Which part of Ruritania …" asks a place, not a share.)
+SHARE = re.compile(r"\b(what|which) (share|proportion|percentage|fraction)\b|\bhow much of\b|\bper ?cent of\b", re.I)
 # One figure set over another ("how many times as large", "the ratio of"); the table operations read it too.
 RATIO = re.compile(r"\bhow many times\b|\btimes (?:as|larger|bigger|greater|higher|smaller|more)\b|\bratio\b", re.I)
 YEARS_APART = re.compile(r"\bhow (many years|long)\b|\byears (?:separate|apart|between|after|before|later|earlier)\b", re.I)

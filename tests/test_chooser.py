@@ -38,6 +38,9 @@ def test_arithmetic_on_figures_stated_in_prose(question, sentence, expected):
 def test_no_arithmetic_without_an_operation_or_two_figures():
     assert compute("What was productivity in 2021?", quantities("£91,000 in 2011 and £102,000 in 2021")) is None
     assert compute("How much did it rise?", quantities("It reached £102,000 in 2021")) is None
+    # "which part of" asks a place: no share worked out of the figures of a sentence about two regions
+    assert compute("Which part of Ruritania has the most widget jobs?",
+                   quantities("Acmeton has 16,000 widget jobs and Elbonia 20,000")) is None
 
 
 def test_split_keeps_each_passage_on_one_side_and_spreads_off_topic_questions():
