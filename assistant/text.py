@@ -42,6 +42,9 @@ SYNONYMS: dict[str, set[str]] = {
     "attend": {"attract", "visitor", "particip"}, "attende": {"attend", "attract", "visitor", "particip"},
     "visitor": {"attend", "attract"}, "particip": {"attend", "attract", "visitor"},
     "abroad": {"oversea", "foreign", "outsid"}, "oversea": {"abroad", "foreign", "outsid"}, "foreign": {"oversea", "abroad"},
+    # what stands in the way: a problem, weakness or hurdle is a challenge
+    "problem": {"challeng"}, "weak": {"challeng"}, "difficulti": {"challeng"}, "hurdl": {"challeng"},
+    "obstacl": {"challeng", "barrier"}, "challeng": {"problem"},
 }
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")

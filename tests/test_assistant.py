@@ -698,3 +698,8 @@ def test_which_rows_share_a_value_the_question_gives(bot):
 def test_which_or_who_after_a_lead_in_clause_asks_for_a_row(bot):
     answer = bot.answer("Going by the 2011 trade balance ranking, who came third?")
     assert answer.text.startswith("Italy") and "61.6" in answer.text, answer.text
+
+
+def test_a_weakness_or_problem_asked_is_a_challenge_the_documents_name(bot):
+    answer = bot.answer("what weakness does the Basque cluster have")
+    assert "end-users" in answer.text.split("Citations:")[0], answer.text
