@@ -713,7 +713,8 @@ def topic(question: str, drop_times: bool = False) -> str:
         (r"^(?:what|which) (\S+) (?:is|are|was|were|do|does|did) (.+)$", r"the \1 \2"),
         # "what annual budget share did X get …": the annual budget share that X get …
         (r"^(?:what|which) ((?:[\w&'’-]+ ){1,3}[\w&'’-]+) (?:do|does|did) (.+)$", r"the \1 that \2"),
-        (r"^(?:what|which|who) (\S+) (.+)$", r"the \1 that \2"),
+        (r"^who (.+)$", r"the one who \1"),  # "who had the biggest X": the one who had it (no noun after 'who')
+        (r"^(?:what|which) (\S+) (.+)$", r"the \1 that \2"),
         (r"^(?:who|what) (.+)$", r"who or what \1"),
         (r"^(where|when|why|how) (?:is|are|was|were|do|does|did|has|have|will|can) (.+)$", r"\1 \2"),
         (r"^(?:is|are|was|were) there (.+)$", r"\1"),
@@ -1337,6 +1338,10 @@ def read(question: str, previous: Context | None, names: Names, similar=None) ->
             plain = dataclasses.replace(found, runs=[r for r in found.runs
                                                      if _stems_of(r) - _RELATIONAL - _VERBS_OF_A_FIGURE])
             resolved = _substitute(plain, previous, names, similar, how)
+        elif (_asked_extreme(previous.query) and found.names and how == ["pronoun"]
+              and not own & set(stems(previous.text))):
+            # "by how much did they beat Ruritania?" after "who had the biggest X?": beat it on X
+            resolved = f"{resolved.rstrip('?.! ')} ({topic(previous.text)})?"
     elif bare and words and words[0].low == "why":
         resolved = _why(previous.text, negated=any(t.low == "not" for t in words) or _answered_no(previous))
         how.append("why")

@@ -60,6 +60,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     # "how about X, what's its …": X put first after "how about" is what changes
     (["What share of Kent's advanced machinery employment is in installation and repair?"], "how about Scotland, whats its share",
      "What share of Scotland's advanced machinery employment is in installation and repair?"),
+    # "they" after "who had the biggest X?" is the one named; what they beat another on is X
+    (["who had the biggest M&E trade surplus in 2022?"], "by how much did they beat Japan",
+     "By how much did China beat Japan (the one who had the biggest M&E trade surplus in 2022)?"),
     # a new name after "which one tops X": the new one set against the one at the top
     (["Which country topped the M&E trade balance ranking in 2022?"], "and Germany?",
      "How does Germany compare with the country that topped the M&E trade balance ranking in 2022?"),
