@@ -54,7 +54,18 @@ from assistant.query import AREA_PATTERNS, ASKS_REASON, CLAUSE_OPENS, MENTIONS_R
 from assistant.retrieve import coverage, idf
 from assistant.summary import off_topic
 from assistant.table_ops import asks_position
-from assistant.text import STOPWORDS, WORD_NUMBERS, YEAR, expand, numbers_in, split_sentences, stem, stems
+from assistant.text import (
+    STOPWORDS,
+    WORD_NUMBERS,
+    YEAR,
+    bullet_items,
+    expand,
+    numbers_in,
+    split_sentences,
+    stem,
+    stems,
+    strip_superscripts,
+)
 from ingest.records import Answer, Hit
 from ingest.settings import Settings
 
@@ -339,6 +350,7 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
     years_met = ((candidate.answerer == "source" and query.kind == "source") or _years_met(query, text)
                  or _dated_by_passage(query, text, candidate.cites.items))
     return (_names_met(query, evidence) == 1.0 and years_met and measures_met(query, evidence) and _count_met(ctx, text)
+            and _item_names_met(query, candidate)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
             and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate)
             and _country_named(query, candidate) and _position_met(query, candidate) and _amount_met(query, candidate)
@@ -585,6 +597,24 @@ def _years_met(query: Query, text: str) -> bool:
                    for sentence in split_sentences(text)):
             return False
     return True
+
+
+def _item_names_met(query: Query, candidate: Candidate) -> bool:
+    """A figure stated in one item of a passage's list is that item's: "It has a turnover of €5 billion" in the
+    item about Acme is no figure for Elbonia Ltd, named in another item of the same list."""
+    names = names_in(query.text)
+    if not names or not query.wants_number or candidate.answerer in _STRUCTURED:
+        return True
+    stated = split_sentences(_stated(candidate.text))[:1]
+    if not stated or not _REFERS_BACK_OPENING.match(stated[0]):
+        return True  # (a sentence naming its own subject is read by the other checks)
+    for item in (i for c in candidate.cites.items for i in bullet_items(c.text)):
+        if strip_superscripts(stated[0]).strip()[:60] in strip_superscripts(item):
+            return all(name_present(n, item) for n in names)
+    return True
+
+
+_REFERS_BACK_OPENING = re.compile(r"^\W*(?:it|its|they|their|the (?:company|firm|group|business))\b", re.I)
 
 
 def _dated_by_passage(query: Query, text: str, cited: list) -> bool:

@@ -703,3 +703,11 @@ def test_which_or_who_after_a_lead_in_clause_asks_for_a_row(bot):
 def test_a_weakness_or_problem_asked_is_a_challenge_the_documents_name(bot):
     answer = bot.answer("what weakness does the Basque cluster have")
     assert "end-users" in answer.text.split("Citations:")[0], answer.text
+
+
+def test_a_figure_in_one_list_item_is_not_another_items_figure(bot):
+    # The list of Aachen firms gives TRUMPF's turnover ("It … has grown to an annual turnover of over €5 billion");
+    # Siemens is another item of the same list, with no turnover.
+    assert bot.answer("What is Siemens' annual turnover?").refused
+    own = bot.answer("What is TRUMPF's annual turnover?")
+    assert not own.refused and "€5 billion" in own.text, own.text
