@@ -674,14 +674,14 @@ def test_a_change_is_worked_out_from_the_sentence_stating_both_ends(bot):
     assert answer.citations[0].locator == "3.11", answer.citations
 
 
-def test_which_one_topped_a_ranking_is_its_first_row(bot):
-    answer = bot.answer("Which country topped the M&E trade balance ranking in 2022?")
-    assert answer.text.startswith("China") and "167.5" in answer.text, answer.text
-
-
-def test_a_rank_written_in_figures_is_looked_up_in_the_rank_column(bot):
-    answer = bot.answer("Which country ranked 187th for M&E trade balance in 2022?")
-    assert answer.text.startswith("Canada") and "30.8" in answer.text, answer.text
+@pytest.mark.parametrize("question, row, value", [
+    ("Which country topped the M&E trade balance ranking in 2022?", "China", "167.5"),  # 'topped' is 'top'
+    ("Which country ranked 187th for M&E trade balance in 2022?", "Canada", "30.8"),  # a rank in figures
+    ("Going by the 2011 trade balance ranking, who came third?", "Italy", "61.6"),  # 'who' after a lead-in clause
+])
+def test_a_row_asked_by_its_place_in_a_ranking(bot, question, row, value):
+    answer = bot.answer(question)
+    assert answer.text.startswith(row) and value in answer.text, answer.text
 
 
 def test_who_left_a_top_n_between_two_years_is_not_answered_by_one_rows_lookup(bot):
@@ -693,11 +693,6 @@ def test_which_rows_share_a_value_the_question_gives(bot):
     answer = bot.answer("which countries have the same value added, 22 billion")
     first = answer.text.split("\n")[0]
     assert first.startswith("2 of the 10 countries") and "UK" in first and "Netherlands" in first, answer.text
-
-
-def test_which_or_who_after_a_lead_in_clause_asks_for_a_row(bot):
-    answer = bot.answer("Going by the 2011 trade balance ranking, who came third?")
-    assert answer.text.startswith("Italy") and "61.6" in answer.text, answer.text
 
 
 def test_a_weakness_or_problem_asked_is_a_challenge_the_documents_name(bot):
