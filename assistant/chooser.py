@@ -614,6 +614,8 @@ def _item_names_met(query: Query, candidate: Candidate) -> bool:
     return True
 
 
+# Narrower than evidence._REFERS_BACK on purpose: "The …" or "This …" opens many sentences that name their own
+# subject; only a pronoun or "the company" leaves the figure to the item's name.
 _REFERS_BACK_OPENING = re.compile(r"^\W*(?:it|its|they|their|the (?:company|firm|group|business))\b", re.I)
 
 
