@@ -190,7 +190,7 @@ def candidate_features(candidate: Candidate, ctx: AnswerContext, similarity: flo
     return [
         coverage(ctx.query, text, frequency, total),
         float(bool(numbers_in(text))),
-        float(all(str(y) in text for y in ctx.query.years)),
+        float(all(str(y) in text for y in ctx.query.years) or _dated_by_passage(ctx.query, text, candidate.cites.items)),
         math.log1p(len(text)) / 8,
         min(len(candidate.cites.items), 5) / 5,
         1.0 / (1 + min(cited)) if cited else 0.0,

@@ -629,6 +629,14 @@ def test_a_figure_whose_subject_is_named_further_back_is_found(bot, question, fi
     assert not answer.refused and figure in answer.text, answer.text
 
 
+def test_a_figure_dated_by_its_passage_answers_for_that_year(bot):
+    # 3.22: "Advanced machinery employs around 135,000 people … This represents … across GB in 2023.": the
+    # figure's sentence gives no year, its passage one, the year asked.
+    answer = bot.answer("In 2023, how many people in Great Britain worked in advanced machinery altogether, counting "
+                        "both making it and installing or repairing it?")
+    assert not answer.refused and "135,000" in answer.text, answer.text
+
+
 def test_a_paragraph_continuing_a_period_answers_for_that_period_with_its_years(bot):
     answer = bot.answer("By roughly what percentage did M&E productivity grow between 2011 and 2021?")
     assert not answer.refused and "+12%" in answer.text and "3.11" in _locators(answer), answer.text
