@@ -199,13 +199,13 @@ def compute(question: str, figures: list[Quantity], sides: list[str] = ()) -> st
         return None
     kind = _asked(question, figures)[0].kind()
     same = [q for q in figures if q.kind() == kind]
-    if TOTAL.search(question) and len(same) >= 2:
-        # Only figures of the thing asked add up: "3,500 jobs and scores of 2.2 and 2.3" holds one count of jobs.
+    if (TOTAL.search(question) or SHARE.search(question)) and len(same) >= 2:
+        # Only figures of the thing asked add up or make a share: "3,500 jobs and scores of 2.2 and 2.3" holds one
+        # count of jobs.
         asked = {w for w in stems(question) if not w[0].isdigit()}
         if any(pointed_at(q.unit, asked) for q in same):
             same = [q for q in same if pointed_at(q.unit, asked)]
-        if len(same) < 2:
-            return None
+    if TOTAL.search(question) and len(same) >= 2:
         total = sum(q.value for q in same)
         return f"Together {_format(total, same[0])} ({' + '.join(q.text for q in same)})"
     # ("By what percentage did X grow": a change in per cent, not one figure's share of another.)

@@ -673,19 +673,32 @@ _SAME_PERIOD = re.compile(r"\b(?:the same|this|that) (?:period|time|year|decade|
 
 def with_period(text: str, cited: list, chunks: list[Chunk]) -> str:
     """The text with the years a sentence refers back to ('over the same period') written after it, read from
-    the sentence before it in its passage or the passage before that. `cited`: the citations (document, locator)."""
-    if not _SAME_PERIOD.search(text):
-        return text
+    the sentence before it in its passage or the passage before that. `cited`: the citations (document, locator).
+    A passage that opens on the period ('Over the same period, X grew. In contrast, Y was stable …') is about it
+    throughout: its later sentences, until one states a year, take the same years."""
     places = {(c.doc, c.locator) for c in cited}
     passages = [i for i, c in enumerate(chunks) if (c.doc_title, c.locator) in places]
+    if not _SAME_PERIOD.search(text) and not any(_SAME_PERIOD.search(chunks[i].text[:120]) for i in passages):
+        return text
     out = []
     for sentence in split_sentences(text):
-        if _SAME_PERIOD.search(sentence) and not YEAR.search(sentence):
+        if (_SAME_PERIOD.search(sentence) or _in_a_period_passage(sentence, passages, chunks)) and not YEAR.search(sentence):
             years = _years_before(sentence, passages, chunks)
             if years:
                 sentence = _with_years(sentence, years)
         out.append(sentence)
     return " ".join(out)
+
+
+def _in_a_period_passage(sentence: str, passages: list[int], chunks: list[Chunk]) -> bool:
+    """Whether the sentence is in a passage that opens on 'the same period' with no year stated before it."""
+    key = sentence.split("“")[-1].lstrip("\"‘' ")[:60]
+    for index in passages:
+        text = chunks[index].text
+        at = text.find(key)
+        if at >= 0:
+            return bool(_SAME_PERIOD.search(split_sentences(text)[0])) and not YEAR.search(text[:at])
+    return False
 
 
 def _with_years(sentence: str, years: list[str]) -> str:

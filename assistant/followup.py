@@ -96,7 +96,8 @@ EXPLETIVE_IT = re.compile(rf"\bit\s+(?:is|was|be|has been|seems|seemed)\s+(?:{_A
                           r"\b(?:does|did|do|will|would|could)\s+it\s+(?:cost|take|matter|suggest|mean|imply|indicate)\b",
                           re.I)
 PEOPLE_PRONOUNS = frozenset({"they", "them", "he", "she", "him", "her"})  # who was named, never a figure
-SOURCE_WORDS = re.compile(r"\b(?:come|comes|came)\s+from\b|\bsources?\b|\breferences?\b|\bcited\b|\bcitation|"
+# ("Where did that come from?" asks a source; "how many of them come from abroad?" asks where people are from.)
+SOURCE_WORDS = re.compile(r"\b(?:come|comes|came)\s+from\s*(?:[?.!]|$)|\bsources?\b|\breferences?\b|\bcited\b|\bcitation|"
                           r"\bwhose\s+(?:data|figures?|numbers?|statistics|analysis)\b|\bdatasets?\b", re.I)
 # Nouns a "this …" uses for the document or the chat itself ("this report"), not for an earlier answer.
 DOCUMENT_NOUNS = ("report", "document", "study", "paper", "publication", "asses", "analys", "review", "chat",
@@ -145,8 +146,9 @@ CAUSE_ASKED = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?(?:(?:what|which)
 # "Why did they go down that route?", "why would it do that": why, of what the previous question asked about.
 # "where do those come from?" after figures or findings: where the earlier answer comes from, i.e. its source
 # (after "who runs it?" the same words ask where a body is from, so not then: see read()).
-WHERE_FROM = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?where\s+(?:do|does|did)\s+(?:that|this|it|those|these|they|"
-                        r"them)\s+(?:come|comes|came)\s+from\s*[?.!]*$", re.I)
+WHERE_FROM = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?where(?:\s+(?:do|does|did)\s+(?:that|this|it|those|these|"
+                        r"they|them)\s+(?:come|comes|came)|(?:['’]s|\s+(?:is|are|was|were))\s+(?:that|this|those|"
+                        r"these)(?:\s+(?:figure|number|data|stat|statistic|one)s?)?)\s+from\s*[?.!]*$", re.I)
 DOING_THAT = re.compile(r"^(?:(?:and|so|but|ok|okay)\s*,?\s+)?why\s+(?:did|do|does|would|might|have|has|had)\s+(?:they|it|he|"
                         r"she|we|you)\s+(?:do|go|take|choose|pick|adopt|make|decide|opt|follow|try)\b(?:\s+\w+){0,2}?\s+"
                         r"(?:that|this|it|so|those|these)(?:\s+(?:route|path|way|approach|step|move|choice|decision))?"
@@ -559,6 +561,10 @@ def slots(text: str, names: Names, unknown: bool = False) -> Slots:
               and (i + 2 >= len(toks) or not toks[i + 2].word
                    or (toks[i + 2].low in {"in", "for", "by"} and i + 3 < len(toks) and _YEAR.match(toks[i + 3].text)))):
             found.refs.append((t.start, toks[i + 1].end, "topic", toks[i + 1].low))  # "how big was the gap?": that one
+        elif (t.low == "there" and not named and not found.names and i > body and toks[i - 1].word
+              and toks[i - 1].low not in AUX | WH | PREPS
+              and (i + 1 >= len(toks) or not toks[i + 1].word or toks[i + 1].low in PREPS)):
+            found.refs.append((t.start, t.end, "place", t.low))  # "how many people work there?" (not "are there …")
         elif t.low == "same" and i > 0 and toks[i - 1].low == "the" and (
                 i + 1 >= len(toks) or not toks[i + 1].word or toks[i + 1].low in FUNCTION):  # not "the same board"
             found.refs.append((toks[i - 1].start, t.end, "topic", "the same"))
@@ -986,6 +992,13 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             phrase = topic(context.text, drop_times=bool(found.times))
             edits.append((start, end, _possessive(phrase) if kind == "possessive" else phrase))
             how.append("topic")
+            continue
+        if kind == "place":  # "there": at the body, or in the place, the previous question named
+            name = _main_name(context, names)
+            if name:
+                place = name.lower().removeprefix("the ") in COUNTRY_SET | set(AREA_ALIASES)
+                edits.append((start, end, f"{'in' if place else 'at'} {name}"))
+                how.append("pronoun")
             continue
         if kind in ("entity", "possessive"):
             name = _main_name(context, names)

@@ -127,8 +127,11 @@ _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?
                       r"belonged|got|get|gets|received|receive|receives)\b|\s*[?,.]|\s*$)", re.I)
 # "What is the average salary in …" → "salary": the noun the question asks the value of.
 # "Who is the X's chief executive?" → "executive": the role asked for, which the documents may never name.
-_SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an )?((?:[a-z&'’-]+ ){0,8}?[a-z&-]+)"
-                      r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected)\b|\s*\?|$)", re.I)
+# (The X ends before a second question joined on: "what is X and how did they make it?" asks about X.)
+_SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an )?"
+                      r"((?:(?!(?:how|what|why|where|when|who|which)\b)[a-z&'’-]+ ){0,8}?[a-z&-]+)"
+                      r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected|"
+                      r"and (?:how|what|why|where|when|who|which))\b|\s*\?|$)", re.I)
 # Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
 FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",
             "really", "today", "originally", "recently", "last", "ago"}

@@ -43,7 +43,11 @@ FRAMING = re.compile(r"^\s*(?:(?:for|in) (?:a|my|the|our|an upcoming) (?:briefin
                      r"quick (?:question|q)|question|exact figure(?: please)?|need (?:a|the) (?:number|figure))\s*[:,–—-]\s*",
                      re.I)
 # Who is asking, said in a sentence before the question ("I'm a student. What …?"): not what it is about.
-PERSONA = re.compile(r"^\s*(?:i'?m|i am|as an?|we'?re|we are|i work)\b[^.?!:;]{0,160}[.:;!]\s+(?=\S+\s+\S+\s+\S)", re.I)
+# (Or, when it says what the asker is, set off by a dash before a question: "I'm a trade officer - which country …?";
+# "I'm preparing a briefing on X - can you summarise?" says what is asked about.)
+PERSONA = re.compile(r"^\s*(?:(?:i'?m|i am|as an?|we'?re|we are|i work)\b[^.?!:;]{0,160}[.:;!]\s+|(?:(?:i'?m|i am|we'?re|"
+                     r"we are) an?|as an?|i work (?:as|at|for|in))\s[^.?!:;–—]{0,160}\s[-–—]\s*(?=(?:what|which|who|whom|"
+                     r"where|when|why|how)\b))(?=\S+\s+\S+\s+\S)", re.I)
 # Or in a clause before it ("As an analyst at a council, what share …"): "as a" names a person when one of its
 # first words is a role ('analyst', 'officer', 'manufacturer'), not a measure ("As a share of output, …").
 PERSONA_CLAUSE = re.compile(r"^\s*as an?\s+(?!(?:share|proportion|percent(?:age)?|result|whole|rule|group|fraction|ratio|"

@@ -337,6 +337,7 @@ def test_query_understanding():
     assert analyse("who said widgets don't need to be made close together").kind == "source"  # whoever made the claim
     assert analyse("which official review is the report drawing on?").kind == "source"
     assert analyse("what's the big picture of how many firms there are").subject is None  # a frame, not the subject
+    assert analyse("what is this widget and how did they make it together?").subject == "widget"  # not 'together'
     assert analyse("where is the sales table from").kind == "source"
     assert analyse("who published the review of the programme").kind == "source"
     assert analyse("Briefing line on the membership numbers in 2020").wants_number

@@ -41,6 +41,24 @@ def test_no_arithmetic_without_an_operation_or_two_figures():
     # "which part of" asks a place: no share worked out of the figures of a sentence about two regions
     assert compute("Which part of Ruritania has the most widget jobs?",
                    quantities("Acmeton has 16,000 widget jobs and Elbonia 20,000")) is None
+    # a share is of figures that count the thing asked: a score of 2.2 is no part of 3,500 jobs
+    assert compute("What share of widget jobs is in Acmeton?",
+                   quantities("Acmeton has 3,500 jobs and a concentration score of 2.2")) is None
+
+
+def test_a_passage_opening_on_the_same_period_dates_its_later_sentences():
+    from assistant.evidence import with_period
+    from ingest.records import Chunk, Citation
+
+    before = Chunk(id="a", doc_id="d", doc_title="d", doc_path="d.md", locator="1.1", section="s", kind="paragraph", order=0,
+                   text="Widget output rose between 2011 and 2021.")
+    passage = Chunk(id="b", doc_id="d", doc_title="d", doc_path="d.md", locator="1.2", section="s", kind="paragraph", order=1,
+                    text="Over the same period, output grew from 5 to 7. In contrast, spending was stable at 1 billion.")
+    cited = [Citation(doc="d", locator="1.2", text=passage.text)]
+    assert with_period("In contrast, spending was stable at 1 billion.", cited, [before, passage]).endswith(
+        "1 billion (2011 to 2021).")
+    elsewhere = [Citation(doc="d", locator="1.1", text=before.text)]  # a passage that does not open on the period
+    assert with_period("Widget output rose.", elsewhere, [before, passage]) == "Widget output rose."
 
 
 def test_split_keeps_each_passage_on_one_side_and_spreads_off_topic_questions():

@@ -171,6 +171,13 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
      "Whose data for the UK's M&E trade deficit in 2022?"),
     (["How big was the UK's M&E trade deficit in 2022?"], "whose data is it",  # 'it': the figure, not the UK
      "Whose data is the UK's M&E trade deficit in 2022?"),
+    (["What's Tecnalia?"], "how many people work there",  # 'there': at the body named
+     "How many people work at Tecnalia?"),
+    (["What were Basque machine tool exports in 2021?"], "where's that from",  # a source asked of the figure
+     "What is the source for “Finally, the cluster has benefitted from a strong internationalisation plan, achieving "
+     "exports of c.€655 million in 2021”?"),
+    (["How many experts attend AWK?"], "how many of them come from outside germany",  # where people are from: no source
+     "How many of AWK's experts come from outside germany?"),
 ]
 
 
@@ -190,6 +197,7 @@ STANDALONE = [  # questions of their own after another: never rewritten
     (JAPAN, "Who carried out this market assessment?"),  # "this …" is the report itself
     (JAPAN, "Is it true that AFM is based in Bilbao?"),  # "it" stands for nothing
     (JAPAN, "scotland install/repair jobs number"),  # terse, but a question of its own
+    (JAPAN, "How many advanced machinery enterprises are there in Great Britain?"),  # 'there are': no place pointed at
 ]
 
 

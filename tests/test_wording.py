@@ -44,6 +44,8 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("I'm a council officer looking at trade events. How many firms attend?") == "How many firms attend?"
     assert normalise("As a board member: what is the turnover of Acme?") == "what is the turnover of Acme?"
     assert normalise("I'm a student") == "I'm a student"  # nothing after it: kept
+    assert normalise("I'm a trade officer - which firms export?") == "which firms export?"  # set off by a dash
+    assert normalise("I'm a trade officer - and widgets") == "I'm a trade officer - and widgets"  # no question after
     # ... or in a clause before it, when a role opens the clause; "as a share of …" is part of the question.
     assert normalise("As an analyst at a trade association, what share of firms export?") == "what share of firms export?"
     assert normalise("As a local economic development officer, how many jobs are there?") == "how many jobs are there?"
