@@ -409,7 +409,8 @@ FUNCTION = (WH | AUX | PREPS | ARTICLES | PERSONAL | POSSESSIVE | DEMONSTRATIVE 
                "give", "show", "us", "i", "we", "you", "ok", "okay", "now", "just", "only", "still", "yet",
                "again", "too", "very", "really", "come", "like", "ever", "one", "ones", "however",
                "what's", "it's", "that's", "there's", "do", "get", "got", "go", "say", "says", "said", "know",
-               "think", "reckon", "suppose", "guess"})  # "why do you think?": a hedge names nothing
+               "think", "reckon", "suppose", "guess",  # "why do you think?": a hedge names nothing
+               "stuff", "things", "thing"})  # "and the widget stuff?": a vague noun names nothing either
 _CACHE: dict[str, Names] = {}
 _CACHE_LOCK = threading.Lock()
 

@@ -33,7 +33,7 @@ _COMPARE = re.compile(r"\b(compare|compared|versus|vs\.?|larger|smaller|bigger|h
                       r"difference|differ|ratio|times|faster|slower|change|changed|fall|fell|drop|dropped|rise|rose|"
                       r"increase|decrease|grow faster|or the)\b", re.I)
 _SUMMARY = re.compile(r"\b(key (trends|points|findings|drivers|lessons|factors|challenges|themes)|what are the|summar\w*|overview|outline|"
-                      r"gist|run-?down|low-?down|recap|"
+                      r"gist|run-?down|low-?down|recap|headlines|(?:the|key|main) highlights|highlights (?:of|on|from)|take-?aways|what (?:helped|enabled)|"
                       r"lessons|implications|explains?|what made|what has made|success factors|challenges|stages|"
                       r"factors|trends|drivers|briefing|what did .* find|"
                       # what went wrong, what made it work, what it consists of, which kinds, why it matters

@@ -45,6 +45,8 @@ SYNONYMS: dict[str, set[str]] = {
     # what stands in the way: a problem, weakness or hurdle is a challenge
     "problem": {"challeng"}, "weak": {"challeng"}, "difficulti": {"challeng"}, "hurdl": {"challeng"},
     "obstacl": {"challeng", "barrier"}, "challeng": {"problem"},
+    # what is aimed at: a target is a goal or an aim
+    "target": {"goal", "aim"}, "goal": {"target", "aim"}, "aim": {"target", "goal"},
 }
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")

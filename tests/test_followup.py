@@ -176,6 +176,9 @@ READINGS = [  # (earlier questions, oldest first; the follow-up; the standalone 
     (["What were Basque machine tool exports in 2021?"], "where's that from",  # a source asked of the figure
      "What is the source for “Finally, the cluster has benefitted from a strong internationalisation plan, achieving "
      "exports of c.€655 million in 2021”?"),
+    (["How much has NGen approved for Technology Leadership projects by March 2024?"],  # a vague noun names nothing
+     "and how much for the strategic ecosystem stuff",
+     "How much has NGen approved for Strategic Ecosystem projects by March 2024?"),
     (["How many experts attend AWK?"], "how many of them come from outside germany",  # where people are from: no source
      "How many of AWK's experts come from outside germany?"),
 ]

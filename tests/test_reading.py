@@ -44,6 +44,7 @@ def test_a_bridged_word_counts_as_the_documents_term(bot):
 
     query = bot.understand("what attendees and obstacles does the cluster have")
     assert {"particip", "barrier"} <= expand({"attende", "obstacl"})
+    assert {"goal", "aim"} <= expand({"target"})  # "what target did X set?": "established a goal of …"
     assert not off_topic(query, bot.index())  # before: two of its four topic words unknown, so 'off-topic'
 
 

@@ -44,12 +44,16 @@ def _cited(answer) -> list[str]:
     "What is the biggest challenge for NGen?",
     "What has the Cluster Accelerator achieved?",
     "Which research centres serve the Basque cluster, and what does each do?",
+    "gimme the headlines on where machinery jobs are across the regions",  # headlines, takeaways: the key points
+    "What are the key takeaways for AMPI from the case studies?",
+    "What helped the Aachen cluster become successful?",  # what helped: the factors
 ])
 def test_summary_requests_are_recognised(question):
     assert analyse(question).kind == "summary"
 
 
 @pytest.mark.parametrize("question, kind", [
+    ("Give me the robotics advances the report highlights.", "fact"),  # 'highlights' the verb asks no summary
     ("How did UK M&E exports change between 2011 and 2022?", "compare"),
     ("How much larger was Japan's M&E value added than Germany's in 2021?", "compare"),
     ("What was Italy's M&E value added in 2021?", "figure"),
