@@ -13,7 +13,18 @@ from assistant.figures import ALIASES, COMPARING, COUNTRY_SET, change_stems, mea
 from assistant.query import AREA_PATTERNS, ASKS_REASON, FILLERS, GENERIC_COUNTS, STATES_CAUSE, Query, aspect_words
 from assistant.ranker import sentence_score
 from assistant.retrieve import idf
-from assistant.text import NUMBER, STOPWORDS, YEAR, bullet_items, expand, numbers_in, split_sentences, stem, stems
+from assistant.text import (
+    LOCATOR_REFERENCE,
+    NUMBER,
+    STOPWORDS,
+    YEAR,
+    bullet_items,
+    expand,
+    numbers_in,
+    split_sentences,
+    stem,
+    stems,
+)
 from ingest.markup import strip_superscripts
 from ingest.records import Chunk, Hit
 
@@ -288,8 +299,6 @@ def names_a_place(sentence: str, question: str) -> bool:
 
 
 # "see Section 5", "Table 2-2", "paragraph 3.4": numbers that point somewhere, not figures.
-_REFERENCE = re.compile(r"\b(?:sections?|paragraphs?|paras?\.?|tables?|figures?|chapters?|footnotes?|pages?|pp?\.)\s*"
-                        r"\d+(?:[.\-–]\d+)*", re.I)
 _ASKS_SHARE = re.compile(r"\bwhat (?:share|proportion|percentage|fraction)\b|\bwhat %", re.I)
 _STATES_SHARE = re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|fifth|tenth|majority|minority|share|proportion)\b", re.I)
 # Stricter twins for a whole answer (chooser.meets_constraints): "what is X's share of …" asks a share too, and
@@ -356,7 +365,7 @@ _COUNT_WORDS = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|elev
 @lru_cache(maxsize=16384)  # the same sentences are read for every answerer's pass and question after question
 def has_figure(sentence: str) -> bool:
     """True when a sentence states a number (digits or words like 'fifth') other than a year or a footnote."""
-    plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
+    plain = LOCATOR_REFERENCE.sub(" ", strip_superscripts(sentence))
     return any(not YEAR.fullmatch(n.strip(" ,.;:")) for n in numbers_in(plain)) or bool(_NUMBER_WORDS.search(plain))
 
 
@@ -392,7 +401,7 @@ def counts_beside(sentence: str, counted: str) -> bool:
 
 def counts_something(sentence: str) -> bool:
     """True when a sentence states a count, not only percentages or years ('how many' needs a count)."""
-    plain = _REFERENCE.sub(" ", strip_superscripts(sentence))
+    plain = LOCATOR_REFERENCE.sub(" ", strip_superscripts(sentence))
     return any(not YEAR.fullmatch(n.strip(" ,.;:")) and "%" not in n and "per cent" not in n
                for n in numbers_in(plain)) or bool(_COUNT_WORDS.search(plain))
 

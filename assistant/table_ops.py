@@ -33,7 +33,7 @@ from assistant.figures import (
     premise,
 )
 from assistant.query import CLAUSE_OPENS, Query
-from assistant.text import YEAR, expand, stems
+from assistant.text import LOCATOR_REFERENCE, YEAR, expand, stems
 from ingest.records import Cell, Chunk, FigureRow, TableRow
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -47,8 +47,11 @@ _ABOVE = re.compile(r"\b(above|over|more than|greater than|higher than|bigger th
                     r"at least)\s+(?:the\s+)?(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
 _BELOW = re.compile(r"\b(below|under|less than|fewer than|lower than|smaller than|at most)\s+(?:the\s+)?"
                     r"(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
-_THAN_ROW = re.compile(r"\b(bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
-                       r"(?:[\w&'’-]+\s+){0,4}?than\s+(?:that of\s+)?(?:the\s+)?([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)")
+# "higher X than the UK", or "beat/outperform the UK (on X)": the rows past another row's value.
+_THAN_ROW = re.compile(r"\b(?:(?P<more>bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
+                       r"(?:[\w&'’-]+\s+){0,4}?than\s+(?:that of\s+)?(?:the\s+)?(?P<row>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)|"
+                       r"(?P<beat>beat|beats|beaten|outperform(?:s|ed)?|outstrip(?:s|ped)?|outdid|outdo|outdoes)\s+"
+                       r"(?:the\s+)?(?P<beaten>[A-Za-z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*))")
 _SUM = re.compile(r"\b(combined|in total|sum|altogether|together|add(?:ed)? up|total (?:of|for))\b", re.I)
 _ASKS_ENTITY = re.compile(r"^\W*(?:which|what|who)\b", re.I)  # asks for a row, not about the one it names
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
@@ -303,7 +306,7 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                 f"{column.header} as {reference.entity}")
         return f"{lead} in {column.where}: {listed}. {cite(column.chunk)}", figures(column, [reference, *same])
 
-    stated = [float(x.replace(",", "")) for x in _STATED.findall(text) if not YEAR.fullmatch(x)]
+    stated = [float(x.replace(",", "")) for x in _STATED.findall(LOCATOR_REFERENCE.sub(" ", text)) if not YEAR.fullmatch(x)]
     if _SAME.search(text) and not pair and len(stated) == 1:  # "which two are tied on $13 billion?"
         equal = [r for r in column.rows if column.value(r) == stated[0]]
         if equal:
@@ -314,9 +317,9 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
 
     threshold = _ABOVE.search(text) or _BELOW.search(text)
     than = _THAN_ROW.search(text)
-    reference = next((r for r in column.rows if than and mentioned(r.entity, than.group(2))), None)
+    reference = next((r for r in column.rows if than and mentioned(r.entity, than["row"] or than["beaten"])), None)
     if threshold or reference is not None:
-        above = bool(_ABOVE.search(text)) if threshold else than.group(1).lower() in {
+        above = bool(_ABOVE.search(text)) if threshold else bool(than["beat"]) or than["more"].lower() in {
             "bigger", "larger", "greater", "higher", "more", "deeper", "wider", "worse"}
         if reference is not None:
             limit, label = column.value(reference), f"{reference.entity} ({format_value(column.cell(reference))})"

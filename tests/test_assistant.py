@@ -702,6 +702,14 @@ def test_which_rows_share_a_value_the_question_gives(bot):
     answer = bot.answer("which countries have the same value added, 22 billion")
     first = answer.text.split("\n")[0]
     assert first.startswith("2 of the 10 countries") and "UK" in first and "Netherlands" in first, answer.text
+    named = bot.answer("which two countries are tied at $13bn M&E value added in Table 2-2?")  # '2-2' is no value
+    assert named.text.startswith("2 of the 10 countries") and "Sweden" in named.text, named.text
+
+
+def test_rows_that_beat_a_named_row_are_counted(bot):
+    answer = bot.answer("how many countries in table 2-2 beat the uk on labour productivity")
+    first = answer.text.split("\n")[0]
+    assert first.startswith("4 of the 10 countries") and "Netherlands" in first and "above UK" in first, answer.text
 
 
 def test_a_weakness_or_problem_asked_is_a_challenge_the_documents_name(bot):
