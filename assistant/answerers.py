@@ -31,7 +31,7 @@ from assistant.compose import (
 from assistant.evidence import Evidence, best_sentences, name_present, names_in, unknown_counted, unknown_reference
 from assistant.figures import generic, measures_met
 from assistant.query import ASKS_REASON, Query
-from assistant.summary import answer_summary, reading_order, section_overview, summarise_overview
+from assistant.summary import answer_summary, document_summary, reading_order, section_overview, summarise_overview
 from assistant.table_answers import answer_from_tables
 from assistant.table_ops import asks_rows, operate, years_given
 from assistant.text import split_sentences, stems
@@ -326,6 +326,9 @@ def propose_summary(ctx: AnswerContext) -> Candidate | None:
     """Cited bullets from the section the question is about."""
     query = ctx.as_kind("summary", wants_number=False)
     cites = Citations(ctx.loaded)
+    whole = document_summary(query, ctx.loaded, cites)
+    if whole:  # "summarise the report": each section's own summary, in order
+        return Candidate("summary", whole, cites, support=1.0, whole_section=True)
     overview = section_overview(query, reading_order(ctx.loaded))
     if overview:  # "summarise section 2": the section's own summary, or its opening passages
         text = summarise_overview(overview, cites)

@@ -214,6 +214,9 @@ _SET_ASIDE = re.compile(r"\b(?:excluding|excl\.|except(?:\s+for)?|apart from|oth
                         r"[^\s,.;:?!()]+\s*){1,5})", re.I)
 
 
+_THE_DOCUMENT = re.compile(r"\b(?:this|the|your)\s+(report|document|study|assessment|publication|paper)\b", re.I)
+
+
 def analyse(question: str) -> Query:
     """Classify a question and pull out what retrieval and answering need."""
     text = " ".join(question.split())[:2000]
@@ -222,6 +225,10 @@ def analyse(question: str) -> Query:
     aside = _SET_ASIDE.search(text)
     query.set_aside = aside.group(0).strip() if aside else ""
     query.stems = set(stems(query.search_text))
+    # "What is this report about?": the document itself is asked about (its name is a stopword in other questions).
+    document = None if query.stems else _THE_DOCUMENT.search(text)
+    if document:
+        query.stems = {stem(document.group(1).lower())}
     query.expanded = expand(query.stems)
     named = {m.group(2) for m in _YEAR_IN_NAME.finditer(text) if m.group(1).lower() not in NOT_NAME_BEFORE_YEAR}
     query.years = [int(y) for y in YEAR.findall(text) if y not in named]
@@ -260,7 +267,7 @@ def analyse(question: str) -> Query:
         query.kind = "definition"
         query.term = re.sub(r"^(?:an?|the)\s+", "", next(g for g in define.groups() if g).strip(" ?'‘’\""), flags=re.I)
         query.subject = query.term.split()[-1].lower()  # "what is meant by X": X is asked, not a thing called 'meant'
-    elif (_SUMMARY.search(text) or (_TREND.search(text) and len(query.years) < 2)) and not query.wants_number:
+    elif document or (_SUMMARY.search(text) or (_TREND.search(text) and len(query.years) < 2)) and not query.wants_number:
         query.kind = "summary"
     elif _COMPARE.search(text) and (query.wants_number or _FIGURE.search(text) or " or " in text.lower()):
         query.kind = "compare"

@@ -111,6 +111,36 @@ def section_overview(query: Query, prose: list[Chunk]) -> list[Chunk]:
 
 _SUMMARY_HEADINGS = {stem(w) for w in ("summary", "overview", "abstract")}
 
+# "Summarise the report", "what is this report about?": the document itself, and nothing in it, is asked about.
+_WHOLE_DOCUMENT = re.compile(r"\b(?:this|the|your|whole|entire)\s+(?:whole\s+|entire\s+)?(report|document|study|"
+                             r"assessment|publication|paper)\b", re.I)
+_DOCUMENT_STEMS = {stem(w) for w in "report document study assessment publication paper whole entire".split()}
+_CONCLUDING = re.compile(r"(?:key )?(?:conclusions?|implications|findings)\b", re.I)
+SECTION_POINTS = 2  # key points taken from each section's own summary in an overview of a whole document
+
+
+def document_summary(query: Query, loaded, cites: Citations) -> str | None:
+    """An overview of the report as a whole: for each of its numbered sections, in order, the first points of
+    the section's own summary (or its opening passage's key point), cited. None unless the question asks about
+    the document and nothing more specific ('summarise the report on exports' is about exports)."""
+    if not _WHOLE_DOCUMENT.search(query.text) or _topic(query) - _DOCUMENT_STEMS:
+        return None
+    prose = [c for c in reading_order(loaded) if c.doc_id in loaded.report_ids]
+    parts = list(dict.fromkeys(c.section.split(" > ")[0] for c in prose if re.match(r"\d+\.\s", c.section)))
+    lines = []
+    for part in parts:
+        inside = [c for c in prose if c.section.split(" > ")[0] == part]
+        own = [c for c in inside if c.kind == "summary" or stem(c.section.rsplit(" > ", 1)[-1].lower()) in _SUMMARY_HEADINGS]
+        # (without a summary of its own, a section's conclusions say what it found better than its opening)
+        concluding = [c for c in inside if _CONCLUDING.match(c.section.rsplit(" > ", 1)[-1])]
+        chunk = (own or concluding or inside)[0]
+        items = parse_list(chunk.text)[1]
+        points = [item_head(i.text) for i in items[:SECTION_POINTS]] or [key_point(chunk)]
+        marker = cites.cite(chunk, "")
+        lines.append(f"- {part}: {points[0]} {marker}")
+        lines += [f"  - {point} {marker}" for point in points[1:]]
+    return "\n".join(lines) or None
+
 
 _PARTS_NAMED = re.compile(r"\b(?:section|chapter|part|annex)\s+\d", re.I)
 _ASKS_STRUCTURE = re.compile(r"\b(?:sections?|chapters?|structure\w*|organi[sz]ed|contents|parts? of the (?:report|document))\b",

@@ -47,7 +47,7 @@ _ABOVE = re.compile(r"\b(above|over|more than|greater than|higher than|bigger th
                     r"at least)\s+(?:the\s+)?(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
 _BELOW = re.compile(r"\b(below|under|less than|fewer than|lower than|smaller than|at most)\s+(?:the\s+)?"
                     r"(?:[$£€]|us\$|usd\s*)?(-?\d[\d,]*(?:\.\d+)?)" + _SCALE, re.I)
-# "higher X than the UK", or "beat/outperform the UK (on X)": the rows past another row's value.
+# "higher X than Elbonia", or "beat/outperform Elbonia (on X)": the rows past another row's value.
 _THAN_ROW = re.compile(r"\b(?:(?P<more>bigger|larger|greater|higher|more|smaller|lower|less|worse|better|deeper|wider)\s+"
                        r"(?:[\w&'’-]+\s+){0,4}?than\s+(?:that of\s+)?(?:the\s+)?(?P<row>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*)|"
                        r"(?P<beat>beat|beats|beaten|outperform(?:s|ed)?|outstrip(?:s|ped)?|outdid|outdo|outdoes)\s+"

@@ -51,7 +51,7 @@ SYNONYMS: dict[str, set[str]] = {
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'’-]*|\d[\d,]*(?:\.\d+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?”⁰¹²³⁴⁵⁶⁷⁸⁹])\s+(?=[A-Z“‘(\"-])|\n+")
-# A pointer to a part of a document ('Table 2-2', 'section 3.1', 'p. 4'): its numbers are no figures.
+# A pointer to a part of a document ('Table 1-3', 'section 5.1', 'p. 4'): its numbers are no figures.
 LOCATOR_REFERENCE = re.compile(r"\b(?:sections?|paragraphs?|paras?\.?|tables?|figures?|chapters?|footnotes?|pages?|pp?\.)\s*"
                                r"\d+(?:[.\-–]\d+)*", re.I)
 YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")

@@ -245,3 +245,21 @@ def test_the_main_lessons_are_read_from_the_implications_section(bot):
 def test_the_gist_of_a_subject_is_a_summary_of_it_not_an_unknown_word(bot):
     answer = bot.answer("what's the gist of the national innovation policy documents the report summarises?")
     assert not answer.refused and "Innovation Strategy" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["What is this report about?", "Summarise the report",
+                                      "give me an overview of the whole report"])
+def test_the_report_as_a_whole_is_summarised_section_by_section(bot, question):
+    # "What is this report about?" was read as empty ('report' is a stopword elsewhere): "Please type a question".
+    answer = bot.answer(question)
+    assert not answer.refused and answer.kind == "summary", answer.text
+    lines = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert [line.split(":")[0] for line in lines] == ["- 1. Introduction", "- 2. Advanced Machinery and drivers of change",
+                                                      "- 3. Advanced Machinery in Great Britain",
+                                                      "- 4. Learning from elsewhere"], answer.text
+    assert "135,000" in answer.text and {"Summary (Section 2)", "Summary (Section 4)"} <= set(_cited(answer))
+
+
+def test_a_topic_asked_of_the_report_is_summarised_not_the_report(bot):
+    answer = bot.answer("summarise the report on exports")
+    assert "- 1. Introduction" not in answer.text and "export" in answer.text.lower(), answer.text
