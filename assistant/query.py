@@ -214,7 +214,9 @@ _SET_ASIDE = re.compile(r"\b(?:excluding|excl\.|except(?:\s+for)?|apart from|oth
                         r"[^\s,.;:?!()]+\s*){1,5})", re.I)
 
 
-_THE_DOCUMENT = re.compile(r"\b(?:this|the|your)\s+(report|document|study|assessment|publication|paper)\b", re.I)
+# The document itself, named in a question ("this report", "the whole study").
+THE_DOCUMENT = re.compile(r"\b(?:this|the|your|whole|entire)\s+(?:whole\s+|entire\s+)?(report|document|study|assessment|"
+                          r"publication|paper)\b", re.I)
 
 
 def analyse(question: str) -> Query:
@@ -226,7 +228,7 @@ def analyse(question: str) -> Query:
     query.set_aside = aside.group(0).strip() if aside else ""
     query.stems = set(stems(query.search_text))
     # "What is this report about?": the document itself is asked about (its name is a stopword in other questions).
-    document = None if query.stems else _THE_DOCUMENT.search(text)
+    document = None if query.stems else THE_DOCUMENT.search(text)
     if document:
         query.stems = {stem(document.group(1).lower())}
     query.expanded = expand(query.stems)

@@ -15,7 +15,7 @@ from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from assistant.evidence import SECTION_REFERENCE, blocked, context_text, named_section, support, unknown_reference
-from assistant.query import Query, aspect_words, unknown_stems
+from assistant.query import THE_DOCUMENT, Query, aspect_words, unknown_stems
 from assistant.retrieve import idf
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from ingest.records import Chunk, Hit
@@ -112,8 +112,6 @@ def section_overview(query: Query, prose: list[Chunk]) -> list[Chunk]:
 _SUMMARY_HEADINGS = {stem(w) for w in ("summary", "overview", "abstract")}
 
 # "Summarise the report", "what is this report about?": the document itself, and nothing in it, is asked about.
-_WHOLE_DOCUMENT = re.compile(r"\b(?:this|the|your|whole|entire)\s+(?:whole\s+|entire\s+)?(report|document|study|"
-                             r"assessment|publication|paper)\b", re.I)
 _DOCUMENT_STEMS = {stem(w) for w in "report document study assessment publication paper whole entire".split()}
 _CONCLUDING = re.compile(r"(?:key )?(?:conclusions?|implications|findings)\b", re.I)
 SECTION_POINTS = 2  # key points taken from each section's own summary in an overview of a whole document
@@ -123,7 +121,7 @@ def document_summary(query: Query, loaded, cites: Citations) -> str | None:
     """An overview of the report as a whole: for each of its numbered sections, in order, the first points of
     the section's own summary (or its opening passage's key point), cited. None unless the question asks about
     the document and nothing more specific ('summarise the report on exports' is about exports)."""
-    if not _WHOLE_DOCUMENT.search(query.text) or _topic(query) - _DOCUMENT_STEMS:
+    if not THE_DOCUMENT.search(query.text) or _topic(query) - _DOCUMENT_STEMS:
         return None
     prose = [c for c in reading_order(loaded) if c.doc_id in loaded.report_ids]
     parts = list(dict.fromkeys(c.section.split(" > ")[0] for c in prose if re.match(r"\d+\.\s", c.section)))
