@@ -699,9 +699,14 @@ def with_period(text: str, cited: list, chunks: list[Chunk]) -> str:
     return " ".join(out)
 
 
+def _lookup_key(sentence: str) -> str:
+    """The opening of a sentence, as found in its passage (a quoted one: 'Worked out from: “Over the same period …”')."""
+    return sentence.split("“")[-1].lstrip("\"‘' ")[:60]
+
+
 def _in_a_period_passage(sentence: str, passages: list[int], chunks: list[Chunk]) -> bool:
     """Whether the sentence is in a passage that opens on 'the same period' with no year stated before it."""
-    key = sentence.split("“")[-1].lstrip("\"‘' ")[:60]
+    key = _lookup_key(sentence)
     for index in passages:
         text = chunks[index].text
         at = text.find(key)
@@ -729,7 +734,7 @@ def dated(quote: str, chunk: Chunk) -> str:
 
 
 def _years_before(sentence: str, passages: list[int], chunks: list[Chunk]) -> list[str]:
-    key = sentence.split("“")[-1].lstrip("\"‘' ")[:60]  # (a quoted one: 'Worked out from: “Over the same period …”')
+    key = _lookup_key(sentence)
     for index in passages:
         chunk = chunks[index]
         at = chunk.text.find(key)
