@@ -217,6 +217,10 @@ _SET_ASIDE = re.compile(r"\b(?:excluding|excl\.|except(?:\s+for)?|apart from|oth
 # The document itself, named in a question ("this report", "the whole study").
 THE_DOCUMENT = re.compile(r"\b(?:this|the|your|whole|entire)\s+(?:whole\s+|entire\s+)?(report|document|study|assessment|"
                           r"publication|paper)\b", re.I)
+# How a document was made ("what is this report and how was it put together?"): still the document itself.
+# (How it is laid out is asked of its own list of sections, not of an overview.)
+DOCUMENT_MAKING = frozenset(stems("put together compiled compile made produced written researched method methods "
+                                  "methodology approach done use"))
 
 
 def analyse(question: str) -> Query:
@@ -228,9 +232,11 @@ def analyse(question: str) -> Query:
     query.set_aside = aside.group(0).strip() if aside else ""
     query.stems = set(stems(query.search_text))
     # "What is this report about?": the document itself is asked about (its name is a stopword in other questions).
-    document = None if query.stems else THE_DOCUMENT.search(text)
+    document = THE_DOCUMENT.search(text)
+    if document and query.stems - DOCUMENT_MAKING - {stem(document.group(1).lower())}:
+        document = None  # something in it is asked about ('what does the report say about exports?')
     if document:
-        query.stems = {stem(document.group(1).lower())}
+        query.stems = {stem(document.group(1).lower())} | query.stems
     query.expanded = expand(query.stems)
     named = {m.group(2) for m in _YEAR_IN_NAME.finditer(text) if m.group(1).lower() not in NOT_NAME_BEFORE_YEAR}
     query.years = [int(y) for y in YEAR.findall(text) if y not in named]

@@ -15,7 +15,7 @@ from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from assistant.evidence import SECTION_REFERENCE, blocked, context_text, named_section, support, unknown_reference
-from assistant.query import THE_DOCUMENT, Query, aspect_words, unknown_stems
+from assistant.query import DOCUMENT_MAKING, THE_DOCUMENT, Query, aspect_words, unknown_stems
 from assistant.retrieve import idf
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from ingest.records import Chunk, Hit
@@ -121,7 +121,7 @@ def document_summary(query: Query, loaded, cites: Citations) -> str | None:
     """An overview of the report as a whole: for each of its numbered sections, in order, the first points of
     the section's own summary (or its opening passage's key point), cited. None unless the question asks about
     the document and nothing more specific ('summarise the report on exports' is about exports)."""
-    if not THE_DOCUMENT.search(query.text) or _topic(query) - _DOCUMENT_STEMS:
+    if not THE_DOCUMENT.search(query.text) or _topic(query) - _DOCUMENT_STEMS - DOCUMENT_MAKING:
         return None
     prose = [c for c in reading_order(loaded) if c.doc_id in loaded.report_ids]
     parts = list(dict.fromkeys(c.section.split(" > ")[0] for c in prose if re.match(r"\d+\.\s", c.section)))
@@ -137,7 +137,21 @@ def document_summary(query: Query, loaded, cites: Citations) -> str | None:
         marker = cites.cite(chunk, "")
         lines.append(f"- {part}: {points[0]} {marker}")
         lines += [f"  - {point} {marker}" for point in points[1:]]
+        if not (own or concluding):  # an opening section says what the document is and how it was made
+            lines += [f"  - {said} {cites.cite(where, '')}" for where, said in _document_described(inside, chunk)]
     return "\n".join(lines) or None
+
+
+_OPENS_ON_THE_DOCUMENT = re.compile(r"^(?:this|the)\s+(?:report|document|study|assessment|publication|paper)\b", re.I)
+
+
+def _document_described(inside: list[Chunk], shown: Chunk) -> list[tuple[Chunk, str]]:
+    """The first sentence of a section whose subject is the document itself ("This study draws on …")."""
+    for chunk in inside:
+        for sentence in _sentences(chunk):
+            if _OPENS_ON_THE_DOCUMENT.match(sentence) and not (chunk is shown and sentence in key_point(chunk)):
+                return [(chunk, sentence)]
+    return []
 
 
 _PARTS_NAMED = re.compile(r"\b(?:section|chapter|part|annex)\s+\d", re.I)

@@ -49,10 +49,12 @@ PERSONA = re.compile(r"^\s*(?:(?:i'?m|i am|as an?|we'?re|we are|i work)\b[^.?!:;
                      r"we are) an?|as an?|i work (?:as|at|for|in))\s[^.?!:;–—]{0,160}\s[-–—]\s*(?=(?:what|which|who|whom|"
                      r"where|when|why|how)\b))(?=\S+\s+\S+\s+\S)", re.I)
 # Or in a clause before it ("As an analyst at a council, what share …"): "as a" names a person when one of its
-# first words is a role ('analyst', 'officer', 'manufacturer'), not a measure ("As a share of output, …").
+# first words is a role ('analyst', 'officer', 'manufacturer'), not a measure ("As a share of output, …"). The comma
+# may be left out before a request ("As a board member I'd like to know …").
 PERSONA_CLAUSE = re.compile(r"^\s*as an?\s+(?!(?:share|proportion|percent(?:age)?|result|whole|rule|group|fraction|ratio|"
                             r"part|proxy|measure|consequence|total|guide)\b)(?=(?:[\w'’-]+\s+){0,4}?[\w'’-]*"
-                            r"(?:er|or|ist|yst|ian|ant|ent|ee|ive)\b)[^,.?!:;]{0,100},\s*(?=\S+\s+\S+\s+\S)", re.I)
+                            r"(?:er|or|ist|yst|ian|ant|ent|ee|ive)\b)[^,.?!:;]{0,100}?(?:,\s*|\s+(?=(?:i'?d|i would|i want|"
+                            r"i need|can you|could you|please)\b))(?=\S+\s+\S+\s+\S)", re.I)
 # A short lead-in naming the output rather than the subject ("Briefing line needed: how did …").
 FRAMING_LEAD = re.compile(r"^\s*(?:[A-Za-z'’]+\s+){0,3}(?:briefing|brief|slide|deck|presentation|memo|email|note|"
                           r"question|q)(?:\s+[A-Za-z'’]+){0,3}\s*[:–—]\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
@@ -69,6 +71,11 @@ WANTS_TO_KNOW = re.compile(r"^\s*(?:(?:i'?d|i would) (?:like|love) to (?:know|fi
                            r"i(?:'?m| am| was) wondering|i wonder|(?:can|could|would) you (?:please )?(?:tell|show) me|"
                            r"please tell me|tell me|do you know|any idea)\s*,?\s*(?=(?:what|which|who|whom|whose|where|when|why|"
                            r"how)\b)", re.I)
+# Each form of selling abroad (buying from abroad) as the same form of exporting (importing).
+_TRADE_FORMS = {"export": {"sell": "export", "sells": "exports", "sold": "exported", "selling": "exporting",
+                           "sales": "exports"},
+                "import": {"buy": "import", "buys": "imports", "bought": "imported", "buying": "importing",
+                           "purchases": "imports"}}
 # Everyday English for the top of a ranking and for the ranking itself.
 EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "top"),
             (re.compile(r"\bleague table(s?)\b", re.I), r"ranking\1"),
@@ -81,6 +88,12 @@ EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "
              r"\1\2 established"),
             # a "slice" or "portion" of a whole is a share of it
             (re.compile(r"\b(?:slice|portion)(s?)(?=\s+of\b)", re.I), r"share\1"),
+            # what is sold abroad is exported, what is bought from abroad imported (general economics, any report)
+            (re.compile(r"\b(sell|sells|sold|selling|sales)\s+(?:abroad|overseas|internationally|to other countries|"
+                        r"to foreign (?:buyers|markets|customers))\b", re.I),
+             lambda m: _TRADE_FORMS["export"][m.group(1).lower()]),
+            (re.compile(r"\b(buy|buys|bought|buying|purchases)\s+(?:from abroad|from overseas|from other countries)\b", re.I),
+             lambda m: _TRADE_FORMS["import"][m.group(1).lower()]),
             # people who "go to" or "turn up to" an event attend it
             (re.compile(r"\b(?:turn(?:s|ed)? up|show(?:s|ed)? up|go(?:es)?|went) to (?=(?:the|it|this|that|an?)\b)", re.I),
              "attend "))

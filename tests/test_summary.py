@@ -260,6 +260,16 @@ def test_the_report_as_a_whole_is_summarised_section_by_section(bot, question):
     assert "135,000" in answer.text and {"Summary (Section 2)", "Summary (Section 4)"} <= set(_cited(answer))
 
 
+def test_how_the_report_was_made_is_told_with_its_overview(bot):
+    # "… and how is it put together?" asks of the document too: it was refused ('put', 'together' named no passage).
+    answer = bot.answer("As a journalist, what is this report about and how is it put together?")
+    assert not answer.refused and answer.kind == "summary", answer.text
+    assert answer.text.startswith("- 1. Introduction") and "This study draws on a desk-based" in answer.text, answer.text
+    assert "1.4" in _cited(answer), answer.text
+    # How it is laid out is still answered from its own list of sections.
+    assert "structured as follows" in bot.answer("How is the report structured?").text
+
+
 def test_a_topic_asked_of_the_report_is_summarised_not_the_report(bot):
     answer = bot.answer("summarise the report on exports")
     assert "- 1. Introduction" not in answer.text and "export" in answer.text.lower(), answer.text

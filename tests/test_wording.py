@@ -51,6 +51,10 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("As a local economic development officer, how many jobs are there?") == "how many jobs are there?"
     assert normalise("As a share of output, how big is trade?") == "As a share of output, how big is trade?"
     assert normalise("As a result, what happened to exports?") == "As a result, what happened to exports?"
+    # The comma may be left out before a request; "as a share of …" still keeps its clause.
+    assert normalise("As a board member I'd like to know what share of firms export.") == "what share of firms export."
+    assert normalise("As an investor can you tell me how many firms export?") == "how many firms export?"
+    assert normalise("As a percentage of turnover I need the figure") == "As a percentage of turnover I need the figure"
     # Asking to be told is not the question: what follows is ("tell me about X" has no question after it: kept).
     assert normalise("I'd like to know how many jobs there are") == "how many jobs there are"
     assert normalise("Can you tell me which firms export?") == "which firms export?"
@@ -109,3 +113,12 @@ def test_a_compound_the_documents_never_hyphenate_is_read_as_its_words():
     assert spell_out("the 2021 value-added table", words) == "the 2021 value added table"
     assert spell_out("widget-making firms", words) == "widget-making firms"  # the documents' own spelling
     assert spell_out("well-known widgets", words) == "well-known widgets"  # 'well' and 'known' are not theirs
+
+
+def test_selling_abroad_is_exporting_and_buying_from_abroad_importing():
+    # "sell abroad" named no measure the documents use: the exports sentence was never put forward.
+    assert normalise("How much did Elbonian widget makers sell abroad in 2021?") == \
+        "How much did Elbonian widget makers export in 2021?"
+    assert normalise("What were Acme's sales overseas?") == "What were Acme's exports?"
+    assert normalise("how much does Ruritania buy from abroad") == "how much does Ruritania import"
+    assert normalise("Where does Acme sell its widgets?") == "Where does Acme sell its widgets?"
