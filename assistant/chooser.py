@@ -353,6 +353,7 @@ def meets_constraints(candidate: Candidate, ctx: AnswerContext) -> bool:
             and _item_names_met(query, candidate)
             and _share_met(query, candidate.text) and _sides_met(query, evidence) and _owner_met(query, candidate)
             and _ranked_thing_met(query, candidate) and _kind_named(query, candidate) and _scope_met(query, candidate)
+            and _area_met(query, candidate)
             and _country_named(query, candidate) and _position_met(query, candidate) and _amount_met(query, candidate)
             and _date_met(query, candidate) and _period_met(query, candidate) and _time_of_name(query, candidate))
 
@@ -465,6 +466,16 @@ def _scope_met(query: Query, candidate: Candidate) -> bool:
 
 
 _IN_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Za-z][\w'’-]+)", re.I)
+
+
+def _area_met(query: Query, candidate: Candidate) -> bool:
+    """A figure asked for one of the areas the documents keep apart (the UK) is not one they state only for another
+    (Great Britain): an answer naming another area and not the one asked gives the other's figure."""
+    if not query.wants_number or not query.areas or candidate.answerer == "source":
+        return True
+    named = [{area for area, pattern in AREA_PATTERNS.items() if re.search(pattern, f" {sentence} ")}
+             for sentence in split_sentences(_stated(candidate.text).replace("\n", " ")) if numbers_in(sentence)]
+    return any(areas & set(query.areas) for areas in named) or not any(named)
 
 
 # Kinds of body whose names say what they are ('University of Lyon', 'Bank of Ruritania'): "which universities

@@ -70,6 +70,10 @@ def test_uk_and_great_britain_stay_distinct(bot):
     assert "11,950" in uk.text
     gb = bot.answer("How many advanced machinery enterprises were there in Great Britain in 2023?")
     assert "11,500" in gb.text
+    # A summary's bullets must not pass Great Britain's figure off as the UK's ("… in the UK as a whole" was
+    # answered with the GB overview bullet "135,000 people across 11,500 enterprises across Great Britain").
+    whole = bot.answer("How many advanced machinery enterprises were there in the UK as a whole in 2023?")
+    assert "11,500" not in whole.text.split("\n\n")[0] or "11,950" in whole.text, whole.text
 
 
 def test_source_question_names_the_footnote(bot):
