@@ -368,8 +368,13 @@ def _time_of_name(query: Query, candidate: Candidate) -> bool:
     if not names or not _ASKS_TIME.search(query.text) or query.kind in {"source", "summary"}:
         return True
     sentences = split_sentences(_stated(candidate.text).replace("\n", " "))
-    return any(_STATES_TIME.search(sentence) and all(name_present(n, " ".join(sentences[max(0, i - 1):i + 2]))
-                                                     for n in names)
+    # A sentence naming no body at all speaks of the one its section is about ("the cluster achieved … in 2021").
+    sections = " ".join(c.section for c in candidate.cites.items)
+
+    def about(window: str) -> bool:
+        return all(name_present(n, window) or (name_present(n, sections) and not names_in(window)) for n in names)
+
+    return any(_STATES_TIME.search(sentence) and about(" ".join(sentences[max(0, i - 1):i + 2]))
                for i, sentence in enumerate(sentences))
 
 

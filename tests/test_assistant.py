@@ -654,6 +654,20 @@ def test_a_founding_year_is_answered_when_stated_of_the_body_asked_about(bot):
     assert not answer.refused and "1870" in answer.text, answer.text
 
 
+def test_a_time_stated_of_a_section_s_subject_meets_a_when_question(bot):
+    # A sentence naming no body speaks of the one its section is about ("the cluster … exports of c.€655 million
+    # in 2021" under the Basque case study); it was held to name 'Basque' itself, and a summary answered instead.
+    from assistant.answerers import AnswerContext, propose
+    from assistant.chooser import meets_constraints
+
+    query = bot.understand("When were Basque machine tool exports c.€655 million?")
+    loaded, vector, hits = bot.search(query)
+    ctx = AnswerContext(query=query, hits=hits, loaded=loaded, settings=bot.settings, vector=vector,
+                        embed=bot.embed_texts)
+    stating = [c for c in propose(ctx) if c.answerer in {"sentence", "plain_sentence"} and "655 million in 2021" in c.text]
+    assert stating and all(meets_constraints(c, ctx) for c in stating), [c.text[:80] for c in stating]
+
+
 def test_what_is_driving_asks_a_reason_not_the_figures(bot):
     answer = bot.answer("What is driving the UK's M&E trade deficit between 2011 and 2022?")
     assert not answer.refused and "driven by" in answer.text, answer.text
