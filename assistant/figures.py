@@ -191,12 +191,44 @@ def contradicted(question: str, sentence: str) -> bool:
         other = _OPPOSITE_SIGN[noun]
         if other and re.search(rf"\b{other}", sentence, re.I) and not re.search(rf"\b{noun}", sentence, re.I):
             return True
+    if _other_rank(question, sentence):
+        return True
     top, lower = _TOP.search(question), _PLACED_LOWER.search(sentence)
     if not top or not lower or _TOP.search(_PLACED_LOWER.sub("", sentence)):
         return False
     # Of the same thing: 'the biggest problem' is not denied by 'the third largest producer'.
     asked, placed = _qualified(question, top.end()), _qualified(sentence, lower.end())
     return not asked or not placed or bool(expand(asked) & expand(placed))
+
+
+# A place in a ranking, as ordinary English writes it: 'ranked 2nd', 'ranked second in the world', '(ranked 10th
+# globally)'.
+_POSITION_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+                   "ninth": 9, "tenth": 10}
+_RANKED_AT = re.compile(r"\b(?:ranked|ranks|ranking|placed|sits?|comes?|came)\s+(?:at\s+)?(?:number\s+)?"
+                        r"(\d{1,3}(?:st|nd|rd|th)?|" + "|".join(_POSITION_WORDS) + r")\b", re.I)
+RANKED_BY_WORDS = 6  # the words after a rank read as what the ranking is by ('in the world for widget exports')
+# Words that say where a ranking holds, not what it ranks.
+_RANK_SCOPE = set(stems("world worldwide global globally internationally international country countries place "
+                        "ranked rank ranking position"))
+
+
+def _other_rank(question: str, sentence: str) -> bool:
+    """Whether the sentence ranks the question's subject elsewhere than the question says, in a ranking of the
+    same thing: 'why is X ranked 2nd for widget exports' beside 'X is a widget exporter … (ranked 10th globally)'."""
+    asked = _RANKED_AT.search(question)
+    stated = [_position(m.group(1)) for m in _RANKED_AT.finditer(sentence)]
+    if not asked or not stated or _position(asked.group(1)) in stated:
+        return False
+    # What the question ranks it by ('for widget exports'): the sentence must be about all of it.
+    ranked_by = set(stems(" ".join(question[asked.end():].split()[:RANKED_BY_WORDS]))) - _RANK_SCOPE
+    said = set(stems(sentence))
+    return bool(ranked_by) and all(expand({term}) & said for term in ranked_by)
+
+
+def _position(word: str) -> int:
+    low = word.lower()
+    return _POSITION_WORDS.get(low) or int(re.sub(r"\D", "", low))
 
 
 # A verb denied ('does not charge', "hasn't published", 'never used'): ordinary English negation.

@@ -549,6 +549,9 @@ def test_names_match_whole_words_only(bot):
     bot.index()  # the loaded documents' vocabulary is the active one
     assert name_present("M&E", "trade in machinery and equipment manufacturing")
     assert not name_present("M&E", "employment in the region")
+    # An acronym's plural is the acronym ('LQs of 2.3, 2.2 and 1.9' gives the LQ asked for); 'US' is still not 'use'.
+    assert name_present("LQ", "concentrated in Acmeton (LQs of 2.3 and 2.2)")
+    assert not name_present("US", "the use of widgets")
 
 
 def test_the_record_keeps_the_question_as_asked(bot):

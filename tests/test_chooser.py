@@ -132,6 +132,11 @@ def test_a_premise_the_answer_contradicts_is_recognised():
     assert not contradicted("What makes Ruritania the largest producer?", "Ruritania is the largest producer.")
     assert not contradicted("Why is Ruritania the second largest producer?", "Ruritania is the second largest producer.")
     assert contradicted("What makes Ruritania the EU's largest widget producer?", "It is the third largest producer of widgets.")
+    # A rank the question takes for granted, beside another rank in the same ranking ('why is X ranked 2nd …').
+    stated = "Ruritania is a significant widget exporter, with exports of $4 billion (ranked 10th globally)."
+    assert contradicted("why is ruritania ranked 2nd in the world for widget exports", stated)
+    assert not contradicted("why is ruritania ranked 10th in the world for widget exports", stated)
+    assert not contradicted("Why is Ruritania ranked 2nd for widget value added?", stated)  # another ranking
     # A superlative of another thing is no premise about the ranking: 'the biggest problem' of the third largest producer.
     assert not contradicted("What is the biggest problem holding back Ruritania?", "It is the third largest producer.")
 
