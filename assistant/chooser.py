@@ -368,7 +368,7 @@ def _time_of_name(query: Query, candidate: Candidate) -> bool:
     if not names or not _ASKS_TIME.search(query.text) or query.kind in {"source", "summary"}:
         return True
     sentences = split_sentences(_stated(candidate.text).replace("\n", " "))
-    # A sentence naming no body at all speaks of the one its section is about ("the cluster achieved … in 2021").
+    # A sentence naming no body at all speaks of the one its section is about ("the company exported … in 2021").
     sections = " ".join(c.section for c in candidate.cites.items)
 
     def about(window: str) -> bool:
@@ -474,8 +474,8 @@ _IN_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Za-z][\w'’-]+)", 
 
 
 def _area_met(query: Query, candidate: Candidate) -> bool:
-    """A figure asked for one of the areas the documents keep apart (the UK) is not one they state only for another
-    (Great Britain): an answer naming another area and not the one asked gives the other's figure."""
+    """A figure asked for one of the areas the documents keep apart (a whole country) is not one they state only for
+    another (its mainland alone): an answer naming another area and not the one asked gives the other's figure."""
     if not query.wants_number or not query.areas or candidate.answerer == "source":
         return True
     named = [{area for area, pattern in AREA_PATTERNS.items() if re.search(pattern, f" {sentence} ")}

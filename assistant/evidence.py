@@ -145,7 +145,7 @@ def _initials_in(word: str, text: str) -> bool:
 
 
 def _starts_a_word(form: str, low: str) -> bool:
-    # A short form is a whole word, or its plural ('LQs' for 'LQ'; 'US' is never found in 'use').
+    # A short form is a whole word, or its plural ('ABCs' for 'ABC'; 'US' is never found in 'use').
     return bool(re.search(rf"(?<![a-z0-9]){re.escape(_prefix(form))}" + (r"s?(?![a-z])" if len(form) <= 3 else ""), low))
 
 

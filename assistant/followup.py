@@ -863,22 +863,31 @@ def _answer_names(context: Context, names: Names) -> list[str]:
     """Names the previous answer gave that its question did not, best-matching sentence first."""
     text = _answer_text(context)
     asked = {n.key for n in context.found.names}
+    # (An acronym the question used, alone or in a longer name, is the name spelled out in the answer.)
+    asked_parts = asked | {part for key in asked for part in key.split()}
     # The sentence that says what was asked ("led by …" for "who is leading X?"): by the question's other words,
     # since the names it asked about are in many sentences.
     named = set().union(*(stems(context.found.text[n.start:n.end]) for n in context.found.names))
     asked_words = set(stems(context.text))
     other = expand(asked_words - named)
     sentences = split_sentences(re.sub(r"\[\d+\]|\*\*", "", text))
-    ranked = sorted(range(len(sentences)), key=lambda i: (-len(other & set(stems(sentences[i]))),
+    given = [[span for span in names.find(sentence) if span.key not in asked and span.key not in FURNITURE
+              and not {span.key, _initials(span.core)} & asked_parts] for sentence in sentences]
+    # (Of two sentences as like the question, the one naming something it did not answers it.)
+    ranked = sorted(range(len(sentences)), key=lambda i: (-len(other & set(stems(sentences[i]))), not given[i],
                                                           -len(asked_words & set(stems(sentences[i]))), i))
     order = ranked[:1] + [j for j in range(len(sentences)) if j not in ranked[:1]]
     out: dict[str, str] = {}  # in the order the answer names them, the sentence most like the question first
     for i in order:
-        for span in names.find(sentences[i]):
-            if span.key not in asked and span.key not in FURNITURE:
-                article = "the " if span.article or names.writes_the(span.key) else ""
-                out.setdefault(span.key, article + names.surface(span.key, span.core))
+        for span in given[i]:
+            article = "the " if span.article or names.writes_the(span.key) else ""
+            out.setdefault(span.key, article + names.surface(span.key, span.core))
     return list(out.values())
+
+
+def _initials(name: str) -> str:
+    """A spelled-out name's acronym ('Institute of Widget Makers' -> 'iwm'): the name the question may have used."""
+    return "".join(word[0] for word in name.split() if word[:1].isupper()).lower()
 
 
 def _main_name(context: Context, names: Names) -> str | None:

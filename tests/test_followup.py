@@ -261,6 +261,11 @@ def test_next_to_a_new_name_compares_and_keeps_the_first(bot):
 def test_what_is_it_after_a_who_question_is_whoever_the_answer_named(bot):
     answer = bot.answer("what is it exactly", history=["Who is leading the AMPI SIPF programme?"])
     assert "National Physical Laboratory" in answer.resolved, answer.resolved
+    # The answer spells out the acronym the question used ('the Advanced Machinery and Productivity Institute
+    # (AMPI)'): that is the name asked about, not the one the answer gives; of the sentences as like the
+    # question ('The project formally began …', '… being led by …'), the one naming someone answers it.
+    answer = bot.answer("what does it say its mission is", history=["Who leads the AMPI Strength in Places project?"])
+    assert "National Physical Laboratory" in answer.resolved, answer.resolved
 
 
 def test_that_definition_is_the_definition_of_what_was_asked_and_the_report_is_no_antecedent(bot):
