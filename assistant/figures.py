@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from assistant.domain import UNIT_STEMS, active
 from assistant.glosses import GENERAL_ABBREVIATIONS
-from assistant.query import Query, names_the_us
+from assistant.query import ORDINALS, Query, names_the_us
 from assistant.text import STOPWORDS, expand, stem, stems
 from ingest.records import Cell, Chunk, Table, TableRow
 
@@ -202,11 +202,9 @@ def contradicted(question: str, sentence: str) -> bool:
 
 
 # A place in a ranking, as ordinary English writes it: 'ranked 2nd', 'ranked second in the world', '(ranked 10th
-# globally)'.
-_POSITION_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-                   "ninth": 9, "tenth": 10}
+# globally)'. ('Ranked top' is no place: 'ranked top ten'.)
 _RANKED_AT = re.compile(r"\b(?:ranked|ranks|ranking|placed|sits?|comes?|came)\s+(?:at\s+)?(?:number\s+)?"
-                        r"(\d{1,3}(?:st|nd|rd|th)?|" + "|".join(_POSITION_WORDS) + r")\b", re.I)
+                        r"(\d{1,3}(?:st|nd|rd|th)?|" + "|".join(w for w in ORDINALS if w.isalpha() and w != "top") + r")\b", re.I)
 RANKED_BY_WORDS = 6  # the words after a rank read as what the ranking is by ('in the world for widget exports')
 # Words that say where a ranking holds, not what it ranks.
 _RANK_SCOPE = set(stems("world worldwide global globally internationally international country countries place "
@@ -228,7 +226,7 @@ def _other_rank(question: str, sentence: str) -> bool:
 
 def _position(word: str) -> int:
     low = word.lower()
-    return _POSITION_WORDS.get(low) or int(re.sub(r"\D", "", low))
+    return ORDINALS.get(low) or int(re.sub(r"\D", "", low))
 
 
 # A verb denied ('does not charge', "hasn't published", 'never used'): ordinary English negation.

@@ -214,9 +214,11 @@ _SET_ASIDE = re.compile(r"\b(?:excluding|excl\.|except(?:\s+for)?|apart from|oth
                         r"[^\s,.;:?!()]+\s*){1,5})", re.I)
 
 
-# The document itself, named in a question ("this report", "the whole study").
-THE_DOCUMENT = re.compile(r"\b(?:this|the|your|whole|entire)\s+(?:whole\s+|entire\s+)?(report|document|study|assessment|"
-                          r"publication|paper)\b", re.I)
+# What a document calls itself; named in a question ("this report", "the whole study") it is the document itself,
+# and a sentence opening on it ("This study draws on …") says what the document is.
+DOCUMENT_NAMES = ("report", "document", "study", "assessment", "publication", "paper")
+THE_DOCUMENT = re.compile(rf"\b(?:this|the|your|whole|entire)\s+(?:whole\s+|entire\s+)?({'|'.join(DOCUMENT_NAMES)})\b", re.I)
+OPENS_ON_THE_DOCUMENT = re.compile(rf"^(?:this|the)\s+(?:{'|'.join(DOCUMENT_NAMES)})\b", re.I)
 # How a document was made ("what is this report and how was it put together?"): still the document itself.
 # (How it is laid out is asked of its own list of sections, not of an overview.)
 DOCUMENT_MAKING = frozenset(stems("put together compiled compile made produced written researched method methods "

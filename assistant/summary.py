@@ -15,7 +15,15 @@ from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from assistant.evidence import SECTION_REFERENCE, blocked, context_text, named_section, support, unknown_reference
-from assistant.query import DOCUMENT_MAKING, THE_DOCUMENT, Query, aspect_words, unknown_stems
+from assistant.query import (
+    DOCUMENT_MAKING,
+    DOCUMENT_NAMES,
+    OPENS_ON_THE_DOCUMENT,
+    THE_DOCUMENT,
+    Query,
+    aspect_words,
+    unknown_stems,
+)
 from assistant.retrieve import idf
 from assistant.text import YEAR, expand, split_sentences, stem, stems
 from ingest.records import Chunk, Hit
@@ -112,7 +120,7 @@ def section_overview(query: Query, prose: list[Chunk]) -> list[Chunk]:
 _SUMMARY_HEADINGS = {stem(w) for w in ("summary", "overview", "abstract")}
 
 # "Summarise the report", "what is this report about?": the document itself, and nothing in it, is asked about.
-_DOCUMENT_STEMS = {stem(w) for w in "report document study assessment publication paper whole entire".split()}
+_DOCUMENT_STEMS = {stem(w) for w in (*DOCUMENT_NAMES, "whole", "entire")}
 _CONCLUDING = re.compile(r"(?:key )?(?:conclusions?|implications|findings)\b", re.I)
 SECTION_POINTS = 2  # key points taken from each section's own summary in an overview of a whole document
 
@@ -142,14 +150,11 @@ def document_summary(query: Query, loaded, cites: Citations) -> str | None:
     return "\n".join(lines) or None
 
 
-_OPENS_ON_THE_DOCUMENT = re.compile(r"^(?:this|the)\s+(?:report|document|study|assessment|publication|paper)\b", re.I)
-
-
 def _document_described(inside: list[Chunk], shown: Chunk) -> list[tuple[Chunk, str]]:
     """The first sentence of a section whose subject is the document itself ("This study draws on …")."""
     for chunk in inside:
         for sentence in _sentences(chunk):
-            if _OPENS_ON_THE_DOCUMENT.match(sentence) and not (chunk is shown and sentence in key_point(chunk)):
+            if OPENS_ON_THE_DOCUMENT.match(sentence) and not (chunk is shown and sentence in key_point(chunk)):
                 return [(chunk, sentence)]
     return []
 
