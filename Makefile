@@ -68,6 +68,8 @@ eval: ingest  # regression sets (tuned on), the rewording check, then the held-o
 	$(AMPI) eval tests/eval/conversations_s22.jsonl --no-baseline --out eval-results/conversations_s22
 	$(AMPI) eval tests/eval/unseen_s23.jsonl --no-baseline --out eval-results/unseen_s23
 	$(AMPI) eval tests/eval/conversations_s23.jsonl --no-baseline --out eval-results/conversations_s23
+	$(AMPI) eval tests/eval/unseen_s24.jsonl --no-baseline --out eval-results/unseen_s24
+	$(AMPI) eval tests/eval/conversations_s24.jsonl --no-baseline --out eval-results/conversations_s24
 	$(PY) -m assistant.train --check
 
 # Refit the answer chooser on the pool's train split (writes assistant/weights.json; scikit-learn needed).
