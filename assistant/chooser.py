@@ -41,6 +41,8 @@ from assistant.evidence import (
     with_period,
 )
 from assistant.figures import (
+    RANK_WORDS,
+    RANKED_AT,
     change_stems,
     contradicted,
     denied_change,
@@ -607,9 +609,11 @@ def _years_met(query: Query, text: str) -> bool:
             return False
     for year in map(str, query.years):
         # "broadly consistent since 2011" dates a trend, not a value: a figure stated "since" a year is not that year's.
+        # A rank asked for is a figure too, when stated in words ('ranked fifth … in 2021').
         dated = re.compile(rf"(?<!since )(?<!since the end of ){year}")
-        if not any(dated.search(sentence) and any(n.strip(" ,.;:") != year and not YEAR.fullmatch(n.strip(" ,.;:"))
-                                                  for n in numbers_in(sentence))
+        ranks = bool(RANK_WORDS.search(query.text))
+        if not any(dated.search(sentence) and (any(n.strip(" ,.;:") != year and not YEAR.fullmatch(n.strip(" ,.;:"))
+                                                   for n in numbers_in(sentence)) or ranks and RANKED_AT.search(sentence))
                    for sentence in split_sentences(text)):
             return False
     return True

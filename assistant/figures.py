@@ -49,7 +49,7 @@ united arab emirates, uae, united kingdom, united states, uruguay, uzbekistan, v
 
 # Other names and adjectives people use for a table's row labels ("French value added" is France's).
 # "British" is left out on purpose: it can mean the UK or GB, which the report keeps apart.
-ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa", "american"],
+ALIASES = {"uk": ["united kingdom", "britain's"], "us": ["united states", "usa", "america", "american"],
            "russian federation": ["russia", "russian"], "france": ["french"], "netherlands": ["dutch", "holland"],
            "germany": ["german"], "italy": ["italian"], "japan": ["japanese"], "china": ["chinese"],
            "switzerland": ["swiss"], "canada": ["canadian"], "mexico": ["mexican"], "spain": ["spanish"],
@@ -203,19 +203,19 @@ def contradicted(question: str, sentence: str) -> bool:
 
 # A place in a ranking, as ordinary English writes it: 'ranked 2nd', 'ranked second in the world', '(ranked 10th
 # globally)'. ('Ranked top' is no place: 'ranked top ten'.)
-_RANKED_AT = re.compile(r"\b(?:ranked|ranks|ranking|placed|sits?|comes?|came)\s+(?:at\s+)?(?:number\s+)?"
+RANKED_AT = re.compile(r"\b(?:rank(?:ed|s|ing)?|placed|sits?|comes?|came)\s+(?:at\s+)?(?:number\s+)?"
                         r"(\d{1,3}(?:st|nd|rd|th)?|" + "|".join(w for w in ORDINALS if w.isalpha() and w != "top") + r")\b", re.I)
 RANKED_BY_WORDS = 6  # the words after a rank read as what the ranking is by ('in the world for widget exports')
 # Words that say where a ranking holds, not what it ranks.
 _RANK_SCOPE = set(stems("world worldwide global globally internationally international country countries place "
-                        "ranked rank ranking position"))
+                        "ranked rank ranking position among amongst"))
 
 
 def _other_rank(question: str, sentence: str) -> bool:
     """Whether the sentence ranks the question's subject elsewhere than the question says, in a ranking of the
     same thing: 'why is X ranked 2nd for widget exports' beside 'X is a widget exporter … (ranked 10th globally)'."""
-    asked = _RANKED_AT.search(question)
-    stated = [_position(m.group(1)) for m in _RANKED_AT.finditer(sentence)]
+    asked = RANKED_AT.search(question)
+    stated = [_position(m.group(1)) for m in RANKED_AT.finditer(sentence)]
     if not asked or not stated or _position(asked.group(1)) in stated:
         return False
     # What the question ranks it by ('for widget exports'): the sentence must be about all of it.

@@ -77,11 +77,13 @@ _SOURCE = re.compile(r"\b(source|sources|cited|citation|reference for|references
                      # "what data does the chart … draw on", "which dataset is the table based on"
                      r"(?:chart|figure|table|graph|map|estimate|ranking|analysis)\b.{0,120}\b(?:draws?|drew|drawn|rel(?:y|ies)) on|"
                      r"(?:data|dataset|publication|study|survey)\b.{0,120}\bbased on)\b", re.I)
-_DEFINE = re.compile(r"(?:\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
+_DEFINE = re.compile(r"(?:\bwhat (?:does|do|did) [\w&.\- ]{1,40}? mean by (?P<j>['‘\"]?[\w&\- ]{1,40}?['’\"]?)\s*\??$|"
+                     r"\bwhat (?:does|do) (?:the (?:term|acronym|abbreviation) )?(?P<a>[\w&.\- ]{1,40}?) (?:stand for|mean|measure)\b|"
                      r"^what (?:is|are) (?:an? |the )?(?P<b>[A-Z][\w&]{1,9})\s*\??$|"
                      r"^what (?:is|are) (?:an? |the )?(?P<i>[A-Z][\w&]{1,9}) (?=(?:when (?:the|a|an|people|you|we|they)|exactly|"
                      r"again|anyway|as (?:used|mentioned|given))\b)|^define (?P<c>[\w&\- ]{1,40})|"
-                     # "how does the report define X", "how is X defined", "what is meant by X", "the definition of X"
+                     # "what does the report mean by X", "how does the report define X", "how is X defined",
+                     # "what is meant by X", "the definition of X"
                      r"\bhow (?:does|do) (?:the |this )?(?:report|document|study|paper|it|they) define "
                      r"(?P<d>['‘\"]?[\w&\- ]{1,40}?['’\"]?)\s*\??$|"
                      r"^how (?:is|are) (?P<e>['‘\"]?[\w&\- ]{1,40}?['’\"]?) defined\b|"
@@ -130,11 +132,11 @@ _COUNTED = re.compile(r"\b(?:how many|number of)\s+((?:[a-z][a-z&'’-]* ){0,3}?
 # (The X ends before a second question joined on: "what is X and how did they make it?" asks about X.)
 _SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an )?"
                       r"((?:(?!(?:how|what|why|where|when|who|which)\b)[a-z&'’-]+ ){0,8}?[a-z&-]+)"
-                      r"(?= (?:in|of|for|among|across|per|by|at|between|from|to|that|planned|expected|"
+                      r"(?= (?:in|of|for|among|across|per|by|at|as|between|from|to|that|planned|expected|"
                       r"and (?:how|what|why|where|when|who|which))\b|\s*\?|$)", re.I)
 # Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
 FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",
-            "really", "today", "originally", "recently", "last", "ago"}
+            "really", "today", "originally", "recently", "last", "ago", "worth"}
 _WHICH_ENTITY = re.compile(r"\b(which|what|who)\s+(country|countries|region|nation|firm|company|organisation|one)\b", re.I)
 
 

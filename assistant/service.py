@@ -214,13 +214,15 @@ class Assistant:
              user: str | None = None):
         """How a chat question is read against the earlier questions of its chat (an assistant.followup.Reading)."""
         from assistant.followup import names_for, read_conversation
-        from assistant.wording import spell_out
+        from assistant.wording import plain_everyday, spell_out
 
         loaded = self.index()
         earlier = [" ".join(q.split())[:2000] for q in (history or []) if isinstance(q, str) and q.strip()]
         # Word by word as typed, with shorthand and typos spelt out ("north lincs": North Lincolnshire, a place the
         # reader knows), so "Read as" keeps the asker's wording and shows how each word was read.
-        asked = [spell_out(q, loaded.words) for q in earlier[-HISTORY_TURNS:] + [" ".join(question.split())[:2000]]]
+        # (Everyday phrasings in plain words too: "how does that stack up against 2011" compares.)
+        asked = [spell_out(plain_everyday(q), loaded.words)
+                 for q in earlier[-HISTORY_TURNS:] + [" ".join(question.split())[:2000]]]
 
         def answer_of(resolved: str) -> Answer:  # what an earlier answer named ("which country…?" then "its …")
             return self._recall((resolved, doc, section, user))

@@ -182,13 +182,11 @@ def answer_from_tables(query: Query, loaded, cites) -> tuple[str, list[FigureRow
             text, pair = change
             markers = "".join(dict.fromkeys(cites.cite(p.chunk, p.row.text) for p in pair))
             return _with_caution(f"{text} {markers}", pair, loaded, cites), [_figure_row(p) for p in pair]
+    found_years = {m.cell.year for m in all_matches if m.row.entity == match.row.entity}
+    if len(query.years) >= 2 and any(y not in found_years and y != match.cell.year for y in query.years):
+        return None  # a change over a period the table does not span: the refusal says which years it gives
     text = f"{match.where}: {_value_line(match)} {cites.cite(match.chunk, match.row.text)}"
     text = sign_premise(query.text, match.cell.value or 0.0) + text
-    found_years = {m.cell.year for m in all_matches if m.row.entity == match.row.entity}
-    missing = [y for y in query.years if y not in found_years and y != match.cell.year]
-    if len(query.years) >= 2 and missing:  # a change was asked for: say plainly which end is not there
-        text += (f"\n\n{match.table.locator} gives no {' or '.join(map(str, missing))} value for {match.row.entity}, "
-                 "so the change cannot be computed from it.")
     return _with_caution(text, [match], loaded, cites), [_figure_row(match)]
 
 

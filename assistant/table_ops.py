@@ -456,13 +456,15 @@ def years_given(query: Query, chunks: list[Chunk], cite) -> str | None:
             named = [c for c in cells if expand(set(stems(c.header))) & asked - generic()]
             for cell in named or cells:  # the column the question names, when it names one
                 found.setdefault(row.entity, []).append((cell.year or table.year, cell, chunk))
-    if not found or any(y in query.years for cells in found.values() for y, _, _ in cells):
+    given = {y for cells in found.values() for y, _, _ in cells}
+    # One year given answers a figure asked for either; a change over a period needs both ends.
+    if not found or (all(y in given for y in query.years) if len(query.years) >= 2 else given & set(query.years)):
         return None
     entity, cells = next(iter(found.items()))
     cells = sorted({y: (y, c, ch) for y, c, ch in cells}.values(), key=lambda x: x[0])
     stated = " and ".join(f"{format_value(c)} in {y}" for y, c, _ in cells)
     marks = "".join(dict.fromkeys(cite(ch) for _, _, ch in cells))
-    years = " or ".join(map(str, query.years))
+    years = " or ".join(str(y) for y in query.years if y not in given)
     listed = " and ".join(str(y) for y, _, _ in cells)
     return (f"they give {entity} for {listed}, not {years}: "
             f"{entity}: {stated}. {marks}")

@@ -43,11 +43,16 @@ FRAMING = re.compile(r"^\s*(?:(?:for|in) (?:a|my|the|our|an upcoming) (?:briefin
                      r"quick (?:question|q)|question|exact figure(?: please)?|need (?:a|the) (?:number|figure))\s*[:,–—-]\s*",
                      re.I)
 # Who is asking, said in a sentence before the question ("I'm a student. What …?"): not what it is about.
-# (Or, when it says what the asker is, set off by a dash before a question: "I'm a trade officer - which country …?";
-# "I'm preparing a briefing on X - can you summarise?" says what is asked about.)
-PERSONA = re.compile(r"^\s*(?:(?:i'?m|i am|as an?|we'?re|we are|i work)\b[^.?!:;]{0,160}[.:;!]\s+|(?:(?:i'?m|i am|we'?re|"
-                     r"we are) an?|as an?|i work (?:as|at|for|in))\s[^.?!:;–—]{0,160}\s[-–—]\s*(?=(?:what|which|who|whom|"
-                     r"where|when|why|how)\b))(?=\S+\s+\S+\s+\S)", re.I)
+# (Or said of the asker, set off by a dash before a question: "I make widgets in Acmeton - what is pushing firms
+# abroad?" asks what follows; "I'm preparing a briefing on X - can you summarise?" says what is asked about.)
+_ASKER = r"(?:i|i'?m|i am|i'?ve|my|we|we'?re|we are|our|as an?)\s"
+_WH = r"(?:what|which|who|whom|where|when|why|how)\b"
+# (A question pointing back at the lead, "I keep hearing of Acme - what is it?", needs the lead: it stays.)
+_POINTS_BACK = r"(?![^?]*\b(?:it|its|they|them|their|this|that|these|those|he|she|him|her)\b)"
+PERSONA = re.compile(rf"^\s*(?:(?:i'?m|i am|as an?|we'?re|we are|i work)\b[^.?!:;]{{0,160}}[.:;!]\s+|"
+                     rf"(?:(?:i'?m|i am|we'?re|we are) an?|as an?|i work (?:as|at|for|in))\s[^.?!:;–—]{{0,160}}\s[-–—]\s*(?={_WH})|"
+                     rf"{_ASKER}[^.?!:;]{{0,160}}[.:;!]\s+(?={_WH}){_POINTS_BACK}|"
+                     rf"{_ASKER}[^.?!:;–—]{{0,160}}\s[-–—]\s*(?={_WH}){_POINTS_BACK})(?=\S+\s+\S+\s+\S)", re.I)
 # Or in a clause before it ("As an analyst at a council, what share …"): "as a" names a person when one of its
 # first words is a role ('analyst', 'officer', 'manufacturer'), not a measure ("As a share of output, …"). The comma
 # may be left out before a request ("As a board member I'd like to know …").
@@ -94,6 +99,11 @@ EVERYDAY = ((re.compile(r"(?<![\w#])(?:no\.?\s?1|#1|number one)(?!\w)", re.I), "
              lambda m: _TRADE_FORMS["export"][m.group(1).lower()]),
             (re.compile(r"\b(buy|buys|bought|buying|purchases)\s+(?:from abroad|from overseas|from other countries)\b", re.I),
              lambda m: _TRADE_FORMS["import"][m.group(1).lower()]),
+            # how one thing "stacks up against" (or "measures up to") another is how it compares with it
+            # ("how the UK stacks up internationally" asks for an overview, not a comparison with one thing)
+            (re.compile(r"\b(stack|measure)(s|ed|ing)?\s+up\s+(?:against|to|with|next to|beside)\b", re.I),
+             lambda m: {"s": "compares", "ed": "compared", "ing": "comparing"}.get((m.group(2) or "").lower(), "compare")
+             + " with"),
             # people who "go to" or "turn up to" an event attend it
             (re.compile(r"\b(?:turn(?:s|ed)? up|show(?:s|ed)? up|go(?:es)?|went) to (?=(?:the|it|this|that|an?)\b)", re.I),
              "attend "))
@@ -216,14 +226,32 @@ def _unhyphenated(compound: str, words: Counter) -> str:
     return compound.replace("-", " ") if low not in words and all(part in words for part in low.split("-")) else compound
 
 
+# A short label set off by a colon before a question ("Citation check: which …?"): a label, when the documents
+# use none of its words ("Widgets: what …?" names what is asked about, and stays).
+_LABEL = re.compile(r"^\s*((?:[A-Za-z'’-]+\s+){0,2}[A-Za-z'’-]+)\s*:\s*(?=(?:what|which|who|whom|where|when|why|how|is|"
+                    r"are|was|were|do|does|did|can|could|has|have|had)\b)(?=\S+\s+\S+\s+\S)", re.I)
+
+
+def _unlabelled(text: str, words: Counter | None) -> str:
+    label = _LABEL.match(text)
+    if label is None or words is None or any(w.lower().strip("'’") in words for w in label.group(1).split()):
+        return text
+    return text[label.end():]
+
+
+def plain_everyday(text: str) -> str:
+    """Everyday phrasings in plain words ('stacks up against' is 'compares with', 'sells abroad' 'exports')."""
+    for pattern, plain in EVERYDAY:
+        text = pattern.sub(plain, text)
+    return text
+
+
 def normalise(question: str, words: Counter | None = None) -> str:
     """The question as asked: who asks and for what output left out, everyday ranking words plain, chat
     shorthand spelt out, typos corrected (towards `words`, when given) and measures named as the documents do."""
     text = WANTS_TO_KNOW.sub("", FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA_CLAUSE.sub("", PERSONA.sub("", question)))))
-    text = BRIEFING_ON.sub("", text)
-    for pattern, plain in EVERYDAY:
-        text = pattern.sub(plain, text)
-    text = spell_out(PLAIN_WORDS.sub(" ", text), words)
+    text = _unlabelled(text, words)
+    text = spell_out(PLAIN_WORDS.sub(" ", plain_everyday(BRIEFING_ON.sub("", text))), words)
     if words is None:
         return text
     for typed, written in active().year_names.items():  # "vision 2040" is the documents' "Vision 2040"

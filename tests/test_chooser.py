@@ -137,6 +137,10 @@ def test_a_premise_the_answer_contradicts_is_recognised():
     assert contradicted("why is ruritania ranked 2nd in the world for widget exports", stated)
     assert not contradicted("why is ruritania ranked 10th in the world for widget exports", stated)
     assert not contradicted("Why is Ruritania ranked 2nd for widget value added?", stated)  # another ranking
+    # 'rank' as a verb places too, and 'among' (like 'globally') says where the ranking holds, not what it ranks.
+    among = "Ruritania ranked fifth amongst the member countries by widget value added in 2021."
+    assert contradicted("Why did Ruritania rank first among member countries for widget value added?", among)
+    assert not contradicted("Why did Ruritania rank fifth among member countries for widget value added?", among)
     # A superlative of another thing is no premise about the ranking: 'the biggest problem' of the third largest producer.
     assert not contradicted("What is the biggest problem holding back Ruritania?", "It is the third largest producer.")
 
@@ -178,3 +182,12 @@ def test_a_figure_without_a_year_takes_the_one_year_its_passage_states():
     assert not _dated_by_passage(asked, "Acme had 3,000 in 2015.", [passage])  # a year stated is read as stated
     other = Query(text="How many people did Acme employ in 2015?", kind="figure", years=[2015], wants_number=True)
     assert not _dated_by_passage(other, "Acme employs 3,500 people.", [passage])
+
+
+def test_a_rank_stated_in_words_beside_the_year_is_a_figure_for_that_year():
+    from assistant.chooser import _years_met
+    from assistant.query import analyse
+
+    stated = "Ruritania ranked fifth amongst member countries by widget value added in 2021."
+    assert _years_met(analyse("Where did Ruritania rank for widget value added in 2021?"), stated)
+    assert not _years_met(analyse("What was Ruritania's widget value added in 2021?"), stated)  # no value beside it

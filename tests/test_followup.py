@@ -253,6 +253,12 @@ def test_where_are_they_from_after_a_who_question_asks_about_the_body_named(bot)
     assert "Fraunhofer IPT" in answer.resolved or "WZL" in answer.resolved, answer.resolved  # not its source
 
 
+def test_stacking_up_against_a_year_compares_the_previous_figure_with_it(bot):
+    answer = bot.answer("how does that stack up against 2011", history=["What were the UK's M&E exports in 2022?"])
+    assert "compare with 2011" in answer.resolved and "exports" in answer.resolved, answer.resolved
+    assert "44.2" in answer.text and not answer.refused, answer.text
+
+
 def test_next_to_a_new_name_compares_and_keeps_the_first(bot):
     answer = bot.answer("and next to germany?", history=["What was Japan's M&E value added in 2021?"])
     assert "Japan" in answer.resolved and "compared with Germany" in answer.resolved, answer.resolved

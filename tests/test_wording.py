@@ -46,6 +46,12 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("I'm a student") == "I'm a student"  # nothing after it: kept
     assert normalise("I'm a trade officer - which firms export?") == "which firms export?"  # set off by a dash
     assert normalise("I'm a trade officer - and widgets") == "I'm a trade officer - and widgets"  # no question after
+    # Whatever the asker says of themselves before the dash ("I make …", "My family …") is not the question.
+    assert normalise("I make widgets in Acmeton - what is pushing firms abroad?") == "what is pushing firms abroad?"
+    assert normalise("My family is from Acmeton - why did widget jobs fall?") == "why did widget jobs fall?"
+    assert normalise("We export widgets. How many firms export?") == "How many firms export?"
+    assert normalise("I'm preparing a briefing on widgets - can you summarise?") == (
+        "I'm preparing a briefing on widgets - can you summarise?")  # no question of its own after the dash
     # ... or in a clause before it, when a role opens the clause; "as a share of …" is part of the question.
     assert normalise("As an analyst at a trade association, what share of firms export?") == "what share of firms export?"
     assert normalise("As a local economic development officer, how many jobs are there?") == "how many jobs are there?"
@@ -92,6 +98,7 @@ def test_the_most_used_near_word_wins():
 
 def test_countries_are_found_by_any_of_their_names():
     assert name_present("British", "the UK ranked fifth")
+    assert name_present("America", "the value added for the US was eight times larger")  # everyday name
     assert name_present("Britain", "across Great Britain")
     assert name_present("German", "Germany and Japan")
     assert name_present("Dutch", "the Netherlands")
@@ -122,3 +129,18 @@ def test_selling_abroad_is_exporting_and_buying_from_abroad_importing():
     assert normalise("What were Acme's sales overseas?") == "What were Acme's exports?"
     assert normalise("how much does Ruritania buy from abroad") == "how much does Ruritania import"
     assert normalise("Where does Acme sell its widgets?") == "Where does Acme sell its widgets?"
+
+
+def test_a_label_before_a_question_is_left_out_unless_the_documents_use_its_words():
+    words = Counter({"widgets": 5, "exports": 3, "which": 9})
+    assert normalise("Citation check: which study is it from?", words) == "which study is it from?"
+    assert normalise("Widgets: which country exports most?", words) == "Widgets: which country exports most?"
+    assert normalise("Citation check: which study?", words) == "Citation check: which study?"  # too short to stand alone
+
+
+def test_stacking_up_against_is_comparing_with():
+    assert normalise("how does that stack up against 2011") == "how does that compare with 2011"
+    assert normalise("How do Acme's exports measure up to Elbonia's?") == "How do Acme's exports compare with Elbonia's?"
+    assert normalise("How is Acme stacking up against Elbonia?") == "How is Acme comparing with Elbonia?"
+    assert normalise("how Acme stacks up internationally") == "how Acme stacks up internationally"  # an overview
+    assert normalise("Where do the widgets stack?") == "Where do the widgets stack?"
