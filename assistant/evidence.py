@@ -122,6 +122,8 @@ def _name_present(name: str, text: str) -> bool:
     low = text.lower()
     if " " in name and _FORM_TO_PLACE.get(_place_key(name)):  # "United States" is found by "US"
         return any(_starts_a_word(form, low) for form in same_place(name))
+    if " " in name and _COMPASS & set(name.lower().split()):  # "South East" is not "South West … the East"
+        return bool(re.search(r"(?<![a-z])" + r"\s+".join(re.escape(w) for w in name.lower().split()), low))
     for word in name.split():
         forms = same_place(word) | active().spellings.get(word.lower(), frozenset())  # and the documents' other spelling
         if not any(_starts_a_word(form, low) for form in forms) and not _spelled_out_in(word, low) \
@@ -130,6 +132,8 @@ def _name_present(name: str, text: str) -> bool:
     return True
 
 
+# Compass words name a region only together with the word beside them (general English geography).
+_COMPASS = {"north", "south", "east", "west", "northern", "southern", "eastern", "western", "central"}
 _ACRONYM = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Za-z]{2,6}$")
 _SKIPPED = r"\s+(?:(?:of|for|and|the|on|in|de|&)\s+)?"  # "Office of Widgets": OW as well as OoW
 
@@ -424,7 +428,9 @@ def topic_stems(query: Query) -> set[str]:
 # rare in a report's prose, so they must not be taken for its topic (general English).
 _LIGHT_VERBS = {stem(w) for w in "make makes made making do does did doing get gets got getting take takes took taking "
                 "give gives gave go goes went come comes came put puts keep keeps kept work works worked working "
-                "set add adds added adding count counts counted counting include includes included including".split()}
+                "set add adds added adding count counts counted counting include includes included including "
+                # ... and words of the request itself ("I need the figure, with the period it covers")
+                "need needs needed want wants wanted cover covers covered period periods".split()}
 
 
 _WORKING = re.compile(r"\b(work|works|worked|working|employ|employs|employed|staff|on the payroll)\b", re.I)
@@ -453,12 +459,15 @@ def rarest(terms: set[str], frequency: dict[str, int], keep: int = 2) -> set[str
 
 
 def _near_miss(query: Query, sentence: str, window: str, missing: list[str], counted_stem: str | None,
-               asked: list[str], other: list[str], topic: set[str] = frozenset(), before: str = "") -> bool:
+               asked: list[str], other: list[str], topic: set[str] = frozenset(), before: str = "",
+               period: str = "") -> bool:
     """True when a sentence states a figure about something other than what was asked: never an answer.
 
     `before` is the sentence before it in its passage: a paragraph keeps to its topic, so the topic the
-    question asks about may be named there ('X captures … . Employment is concentrated in Y (900 jobs)')."""
-    if query.wants_number and any(str(y) not in window for y in query.years) and not _since_covers(query, window):
+    question asks about may be named there ('X captures … . Employment is concentrated in Y (900 jobs)').
+    `period` is the sentence naming the years of a passage about 'the same period' (for one that states none)."""
+    dated = f"{period} {window}" if period else window
+    if query.wants_number and any(str(y) not in dated for y in query.years) and not _since_covers(query, dated):
         return True  # the figure must be stated for the year asked about
     # A comparison is answered by one sentence per side: each must name at least one of the sides.
     names_here = len(names_in(query.text)) - len(missing) + len(asked)
@@ -472,10 +481,12 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
         return True  # "what percentage …": a sum of money is not a share (a change in per cent is worked out from two)
     if (query.wants_number or query.kind == "compare") and opposite_measure(query, window):
         return True  # a share of exports is no answer about imports
-    if (query.wants_number or query.kind == "compare") and topic and not expand(topic) & set(stems(f"{before} {window}")):
+    said = set(stems(window))
+    said |= active().covered_by_acronyms(query.stems, said)  # 'LQ' written says 'location quotient' asked
+    if (query.wants_number or query.kind == "compare") and topic and not expand(topic) & (said | set(stems(before))):
         return True  # "how many people are employed in robotics …": a sentence about none of it
     if query.wants_number and query.subject and query.subject not in GENERIC_SUBJECTS \
-            and not expand({stem(query.subject)}) & set(stems(window)):
+            and not expand({stem(query.subject)}) & said:
         return True  # "what was the productivity …": a figure of something else (a trade deficit) is no answer
     if query.counted and not counts_something(sentence):
         return True  # "how many jobs": a percentage is not a count
@@ -551,6 +562,10 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
             window = f"{item or sentences[0]} {earlier} {sentences[i - 1]} {sentence}" if refers_back else sentence
             if i == 0 and chunk.continues:  # "Over the same period, …": the period is the paragraph before's
                 window = f"{chunk.continues} {window}"
+            # A passage opening on that period keeps to it until a sentence states a year ("Over the same period, X
+            # grew. In contrast, Y was stable at £1 billion a year"): the later sentence is of the same years.
+            period = chunk.continues if i and chunk.continues and _SAME_PERIOD.search(sentences[0]) \
+                and not any(YEAR.search(s) for s in sentences[:i + 1]) else ""
             lead = leads[i]
             if lead:  # an item of a list goes on from the sentence that introduces it ("… followed five stages:")
                 window = f"{lead} {window}"
@@ -569,7 +584,7 @@ def best_sentences(query: Query, hits: list[Hit], frequency: dict[str, int], tot
                        and not (query.wants_number and n.lower() in active().terms and name_present(n, unit))]
             asked, other = area_mentions(query, window)
             before = sentences[i - 1] if i and query.kind != "compare" else ""
-            if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic, before):
+            if _near_miss(query, sentence, window, missing, counted_stem, asked, other, topic, before, period):
                 continue
             if query.kind != "compare" and not measures_met(query, f"{window} {chunk.heading}"):
                 continue  # a figure of another measure (turnover for exports) is never the answer

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from assistant.text import YEAR, expand, stem, stems
+from assistant.text import STOPWORDS, YEAR, expand, stem, stems
 
 LOCATOR = re.compile(r"\b(?:(table|figure|fig\.?)\s*(\d+)\s*[-–.]\s*(\d+)|(?:paragraph|para\.?|§)\s*(\d{1,2}\.\d{1,2})|footnote\s*(\d+))\b", re.I)
 ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -271,6 +271,8 @@ def analyse(question: str) -> Query:
         subject = None  # "what's the overall picture of how big X is": the picture frames the question, X is asked
     subject_words = [w for w in subject.group(1).lower().split() if w not in FILLERS] if subject else []
     query.subject = subject_words[-1].strip("'’") if subject_words else None
+    if query.subject in STOPWORDS:
+        query.subject = None  # "what is it telling you", "what is it gonna be worth": no noun is asked about
     define = _DEFINE.search(text)
     if _SOURCE.search(text):
         query.kind = "source"

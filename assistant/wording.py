@@ -32,6 +32,7 @@ CHAT = {
     "yoy": "year on year", "tbh": "", "btw": "", "lol": "", "pls.": "please", "im": "I am", "dont": "do not",
     "cos": "companies", "uni": "university", "unis": "universities", "org": "organisation", "orgs": "organisations",
     "n": "and", "doesnt": "does not", "didnt": "did not", "isnt": "is not", "arent": "are not", "cant": "cannot",
+    "gonna": "going to", "wanna": "want to", "gotta": "have to", "kinda": "kind of", "sorta": "sort of",
 }
 # A word on its own: the letters of "R&D" or "Q&A" are not words ("r" is chat for "are" only alone).
 # Ways of asking for plain words that say nothing about the subject ("English" here is no place).

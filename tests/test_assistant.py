@@ -266,6 +266,20 @@ def test_a_section_the_documents_lack_is_refused_with_the_closest(bot):
     assert bot.answer("What does Section 9 of the report say?").text.startswith("The documents don't say this: they have no Section 9")
 
 
+def test_a_measure_asked_in_full_is_met_by_its_acronym(bot):
+    # 3.4 writes "underrepresented in Scotland (900 jobs, LQ of 0.5)": 'LQ' is the location quotient asked about.
+    answer = bot.answer("What is Scotland's location quotient for other general purpose machinery?")
+    assert not answer.refused and "0.5" in answer.text, answer.text
+
+
+def test_words_of_the_request_are_not_its_topic():
+    from assistant.evidence import topic_stems
+    from assistant.query import analyse
+
+    topic = topic_stems(analyse("I need the growth figure for Acme's widget jobs, with the period it covers."))
+    assert {"widget", "acm"} & topic and not {"period", "cover", "need"} & topic, topic
+
+
 def test_unknown_subject_is_refused_plainly(bot):
     answer = bot.answer("What is the average salary in advanced machinery manufacturing?")
     assert answer.refused and "salary" in answer.text
@@ -323,6 +337,7 @@ def test_query_understanding():
     assert analyse("Who is the Acme Institute's chief executive?").subject == "executive"  # the role asked for
     assert analyse("What was Acme's total membership as of March 2024?").subject == "membership"  # not 'as'
     assert analyse("what were Acme widget exports worth in 2021?").subject == "exports"  # 'worth' says what is asked
+    assert analyse("what is a widget quotient telling you?").subject is None  # no noun asked about: not 'you'
     # What a question sets aside is neither searched for nor its topic; the rest of the question is kept.
     aside = analyse("How many people make widgets, excluding repair and servicing, in Ruritania?")
     assert aside.set_aside == "excluding repair and servicing"
@@ -436,6 +451,10 @@ def test_a_sentence_dated_by_the_one_before_it_answers_for_that_year(bot):
     # from £91,000 to £102,000": £91,000 is the 2011 figure.
     answer = bot.answer("What was M&E sector productivity in 2011?")
     assert not answer.refused and "91,000" in answer.text, answer.text
+    # … and so is the sentence after it, in a passage about that period ("In contrast, BERD … was stable at around
+    # c.£1 billion per year"), until a sentence states a year of its own.
+    answer = bot.answer("Roughly how much did the M&E sector spend each year on business R&D (BERD) over 2011-2021?")
+    assert not answer.refused and "£1 billion" in answer.text, answer.text
 
 
 @pytest.mark.parametrize("question, expected", [

@@ -69,6 +69,7 @@ def test_who_is_asking_and_general_abbreviations_are_read_as_plain_questions():
     assert normalise("where is acme's hq", WORDS) == "where is acme's headquarters"
     assert normalise("where is the hq", Counter({"hq": 2})) == "where is the hq"
     assert normalise("exports n imports") == "exports and imports"
+    assert normalise("what is the market gonna be worth") == "what is the market going to be worth"
     assert normalise("how many member cos does it have") == "how many member companies does it have"
 
 
@@ -99,6 +100,9 @@ def test_the_most_used_near_word_wins():
 def test_countries_are_found_by_any_of_their_names():
     assert name_present("British", "the UK ranked fifth")
     assert name_present("America", "the value added for the US was eight times larger")  # everyday name
+    # A region named by compass words is found only as the whole name.
+    assert name_present("South East", "Acmeshire and the South East lead")
+    assert not name_present("South East", "in the South West and the East of Ruritania")
     assert name_present("Britain", "across Great Britain")
     assert name_present("German", "Germany and Japan")
     assert name_present("Dutch", "the Netherlands")
