@@ -482,7 +482,7 @@ def _near_miss(query: Query, sentence: str, window: str, missing: list[str], cou
     if (query.wants_number or query.kind == "compare") and opposite_measure(query, window):
         return True  # a share of exports is no answer about imports
     said = set(stems(window))
-    said |= active().covered_by_acronyms(query.stems, said)  # 'LQ' written says 'location quotient' asked
+    said |= active().covered_by_acronyms(query.stems, said)  # 'ABC' written says 'Acme Bolt Count' asked
     if (query.wants_number or query.kind == "compare") and topic and not expand(topic) & (said | set(stems(before))):
         return True  # "how many people are employed in robotics …": a sentence about none of it
     if query.wants_number and query.subject and query.subject not in GENERIC_SUBJECTS \
