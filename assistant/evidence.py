@@ -122,7 +122,7 @@ def _name_present(name: str, text: str) -> bool:
     low = text.lower()
     if " " in name and _FORM_TO_PLACE.get(_place_key(name)):  # "United States" is found by "US"
         return any(_starts_a_word(form, low) for form in same_place(name))
-    if " " in name and _COMPASS & set(name.lower().split()):  # "South East" is not "South West … the East"
+    if " " in name and _COMPASS & set(name.lower().split()):  # "North Elbonia" is not "North Acmeton … Elbonia"
         return bool(re.search(r"(?<![a-z])" + r"\s+".join(re.escape(w) for w in name.lower().split()), low))
     for word in name.split():
         forms = same_place(word) | active().spellings.get(word.lower(), frozenset())  # and the documents' other spelling
