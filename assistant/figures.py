@@ -63,7 +63,8 @@ _YEARLY_ABBREVIATIONS = [re.escape(a) for a, words in GENERAL_ABBREVIATIONS.item
 PER_YEAR = re.compile(r"\b(?:per year|a year|each year|every year|annual(?:ly)?|yearly|compound(?:ed)?"
                       + "".join(f"|{a}" for a in _YEARLY_ABBREVIATIONS) + r")\b", re.I)
 SHARE_WORDS = re.compile(r"\b(share|proportion|percentage|per\s*cent|percent|%)", re.I)
-MAX_WORDS = re.compile(r"\b(highest|largest|biggest|most|greatest|top|tops|topped|topping|leading|best)\b", re.I)
+MAX_WORDS = re.compile(r"\b(highest|largest|biggest|most|greatest|top|tops|topped|topping|leading|best|led(?!\s+(?:to|by)\b)|"
+                       r"leads?(?!\s+(?:to|by)\b)(?=\s+(?:the|in|on|for)\b))\b", re.I)  # ("led to": a cause)
 MIN_WORDS = re.compile(r"\b(lowest|smallest|least|weakest|bottom|worst)\b", re.I)
 # Nouns for an amount below zero: their "biggest" is the most negative value.
 NEGATIVE_NOUNS = re.compile(r"\b(deficits?|loss(?:es)?|shortfalls?|debts?|declines?|falls?|drops?|contractions?)\b", re.I)

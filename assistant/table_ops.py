@@ -202,6 +202,23 @@ def columns(query: Query, chunks: list[Chunk]) -> list[Column]:
     return [column for _, column in found]
 
 
+def _tied_on(value: float, chunks: list[Chunk]) -> list[Column]:
+    """The numeric columns in which two rows or more have `value`, when the question names no measure but the
+    value the rows share: only one such column may answer, or the question is ambiguous and none does."""
+    found = []
+    for chunk in chunks:
+        table = chunk.table
+        if table is None or len(table.rows) < 3:
+            continue
+        for i in range(len(table.headers)):
+            if i == rank_index(chunk):
+                continue
+            rows = [r for r in table.rows if i < len(r.cells) and r.cells[i].value is not None]
+            if sum(1 for r in rows if r.cells[i].value == value) >= 2:
+                found.append(Column(chunk, i, rows))
+    return found if len(found) == 1 else []
+
+
 def panels(query: Query, found: list[Column]) -> list[Column]:
     """Columns of the best table's panels for the years asked (all its year panels when none are asked)."""
     if not found:
@@ -235,6 +252,9 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
         ends = _two_years(query, chunks, by_year, text)
         if ends:
             return _percent_change(query, *ends, cite)
+    stated = [float(x.replace(",", "")) for x in _STATED.findall(LOCATOR_REFERENCE.sub(" ", text)) if not YEAR.fullmatch(x)]
+    if not found and _SAME.search(text) and len(stated) == 1:
+        found = _tied_on(stated[0], chunks)  # "which two are tied on $13 billion": the value says which column
     if not found:
         return None
     named = lambda column: [r for r in column.rows if mentioned(r.entity, text)]  # noqa: E731
@@ -306,7 +326,6 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
                 f"{column.header} as {reference.entity}")
         return f"{lead} in {column.where}: {listed}. {cite(column.chunk)}", figures(column, [reference, *same])
 
-    stated = [float(x.replace(",", "")) for x in _STATED.findall(LOCATOR_REFERENCE.sub(" ", text)) if not YEAR.fullmatch(x)]
     if _SAME.search(text) and not pair and len(stated) == 1:  # "which two are tied on $13 billion?"
         equal = [r for r in column.rows if column.value(r) == stated[0]]
         if equal:

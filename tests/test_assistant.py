@@ -751,6 +751,18 @@ def test_which_rows_share_a_value_the_question_gives(bot):
     assert named.text.startswith("2 of the 10 countries") and "Sweden" in named.text, named.text
 
 
+def test_rows_tied_on_a_value_are_found_when_the_question_names_no_measure(bot):
+    # Only the value says which column: the one table column where two rows have it answers.
+    answer = bot.answer("which countries are tied on 13 billion dollars?")
+    first = answer.text.split("\n")[0]
+    assert first.startswith("2 of the 10 countries") and "Sweden" in first and "Switzerland" in first, answer.text
+
+
+def test_the_row_that_led_a_ranking_is_its_largest(bot):
+    answer = bot.answer("Which country led the trade balance table in 2011?")
+    assert answer.text.startswith("Germany") and "127.3" in answer.text, answer.text
+
+
 def test_rows_that_beat_a_named_row_are_counted(bot):
     answer = bot.answer("how many countries in table 2-2 beat the uk on labour productivity")
     first = answer.text.split("\n")[0]
