@@ -247,11 +247,30 @@ def plain_everyday(text: str) -> str:
     return text
 
 
+# "the whole UK", "Ruritania as a whole": a country's figure is the figure for all of it, so the words of the whole
+# ask nothing the documents must say ('the whole economy' is a thing of its own; 'Acme as a whole' may be a group
+# against its parts).
+_WHOLE_OF_A_NAME = re.compile(r"\b(the\s+)(?:whole|entire)\s+(?=([A-Z][\w&'’.-]*))|\b([A-Z][\w&'’.-]*)\s+as\s+a\s+whole\b")
+
+
+def _whole_of_a_country(text: str) -> str:
+    from assistant.evidence import country_of  # (the country table lives with the evidence checks)
+
+    def plain(found: re.Match) -> str:
+        name = found.group(2) or found.group(3)
+        if not country_of(name):
+            return found.group(0)
+        return found.group(1) or found.group(3)
+
+    return _WHOLE_OF_A_NAME.sub(plain, text)
+
+
 def normalise(question: str, words: Counter | None = None) -> str:
     """The question as asked: who asks and for what output left out, everyday ranking words plain, chat
     shorthand spelt out, typos corrected (towards `words`, when given) and measures named as the documents do."""
     text = WANTS_TO_KNOW.sub("", FRAMING_LEAD.sub("", FRAMING.sub("", PERSONA_CLAUSE.sub("", PERSONA.sub("", question)))))
     text = _unlabelled(text, words)
+    text = _whole_of_a_country(text)
     text = spell_out(PLAIN_WORDS.sub(" ", plain_everyday(BRIEFING_ON.sub("", text))), words)
     if words is None:
         return text

@@ -76,6 +76,16 @@ def test_uk_and_great_britain_stay_distinct(bot):
     assert "11,500" not in whole.text.split("\n\n")[0] or "11,950" in whole.text, whole.text
 
 
+@pytest.mark.parametrize("question", [
+    "How many advanced machinery enterprises were there in the whole UK in 2023?",
+    "How many advanced machinery enterprises were there in the UK as a whole in 2023?",
+])
+def test_a_figure_asked_for_the_whole_of_a_place_is_its_figure(bot, question):
+    # 'whole' asks nothing the figure must say: the UK's count is the count for the whole UK.
+    answer = bot.answer(question)
+    assert not answer.refused and "11,950" in answer.text.split("\n\n")[0], answer.text
+
+
 def test_source_question_names_the_footnote(bot):
     answer = bot.answer("What source backs the figure on Basque engineering graduates per 1,000 inhabitants?")
     assert "SPRI (2023) Basque Machine Tools Sector Overview" in answer.text

@@ -148,3 +148,11 @@ def test_stacking_up_against_is_comparing_with():
     assert normalise("How is Acme stacking up against Elbonia?") == "How is Acme comparing with Elbonia?"
     assert normalise("how Acme stacks up internationally") == "how Acme stacks up internationally"  # an overview
     assert normalise("Where do the widgets stack?") == "Where do the widgets stack?"
+
+
+def test_the_whole_of_a_country_is_the_country():
+    assert normalise("how many firms were there in the whole UK") == "how many firms were there in the UK"
+    assert normalise("what about Germany as a whole") == "what about Germany"
+    assert normalise("how does that compare with the whole economy") == "how does that compare with the whole economy"
+    assert normalise("is Acme as a whole bigger") == "is Acme as a whole bigger"  # a group against its parts
+
