@@ -457,11 +457,19 @@ _WORLDWIDE = re.compile(r"\b(?:internationally|worldwide|globally|across the (?:
                         r"in (?:over |more than |around |some )?\d[\d,]* countries)\b", re.I)
 
 
+# Words that ask for the whole of a body's figure, wherever it is counted (general English).
+_ASKS_WHOLE = re.compile(r"\b(?:in total|in all|all told|altogether|overall|worldwide|globally|across the (?:world|globe)|"
+                         r"around the world)\b", re.I)
+
+
 def _scope_met(query: Query, candidate: Candidate) -> bool:
-    """A figure asked for a place ("how many of X's staff are in Lyon") is not one a sentence counts worldwide."""
+    """A figure asked for a place ("how many of X's staff are in Lyon") is not one a sentence counts worldwide; one
+    asked in total ("how many does X employ in total") is not one a sentence counts in one town ("… 480 in Lyon")."""
     if not query.wants_number:
         return True
     stated = _stated(candidate.text)
+    if _ASKS_WHOLE.search(query.text) and _counted_in_one_place(query, stated):
+        return False
     if not _WORLDWIDE.search(stated):
         return True
     names = active().names  # (stems of the words the documents write as names: a chat's "in lyon" is one)
@@ -473,6 +481,22 @@ def _scope_met(query: Query, candidate: Candidate) -> bool:
 
 
 _IN_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Za-z][\w'’-]+)", re.I)
+
+
+def _counted_in_one_place(query: Query, stated: str) -> bool:
+    """Whether every figure stated is counted in a place the question does not name (a town or region written as a
+    name; a country's figure may well be the whole one, and the areas the documents keep apart have their rule)."""
+    names = active().names
+    counted = counted_of(query)  # (of a 'how many', the sentences counting that thing; a summary has others too)
+    figures = [sentence for sentence in split_sentences(stated.replace("\n", " "))
+               if (counts_beside(sentence, counted) if counted else numbers_in(sentence))]
+
+    def local(sentence: str) -> bool:
+        places = [m.group(1) for m in _IN_PLACE.finditer(sentence) if m.group(1)[0].isupper()]
+        return any(stem(p.lower()) in names and not country_of(p) and p not in AREA_PATTERNS
+                   and not re.search(rf"\b{re.escape(p)}\b", query.text, re.I) for p in places)
+
+    return bool(figures) and all(local(sentence) for sentence in figures)
 
 
 def _area_met(query: Query, candidate: Candidate) -> bool:

@@ -86,6 +86,18 @@ def test_a_figure_asked_for_the_whole_of_a_place_is_its_figure(bot, question):
     assert not answer.refused and "11,950" in answer.text.split("\n\n")[0], answer.text
 
 
+def test_a_total_adds_only_figures_of_the_thing_counted(bot):
+    # "135,000 people across 11,500 enterprises": the enterprises are no people to add ('Together 146,500').
+    answer = bot.answer("How many people work in advanced machinery in total?")
+    assert "146,500" not in answer.text and "135,000" in answer.text, answer.text
+
+
+def test_a_total_asked_is_not_one_towns_figure(bot):
+    # "It employs around 480 people in Aachen" is the Fraunhofer IPT's one site, not the whole society's staff.
+    answer = bot.answer("How many people does the Fraunhofer-Gesellschaft employ in total?")
+    assert "480" not in answer.text.split("\n")[0], answer.text
+
+
 def test_source_question_names_the_footnote(bot):
     answer = bot.answer("What source backs the figure on Basque engineering graduates per 1,000 inhabitants?")
     assert "SPRI (2023) Basque Machine Tools Sector Overview" in answer.text
