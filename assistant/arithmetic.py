@@ -135,7 +135,7 @@ def _context(text: str, start: int, end: int, width: int = CONTEXT_WORDS) -> fro
         width *= 2
     if width < CONTEXT_WORDS:  # the words right beside a figure stop at the next figure either side
         cut, after = re.split(r"\d", before), re.split(r"\d", after)[0]
-        # Words between two figures say what the first counts ('135,000 people across 11,500 enterprises'); the
+        # Words between two figures say what the first counts ('1,200 people across 300 firms'); the
         # second's are after it, unless it has none ('scores of 2.2 and 2.3').
         before = "" if len(cut) > 1 and [w for w in stems(after) if w not in STOPWORDS] else cut[-1]
     words = stems(before)[-width:] + stems(after)[:width]
