@@ -136,7 +136,7 @@ def _context(text: str, start: int, end: int, width: int = CONTEXT_WORDS) -> fro
     if width < CONTEXT_WORDS:  # the words right beside a figure stop at the next figure either side
         cut, after = re.split(r"\d", before), re.split(r"\d", after)[0]
         # Words between two figures say what the first counts ('1,200 people across 300 firms'); the
-        # second's are after it, unless it has none ('scores of 2.2 and 2.3').
+        # second's are after it, unless it has none ('scores of 1.5 and 1.8').
         before = "" if len(cut) > 1 and [w for w in stems(after) if w not in STOPWORDS] else cut[-1]
     words = stems(before)[-width:] + stems(after)[:width]
     return frozenset(w for w in words if w not in STOPWORDS and not w[0].isdigit())

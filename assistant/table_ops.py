@@ -254,7 +254,7 @@ def operate(query: Query, chunks: list[Chunk], cite) -> tuple[str, list[FigureRo
             return _percent_change(query, *ends, cite)
     stated = [float(x.replace(",", "")) for x in _STATED.findall(LOCATOR_REFERENCE.sub(" ", text)) if not YEAR.fullmatch(x)]
     if not found and _SAME.search(text) and len(stated) == 1:
-        found = _tied_on(stated[0], chunks)  # "which two are tied on $13 billion": the value says which column
+        found = _tied_on(stated[0], chunks)  # "which two are tied on $5 billion": the value says which column
     if not found:
         return None
     named = lambda column: [r for r in column.rows if mentioned(r.entity, text)]  # noqa: E731
