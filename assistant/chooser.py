@@ -483,6 +483,9 @@ def _scope_met(query: Query, candidate: Candidate) -> bool:
 _IN_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Za-z][\w'’-]+)", re.I)
 
 
+_IN_NAMED_PLACE = re.compile(r"\b(?:in|at|within)\s+(?:the\s+)?([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)")
+
+
 def _counted_in_one_place(query: Query, stated: str) -> bool:
     """Whether every figure stated is counted in a place the question does not name (a town or region written as a
     name; a country's figure may well be the whole one, and the areas the documents keep apart have their rule)."""
@@ -492,8 +495,9 @@ def _counted_in_one_place(query: Query, stated: str) -> bool:
                if (counts_beside(sentence, counted) if counted else numbers_in(sentence))]
 
     def local(sentence: str) -> bool:
-        places = [m.group(1) for m in _IN_PLACE.finditer(sentence) if m.group(1)[0].isupper()]
-        return any(stem(p.lower()) in names and not country_of(p) and p not in AREA_PATTERNS
+        places = [m.group(1) for m in _IN_NAMED_PLACE.finditer(sentence)]  # ('in Great Britain': the whole name)
+        return any(stem(p.split()[0].lower()) in names and not country_of(p)
+                   and not any(re.search(pattern, p) for pattern in AREA_PATTERNS.values())
                    and not re.search(rf"\b{re.escape(p)}\b", query.text, re.I) for p in places)
 
     return bool(figures) and all(local(sentence) for sentence in figures)

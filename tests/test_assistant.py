@@ -98,6 +98,17 @@ def test_a_total_asked_is_not_one_towns_figure(bot):
     assert "480" not in answer.text.split("\n")[0], answer.text
 
 
+def test_a_total_asked_is_met_by_the_figure_for_a_whole_country(bot):
+    from assistant.chooser import _counted_in_one_place
+    from assistant.query import analyse
+
+    bot.answer("How many people work in advanced machinery overall?")  # (the index's vocabulary is the active one)
+    asked = analyse("How many people does the institute employ in total?")
+    assert _counted_in_one_place(asked, "It employs around 480 people in Aachen.")
+    # A country is no one town ('Great' alone is no place): its figure may be the whole one.
+    assert not _counted_in_one_place(asked, "In 2023, 135,000 people were employed in Great Britain.")
+
+
 def test_source_question_names_the_footnote(bot):
     answer = bot.answer("What source backs the figure on Basque engineering graduates per 1,000 inhabitants?")
     assert "SPRI (2023) Basque Machine Tools Sector Overview" in answer.text
