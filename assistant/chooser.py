@@ -495,7 +495,7 @@ def _counted_in_one_place(query: Query, stated: str) -> bool:
                if (counts_beside(sentence, counted) if counted else numbers_in(sentence))]
 
     def local(sentence: str) -> bool:
-        places = [m.group(1) for m in _IN_NAMED_PLACE.finditer(sentence)]  # ('in Great Britain': the whole name)
+        places = [m.group(1) for m in _IN_NAMED_PLACE.finditer(sentence)]  # ('in New Zealand': the whole name)
         return any(stem(p.split()[0].lower()) in names and not country_of(p)
                    and not any(re.search(pattern, p) for pattern in AREA_PATTERNS.values())
                    and not re.search(rf"\b{re.escape(p)}\b", query.text, re.I) for p in places)
