@@ -630,8 +630,9 @@ def _areas_named(text: str) -> tuple[str, ...]:
 
 
 def unknown_counted(query: Query, frequency: dict[str, int]) -> str | None:
-    """The noun a 'how many X' or 'what is the X' question asks about, when the documents never use X at all."""
-    for noun in (query.counted, query.subject):
+    """The noun a 'how many X', 'what is the X' or 'average X' question asks about, when the documents never
+    use X at all."""
+    for noun in (query.counted, query.subject, query.measure):
         if not noun or noun in GENERIC_COUNTS or noun in STOPWORDS or noun in GENERIC_SUBJECTS or aspect_words(noun):
             continue  # (an aspect a summary asks for, 'the main lessons', is read from headings: 'Implications')
         base = stem(noun)

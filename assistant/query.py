@@ -134,6 +134,8 @@ _SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an 
                       r"((?:(?!(?:how|what|why|where|when|who|which)\b)[a-z&'’-]+ ){0,8}?[a-z&-]+)"
                       r"(?= (?:in|of|for|among|across|per|by|at|as|between|from|to|that|planned|expected|"
                       r"and (?:how|what|why|where|when|who|which))\b|\s*\?|$)", re.I)
+# A measure named by how it is taken (general English): "the average salary", "annual profit", "typical wage".
+_MEASURE = re.compile(r"\b(?:average|median|typical|annual|yearly|monthly|weekly|hourly)\s+([a-z][a-z'’-]{2,})\b", re.I)
 # Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
 FILLERS = {"back", "then", "now", "currently", "actually", "overall", "again", "exactly", "roughly", "approximately",
             "really", "today", "originally", "recently", "last", "ago", "worth"}
@@ -155,6 +157,7 @@ class Query:
     term: str | None = None  # the term a definition question asks about
     counted: str | None = None  # the noun a "how many X" question counts
     subject: str | None = None  # the noun a "what is the X" question asks about
+    measure: str | None = None  # the noun an "average X" or "annual X" question asks about
     stems: set[str] = field(default_factory=set)
     expanded: set[str] = field(default_factory=set)
     set_aside: str = ""  # what the question leaves out ("excluding repair"): neither searched for nor its topic
@@ -273,6 +276,10 @@ def analyse(question: str) -> Query:
     query.subject = subject_words[-1].strip("'’") if subject_words else None
     if query.subject in STOPWORDS:
         query.subject = None  # "what is it telling you", "what is it gonna be worth": no noun is asked about
+    measure = _MEASURE.search(text)
+    query.measure = measure.group(1).lower().strip("'’") if measure else None
+    if query.measure in STOPWORDS or query.measure in FILLERS:
+        query.measure = None
     define = _DEFINE.search(text)
     if _SOURCE.search(text):
         query.kind = "source"

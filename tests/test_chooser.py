@@ -191,3 +191,14 @@ def test_a_rank_stated_in_words_beside_the_year_is_a_figure_for_that_year():
     stated = "Ruritania ranked fifth amongst member countries by widget value added in 2021."
     assert _years_met(analyse("Where did Ruritania rank for widget value added in 2021?"), stated)
     assert not _years_met(analyse("What was Ruritania's widget value added in 2021?"), stated)  # no value beside it
+
+
+def test_a_measure_named_by_how_it_is_taken_must_be_one_the_documents_use():
+    from assistant.evidence import unknown_counted
+    from assistant.query import analyse
+
+    documents = {"widget": 4, "maker": 3, "turnov": 2, "employ": 5}
+    # Not at the start of the question, so no 'what is the X' reading finds the noun.
+    assert unknown_counted(analyse("Need the average salary of widget makers for a slide."), documents) == "salary"
+    assert unknown_counted(analyse("For my briefing, the annual profit of widget makers please"), documents) == "profit"
+    assert unknown_counted(analyse("Need the annual turnover of widget makers for a slide."), documents) is None
