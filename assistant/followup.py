@@ -840,6 +840,7 @@ def _about(context: Context, drop_times: bool = False) -> str:
     return _claim(context) or topic(context.text, drop_times=drop_times)
 
 
+_OWNER = re.compile(r"\b([A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*)['’]s\b")  # the name a list belongs to ("Acme's")
 _ITEM = re.compile(r"^\s*[-•]\s+(.+)$", re.M)
 MAX_LABEL_WORDS = 8  # "Growth phase (1960 to 1974): …" is labelled by what comes before its colon
 
@@ -948,9 +949,14 @@ def _resolve_references(found: Slots, context: Context, names: Names, how: list[
             items = (_answer_items(context) or _answer_names(context, names)) if context.answer else []
             position = {"last": len(items), "latter": len(items), "former": 1}.get(word, ORDINALS.get(word, 0))
             if items and 0 < position <= len(items):
-                edits.append((start, end, items[position - 1]))
+                item = items[position - 1]
+                # "What are Acme's two main activities?" then "tell me more about the first": Acme's, not anyone's
+                owner = _OWNER.search(context.query.text) if context.query else None
+                if owner and owner.group(1).lower() not in item.lower():
+                    item = f"{owner.group(1)}'s {item}"
+                edits.append((start, end, item))
                 how.append("ordinal")
-                picked = items[position - 1]
+                picked = item
             continue
         if kind == "one":
             thing = _head_noun(context)

@@ -242,6 +242,12 @@ def test_an_ordinal_after_a_listed_answer_is_that_item_of_the_list(bot):
     assert "Growth phase (1960 to 1974)" in answer.resolved, answer.resolved
 
 
+def test_an_ordinal_item_keeps_the_name_the_list_belongs_to(bot):
+    # "What are X's two main activities?" then "explain the second": X's second activity, not any body's.
+    answer = bot.answer("explain the second", history=["What are NGen's two main activities?"])
+    assert "NGen's Strategic Ecosystem" in answer.resolved, answer.resolved
+
+
 def test_where_do_those_come_from_asks_the_source_of_what_was_found(bot):
     answer = bot.answer("where did they come from?", history=["What were the key success factors for NGen?"])
     assert answer.resolved.startswith("What is the source for"), answer.resolved
