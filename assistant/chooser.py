@@ -137,7 +137,7 @@ def _rare_missing(query: Query, text: str, frequency: dict[str, int], total: int
     Words the documents never use are left out: they are phrasing ('ppl'), not the subject."""
     have = set(stems(text))
     missing = [idf(t, frequency, total) for t in query.stems
-               if frequency.get(t) and not t.isdigit() and t not in have and not (expand({t}) - {t}) & have]
+               if frequency.get(t) and not t.isdigit() and t not in have and not (query.variants(t) - {t}) & have]
     return max(missing, default=0.0) / math.log(1 + total)
 
 

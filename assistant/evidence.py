@@ -257,7 +257,7 @@ def support(query: Query, sentence: str, chunk: Chunk, frequency: dict[str, int]
     score = 0.0
     acronym_in_sentence = active().covered_by_acronyms(query.stems, in_sentence)
     for term, weight in weights.items():
-        variants = expand({term})
+        variants = query.variants(term)
         if variants & in_sentence or term in acronym_in_sentence:
             score += weight
         elif variants & in_previous:

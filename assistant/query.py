@@ -134,6 +134,8 @@ _SUBJECT = re.compile(r"^(?:what|who) (?:is|was|are|were|will be) (?:the |a |an 
                       r"((?:(?!(?:how|what|why|where|when|who|which)\b)[a-z&'’-]+ ){0,8}?[a-z&-]+)"
                       r"(?= (?:in|of|for|among|across|per|by|at|as|between|from|to|that|planned|expected|"
                       r"and (?:how|what|why|where|when|who|which))\b|\s*\?|$)", re.I)
+# People a 'how many' question counts are counted by the documents as jobs, employees or workers (general English).
+COUNTED_PEOPLE = {stem(w): {"employ", "job", "worker", "employe"} for w in ("people", "persons", "individuals")}
 # A measure named by how it is taken (general English): "the average salary", "annual profit", "typical wage".
 _MEASURE = re.compile(r"\b(?:average|median|typical|annual|yearly|monthly|weekly|hourly)\s+([a-z][a-z'’-]{2,})\b", re.I)
 # Words that can end "what was the X … in 2011" without being the X ("trade balance back in 2011").
@@ -161,6 +163,13 @@ class Query:
     stems: set[str] = field(default_factory=set)
     expanded: set[str] = field(default_factory=set)
     set_aside: str = ""  # what the question leaves out ("excluding repair"): neither searched for nor its topic
+
+    def variants(self, term: str) -> set[str]:
+        """A question stem with its synonyms; people counted ('how many people work …') are counted in jobs too."""
+        out = expand({term})
+        if term in COUNTED_PEOPLE and self.counted and stem(self.counted) == term:
+            out |= COUNTED_PEOPLE[term]
+        return out
 
     @property
     def empty(self) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from assistant.domain import active
 from assistant.query import AREA_PATTERNS, Query, dimension_asked
-from assistant.text import expand, stems
+from assistant.text import stems
 from index.store import ChromaStore
 from ingest.records import Chunk, Hit
 from ingest.settings import Settings
@@ -35,7 +35,7 @@ def coverage(query: Query, text: str, frequency: dict[str, int], total: int) -> 
     if not weights:
         return 0.0
     by_acronym = active().covered_by_acronyms(query.stems, have)
-    covered = sum(w for t, w in weights.items() if t in have or t in by_acronym or (expand({t}) - {t}) & have)
+    covered = sum(w for t, w in weights.items() if t in have or t in by_acronym or (query.variants(t) - {t}) & have)
     return covered / sum(weights.values())
 
 

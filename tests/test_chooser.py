@@ -202,3 +202,14 @@ def test_a_measure_named_by_how_it_is_taken_must_be_one_the_documents_use():
     assert unknown_counted(analyse("Need the average salary of widget makers for a slide."), documents) == "salary"
     assert unknown_counted(analyse("For my briefing, the annual profit of widget makers please"), documents) == "profit"
     assert unknown_counted(analyse("Need the annual turnover of widget makers for a slide."), documents) is None
+
+
+def test_people_a_question_counts_are_counted_in_jobs_too():
+    from assistant.query import analyse
+    from assistant.retrieve import coverage
+
+    counting = analyse("How many people work in widget making?")
+    assert {"job", "employ"} <= counting.variants("peopl")
+    assert "job" not in analyse("Where do people think widget makers could do well?").variants("peopl")
+    frequency = {"peopl": 1, "work": 3, "widget": 5, "make": 4, "job": 4}
+    assert coverage(counting, "Widget making accounts for 2,000 jobs.", frequency, 20) == 1.0
