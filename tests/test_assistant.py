@@ -363,6 +363,8 @@ def test_query_understanding():
     assert analyse("Jobs in Britain").areas == []  # everyday "Britain" may mean the UK or GB: no constraint
     assert analyse("Jobs in the UK in US dollars").areas == ["UK"]
     assert analyse("See Table 2-2 and paragraph 3.4").locators == ["Table 2-2", "3.4"]
+    # A paragraph's number is no word to find in a sentence ('an LQ of 3.4' is not paragraph 3.4).
+    assert analyse("According to paragraph 3.4, how many widgets are made?").stems == {"widget", "made"}
     assert analyse("how many people usually attend the fair").counted == "people"  # not the adverb after it
     assert analyse("How many people worked in making widgets in 2023?").counted == "people"  # not the verb after it
     assert analyse("How many firms make up the widget sector?").counted == "firms"
