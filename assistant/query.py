@@ -8,8 +8,9 @@ from functools import lru_cache
 
 from assistant.text import STOPWORDS, YEAR, expand, stem, stems
 
-LOCATOR = re.compile(r"\b(?:(table|figure|fig\.?)\s*(\d+)\s*[-–.]\s*(\d+)|(?:paragraph|para\.?|§)\s*(\d{1,2}\.\d{1,2})|footnote\s*(\d+))\b", re.I)
-_PARAGRAPH = re.compile(r"\b(?:paragraph|para\.?|§)\s*\d{1,2}\.\d{1,2}\b", re.I)
+_PARAGRAPH_REFERENCE = r"(?:paragraph|para\.?|§)\s*(\d{1,2}\.\d{1,2})"
+LOCATOR = re.compile(rf"\b(?:(table|figure|fig\.?)\s*(\d+)\s*[-–.]\s*(\d+)|{_PARAGRAPH_REFERENCE}|footnote\s*(\d+))\b", re.I)
+_PARAGRAPH = re.compile(rf"\b{_PARAGRAPH_REFERENCE}\b", re.I)
 ORDINALS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
             "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
 # Places and bodies the report distinguishes; Britain/GB and the UK are kept apart on purpose.
@@ -247,7 +248,7 @@ def analyse(question: str) -> Query:
     query = Query(text=text)
     aside = _SET_ASIDE.search(text)
     query.set_aside = aside.group(0).strip() if aside else ""
-    # A paragraph is found by its number as a locator, never in a sentence ('an LQ of 3.4' is not paragraph 3.4).
+    # A paragraph is found by its number as a locator, never in a sentence ('a ratio of 3.4' is not paragraph 3.4).
     query.stems = set(stems(_PARAGRAPH.sub(" ", query.search_text)))
     # "What is this report about?": the document itself is asked about (its name is a stopword in other questions).
     document = THE_DOCUMENT.search(text)
